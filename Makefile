@@ -1,0 +1,46 @@
+# Two commands on a fresh machine with Python 3.11+, git and make: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint migrate worker beat messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo "Serving the DLSEI portal on http://127.0.0.1:8000 (SQLite, in-process tasks, e-mails in var/mail)"
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+migrate: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+
+worker: $(STAMP)
+	$(BIN)/celery -A dlsei worker --loglevel=INFO
+
+beat: $(STAMP)
+	$(BIN)/celery -A dlsei beat --loglevel=INFO
+
+messages: $(STAMP)
+	$(BIN)/python manage.py makemessages -l ur --ignore=.venv
+	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache

@@ -1,0 +1,120 @@
+from django.contrib import admin
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportModelAdmin
+
+from .models import Allocation, AllocationLine, LicenseMove, Phase, Quota, University
+from .resources import UniversityResource
+
+
+@admin.register(Phase)
+class PhaseAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "launch_date", "registration_opens_at", "registration_closes_at", "total_licenses"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["disability_rule"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "launch_date", "registration_opens_at", "registration_closes_at"]}),
+        (
+            _("Licenses and pools"),
+            {
+                "fields": [
+                    "total_licenses",
+                    "public_pool_licenses",
+                    "nahe_pool_licenses",
+                    "alumni_pool_licenses",
+                    "private_pool_licenses",
+                    "distance_learning_licenses",
+                    ("public_min_licenses", "public_max_licenses"),
+                    ("private_min_licenses", "private_max_licenses"),
+                    ("disability_percent", "disability_rounding"),
+                    "disability_rule",
+                ]
+            },
+        ),
+        (_("Fees (whole rupees)"), {"fields": ["public_deposit_rupees", "private_fee_rupees", "alumni_fee_rupees"]}),
+        (
+            _("Eligibility, payment and the license year"),
+            {
+                "fields": [
+                    ("alumni_graduated_from", "alumni_graduated_until"),
+                    "payment_hold_days",
+                    "license_days",
+                    "courses_for_refund",
+                    "guided_projects_count",
+                    "reminder_days",
+                    "coursera_invitation_url",
+                ]
+            },
+        ),
+    ]
+
+    @admin.display(description=_("Disability reserve rule"))
+    def disability_rule(self, phase: Phase) -> str:
+        if not phase.pk:
+            return "—"
+        return format_html(
+            "{} % of each public university's licenses, {}.",
+            phase.disability_percent,
+            phase.get_disability_rounding_display().lower(),
+        )
+
+
+@admin.register(University)
+class UniversityAdmin(ImportExportModelAdmin):
+    resource_classes = [UniversityResource]
+    list_display = ["code", "name", "sector", "enrolment", "distance_learning_licenses", "pern_account", "city", "participates"]
+    list_filter = ["sector", "is_distance_learning", "participates", "city"]
+    search_fields = ["code", "name", "city"]
+
+
+class AllocationLineInline(admin.TabularInline):
+    model = AllocationLine
+    extra = 0
+    can_delete = False
+    readonly_fields = ["university", "pool", "enrolment", "exact_share", "licenses", "disability_reserved", "bound"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Allocation)
+class AllocationAdmin(admin.ModelAdmin):
+    list_display = ["phase", "version", "status", "created_at", "created_by", "published_at", "published_by"]
+    list_filter = ["phase", "status"]
+    readonly_fields = [f.name for f in Allocation._meta.fields]
+    inlines = [AllocationLineInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Quota)
+class QuotaAdmin(admin.ModelAdmin):
+    list_display = ["phase", "university", "pool", "licenses", "disability_reserved", "general_seated", "disability_seated"]
+    list_filter = ["phase", "pool"]
+    search_fields = ["university__code", "university__name"]
+    list_select_related = ["phase", "university"]
+    # Counters change only through the seat services, never by hand.
+    readonly_fields = ["phase", "university", "pool", "licenses", "disability_reserved", "general_seated", "disability_seated"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LicenseMove)
+class LicenseMoveAdmin(admin.ModelAdmin):
+    list_display = ["moved_at", "phase", "from_quota", "to_quota", "licenses", "moved_by", "reason"]
+    list_filter = ["phase"]
+    readonly_fields = [f.name for f in LicenseMove._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,29 @@
+"""The portal's roles, as Django groups: HEC staff, focal person, learner."""
+
+from django.contrib.auth.models import Group, Permission
+
+HEC_STAFF = "HEC staff"
+FOCAL_PERSON = "Focal person"
+LEARNER = "Learner"
+
+# HEC staff work in the admin on everything of the programme except the audit trail's rows,
+# which they may only read.
+_STAFF_APPS = ["quotas", "registrations", "fees"]
+
+
+def roles_ensure() -> dict[str, Group]:
+    """Create the groups (idempotent) and give HEC staff their admin permissions."""
+    groups = {name: Group.objects.get_or_create(name=name)[0] for name in (HEC_STAFF, FOCAL_PERSON, LEARNER)}
+    staff_perms = Permission.objects.filter(content_type__app_label__in=_STAFF_APPS) | Permission.objects.filter(
+        content_type__app_label="audit", codename__startswith="view_"
+    )
+    groups[HEC_STAFF].permissions.set(staff_perms)
+    return groups
+
+
+def user_is_hec_staff(user) -> bool:
+    return bool(user.is_authenticated and (user.is_superuser or (user.is_staff and user.groups.filter(name=HEC_STAFF).exists())))
+
+
+def user_is_focal_person(user) -> bool:
+    return bool(user.is_authenticated and hasattr(user, "focal_person"))
