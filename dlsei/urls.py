@@ -7,6 +7,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
+    path("quotas/", include("quotas.urls")),
+    path("registrations/", include("registrations.urls")),
+    path("fees/", include("fees.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -10,10 +10,13 @@ UNIVERSITY_COLUMNS = ["code", "name", "sector", "enrolment", "distance_learning_
 
 class NonNegativeIntegerWidget(widgets.IntegerWidget):
     def clean(self, value, row=None, **kwargs):
-        number = super().clean(value, row=row, **kwargs)
+        try:
+            number = super().clean(value, row=row, **kwargs)
+        except Exception:
+            number = -1
         if number is None:
             return 0
-        if number < 0:
+        if number < 0 or number != int(number):
             raise ValueError(_("must be a whole number of 0 or more, not %(value)s") % {"value": value})
         return number
 

@@ -90,6 +90,10 @@ class Nomination(models.Model):
     status_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     seated_at = models.DateTimeField(null=True, blank=True)
+    # Settled: the money side is done (deposit recorded, waiver approved, invoice paid, alumni
+    # payment verified). Cleared: settled *and* seated; that is when the invitation goes out.
+    settled_at = models.DateTimeField(null=True, blank=True)
+    settled_reason = models.CharField(max_length=200, blank=True)
     cleared_at = models.DateTimeField(null=True, blank=True, help_text=_("When the learner was cleared for an invitation."))
     activated_on = models.DateField(null=True, blank=True, help_text=_("Start of the license year."))
 
@@ -126,6 +130,19 @@ class Nomination(models.Model):
     def learner_id_external(self) -> str:
         """The id Coursera carries as `External Id`, matching completion reports back to us."""
         return f"DLSEI-{self.phase_id}-{self.pk}"
+
+
+class NominationUpload(models.Model):
+    """A nominations file between its preview and its confirmation (kept afterwards as a record)."""
+
+    phase = models.ForeignKey(Phase, on_delete=models.PROTECT, related_name="+")
+    university = models.ForeignKey(University, on_delete=models.PROTECT, related_name="nomination_uploads")
+    file = models.FileField(upload_to="nomination-files/%Y/")
+    original_name = models.CharField(max_length=255)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    committed_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True)
 
 
 class Invitation(models.Model):

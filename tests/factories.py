@@ -1,0 +1,57 @@
+"""Small factories for tests. Prefer the real services; these make the rows services start from."""
+
+import datetime
+import itertools
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+
+from quotas.models import Phase, Pool, Quota, University
+from quotas.services import phase_create
+from registrations.models import FocalPerson
+from registrations.roles import FOCAL_PERSON, HEC_STAFF, roles_ensure
+
+_seq = itertools.count(1)
+PASSWORD = "correct-horse-battery-staple"
+
+
+def make_phase(*, slug: str | None = None, launch: datetime.date = datetime.date(2021, 9, 9), **numbers) -> Phase:
+    phase = phase_create(slug=slug or f"phase-{next(_seq)}", launch=launch)
+    if numbers:
+        for field, value in numbers.items():
+            setattr(phase, field, value)
+        phase.save(update_fields=list(numbers))
+    return phase
+
+
+def make_university(*, code: str | None = None, sector: str = "public", enrolment: int = 10_000, **fields) -> University:
+    code = code or f"U{next(_seq)}"
+    return University.objects.create(code=code, name=f"University {code}", sector=sector, enrolment=enrolment, **fields)
+
+
+def make_quota(*, phase: Phase, university: University | None, licenses: int, disability_reserved: int = 0) -> Quota:
+    """A seat counter as a published allocation leaves it (tests of registration start here)."""
+    pool = university.sector if university else Pool.ALUMNI
+    return Quota.objects.create(
+        phase=phase, university=university, pool=pool, licenses=licenses, disability_reserved=disability_reserved
+    )
+
+
+def make_user(*, email: str | None = None, staff: bool = False, password: str = PASSWORD, verified: bool = True):
+    email = (email or f"user{next(_seq)}@example.pk").lower()
+    user = get_user_model().objects.create_user(username=email, email=email, password=password, is_staff=staff)
+    EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
+    return user
+
+
+def make_hec_staff(**kwargs):
+    user = make_user(staff=True, **kwargs)
+    user.groups.add(roles_ensure()[HEC_STAFF])
+    return user
+
+
+def make_focal_person(*, university: University, **kwargs):
+    user = make_user(**kwargs)
+    user.groups.add(roles_ensure()[FOCAL_PERSON])
+    FocalPerson.objects.create(user=user, university=university)
+    return user
