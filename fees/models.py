@@ -1,3 +1,320 @@
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
-# Create your models here.
+# --- Challans, alumni payments, deposits, waivers, invoices (the money up to the invitation) -------
+#
+# Nothing here is ever deleted (every foreign key PROTECTs, and the admin offers no delete): a
+# rejected payment, a corrected deposit or a cancelled challan stays as a row, with who and when.
+
+
+class NumberSequence(models.Model):
+    """A counter that hands out document numbers (challans, invoices) that are never reused.
+
+    One row per kind and year. A number is taken with a conditional `UPDATE … SET last_number =
+    last_number + 1` inside the transaction that writes the document (fees.challans.number_next),
+    so two simultaneous requests can never read the same value; a rolled-back transaction gives its
+    number back only together with the document, so no issued number is ever seen twice.
+    """
+
+    kind = models.CharField(max_length=20)
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "year"], name="number_sequence_one_per_kind_year")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.year}: {self.last_number}"
+
+
+class Challan(models.Model):
+    """The bank challan an alumnus pays the fee with: printed once, kept, served as stored.
+
+    Every number on the PDF comes from this row. The payer's CNIC is kept as 13 digits and masked
+    when the PDF is drawn. A nomination has one current challan; if HEC restarts the payment hold
+    after a rejected payment and the new hold ends after the challan's due date, the old challan is
+    cancelled (kept) and a new one with a new number is issued.
+    """
+
+    number = models.CharField(max_length=30, unique=True)
+    nomination = models.ForeignKey("registrations.Nomination", on_delete=models.PROTECT, related_name="challans")
+    amount = models.PositiveIntegerField(help_text=_("Whole rupees."))
+    due_date = models.DateField()
+    payer_name = models.CharField(max_length=200)
+    payer_cnic = models.CharField(max_length=13)
+    issued_at = models.DateTimeField(auto_now_add=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    pdf = models.FileField(upload_to="challans/%Y/", blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["nomination"], condition=Q(cancelled_at__isnull=True), name="challan_one_current_per_nomination"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class PaymentStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted, waiting for HEC")
+    VERIFIED = "verified", _("Verified")
+    REJECTED = "rejected", _("Rejected")
+
+
+class AlumniPayment(models.Model):
+    """An alumnus's proof of payment: the paid challan and the final transcript.
+
+    A rejection keeps the row with its reason; the alumnus then uploads again, which makes a new
+    row. At most one proof per nomination is waiting for HEC or verified at any time.
+    """
+
+    nomination = models.ForeignKey("registrations.Nomination", on_delete=models.PROTECT, related_name="alumni_payments")
+    challan = models.ForeignKey(Challan, on_delete=models.PROTECT, related_name="payments")
+    paid_challan = models.FileField(upload_to="paid-challans/%Y/")
+    transcript = models.FileField(upload_to="transcripts/%Y/")
+    status = models.CharField(max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.SUBMITTED)
+    reason = models.TextField(blank=True, help_text=_("Why HEC rejected it; sent to the alumnus."))
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["nomination"],
+                condition=Q(status__in=["submitted", "verified"]),
+                name="alumni_payment_one_open_per_nomination",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.challan.number} ({self.get_status_display()})"
+
+
+class Deposit(models.Model):
+    """A public learner's deposit as the focal person recorded it. Never changed in place.
+
+    A correction is a new row that `supersedes` the old one, with who and why; the current deposit
+    of a nomination is the one nothing supersedes.
+    """
+
+    nomination = models.ForeignKey("registrations.Nomination", on_delete=models.PROTECT, related_name="deposits")
+    amount = models.PositiveIntegerField(help_text=_("Whole rupees."))
+    receipt = models.CharField(max_length=60)
+    paid_on = models.DateField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    )
+    reason = models.TextField(blank=True, help_text=_("Why this row corrects the one it supersedes."))
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["nomination"], condition=Q(supersedes__isnull=True), name="deposit_one_first_per_nomination"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.receipt} ({self.amount} rupees)"
+
+
+class WaiverStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for HEC to check the certificate")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class DisabilityWaiver(models.Model):
+    """The free license of a nominee on a reserved disability seat, once HEC checks the certificate."""
+
+    nomination = models.OneToOneField(
+        "registrations.Nomination", on_delete=models.PROTECT, related_name="disability_waiver"
+    )
+    certificate = models.FileField(upload_to="certificates/%Y/", blank=True, help_text=_("As uploaded with the nomination."))
+    status = models.CharField(max_length=10, choices=WaiverStatus.choices, default=WaiverStatus.PENDING)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    checked_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.nomination.full_name} ({self.get_status_display()})"
+
+
+class InvoiceChannel(models.TextChoices):
+    PERN = "pern", _("PERN billing")
+    SEPARATE = "separate", _("Separate invoice")
+
+
+class InvoiceStatus(models.TextChoices):
+    ISSUED = "issued", _("Issued, not paid")
+    PAID = "paid", _("Paid")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Invoice(models.Model):
+    """A private university's lump sum for a phase: allocated licenses × the phase's fee."""
+
+    phase = models.ForeignKey("quotas.Phase", on_delete=models.PROTECT, related_name="invoices")
+    university = models.ForeignKey("quotas.University", on_delete=models.PROTECT, related_name="invoices")
+    number = models.CharField(max_length=30, unique=True)
+    licenses = models.PositiveIntegerField()
+    unit_fee = models.PositiveIntegerField(help_text=_("Whole rupees per license."))
+    amount = models.PositiveIntegerField(help_text=_("Whole rupees: licenses × fee per license."))
+    channel = models.CharField(max_length=10, choices=InvoiceChannel.choices)
+    pern_account = models.CharField(max_length=50, blank=True)
+    issued_at = models.DateTimeField(auto_now_add=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    pdf = models.FileField(upload_to="invoices/%Y/", blank=True)
+    status = models.CharField(max_length=10, choices=InvoiceStatus.choices, default=InvoiceStatus.ISSUED)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    marked_paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reference = models.CharField(max_length=100, blank=True, help_text=_("The bank or PERN reference of the payment."))
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phase", "university"], condition=~Q(status="cancelled"), name="invoice_one_open_per_university"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+# --- Completions and refunds (Coursera completion reports → refund-or-forfeit decisions) ----------
+
+
+class CompletionImport(models.Model):
+    """One Coursera completion report as imported, with what became of its rows."""
+
+    phase = models.ForeignKey("quotas.Phase", on_delete=models.PROTECT, related_name="completion_imports")
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+    filename = models.CharField(max_length=255)
+    rows = models.PositiveIntegerField(default=0, help_text=_("Rows of data in the file."))
+    matched = models.PositiveIntegerField(default=0, help_text=_("Rows that matched a learner of the phase."))
+    unmatched = models.PositiveIntegerField(default=0, help_text=_("Rows that matched nobody (listed below)."))
+    new_completions = models.PositiveIntegerField(
+        default=0, help_text=_("Courses recorded as completed for the first time.")
+    )
+    duplicates = models.PositiveIntegerField(
+        default=0, help_text=_("Completed courses already known (from an earlier report or earlier in this file).")
+    )
+    ignored = models.PositiveIntegerField(
+        default=0, help_text=_("Matched rows that are not a completion (not completed, no time, unreadable time).")
+    )
+
+    class Meta:
+        ordering = ["-imported_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.imported_at:%Y-%m-%d %H:%M})"
+
+
+class UnmatchedCompletionRow(models.Model):
+    """A row of a completion report that was not recorded, and why: reported, never dropped silently."""
+
+    completion_import = models.ForeignKey(CompletionImport, on_delete=models.PROTECT, related_name="unmatched_rows")
+    row_number = models.PositiveIntegerField()
+    email = models.CharField(max_length=254, blank=True)
+    external_id = models.CharField(max_length=100, blank=True)
+    course = models.CharField(max_length=255, blank=True)
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["completion_import", "row_number"]
+
+    def __str__(self) -> str:
+        return f"row {self.row_number}: {self.reason}"
+
+
+class CourseCompletion(models.Model):
+    """A course a learner completed, once per (learner, course) however many report rows say so.
+
+    The course is keyed by Coursera's course slug, or by its name when the slug is blank.
+    `completed_on` is the day of `completed_at` in the portal's time zone: the license year is
+    counted in whole days from activation.
+    """
+
+    nomination = models.ForeignKey(
+        "registrations.Nomination", on_delete=models.PROTECT, related_name="course_completions"
+    )
+    course_key = models.CharField(max_length=255)
+    course_name = models.CharField(max_length=255)
+    course_type = models.CharField(max_length=100, blank=True)
+    completed_at = models.DateTimeField()
+    completed_on = models.DateField()
+    certificate_url = models.CharField(max_length=500, blank=True)
+    first_seen_import = models.ForeignKey(CompletionImport, on_delete=models.PROTECT, related_name="completions")
+
+    class Meta:
+        ordering = ["nomination", "completed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["nomination", "course_key"], name="course_completion_once_per_course"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course_name} ({self.completed_on})"
+
+
+class RefundOutcome(models.TextChoices):
+    REFUND = "refund", _("Refund due")
+    FORFEIT = "forfeit", _("Forfeited to HEC")
+
+
+class RefundDecision(models.Model):
+    """A final refund-or-forfeit decision on a learner's deposit. Append-only.
+
+    A decision is never changed or deleted: a correction is a new row that `supersedes` the old
+    one, with who and why. The current decision of a learner is the one nothing supersedes.
+    Pending cases are not stored; they are worked out from the completions when asked.
+    """
+
+    nomination = models.ForeignKey(
+        "registrations.Nomination", on_delete=models.PROTECT, related_name="refund_decisions"
+    )
+    decision = models.CharField(max_length=10, choices=RefundOutcome.choices)
+    courses_completed = models.PositiveSmallIntegerField()
+    amount = models.PositiveIntegerField(help_text=_("The deposit in whole rupees."))
+    as_of = models.DateField(help_text=_("The day the rule was applied for."))
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One first decision per learner; everything after it is a correction of it.
+            models.UniqueConstraint(
+                fields=["nomination"], condition=Q(supersedes__isnull=True), name="refund_decision_one_first"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} ({self.amount} rupees)"

@@ -55,3 +55,39 @@ def make_focal_person(*, university: University, **kwargs):
     user.groups.add(roles_ensure()[FOCAL_PERSON])
     FocalPerson.objects.create(user=user, university=university)
     return user
+
+
+def make_seated_nomination(
+    *,
+    phase: Phase,
+    university: University | None = None,
+    role: str = "student",
+    email: str | None = None,
+    cnic: str | None = None,
+    activated_on: datetime.date | None = None,
+    full_name: str | None = None,
+    seat_kind: str = "general",
+    submitted_by=None,
+):
+    """A nomination holding a seat (as registration leaves it), its quota made when missing."""
+    from registrations.models import Nomination, NominationStatus
+
+    n = next(_seq)
+    pool = university.sector if university else Pool.ALUMNI
+    quota = Quota.objects.filter(phase=phase, university=university).first() or make_quota(
+        phase=phase, university=university, licenses=1_000_000
+    )
+    return Nomination.objects.create(
+        phase=phase,
+        quota=quota,
+        university=university,
+        pool=pool,
+        role=role if university else "alumnus",
+        full_name=full_name or f"Learner {n}",
+        cnic=cnic or f"{3520100000000 + n:013d}",
+        email=(email or f"learner{n}@example.pk").lower(),
+        status=NominationStatus.SEATED,
+        seat_kind=seat_kind,
+        activated_on=activated_on,
+        submitted_by=submitted_by or make_user(),
+    )

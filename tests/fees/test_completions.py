@@ -1,0 +1,277 @@
+"""Importing Coursera's completion report: matching, counting each course once, reporting strays."""
+
+import datetime as dt
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from audit.models import AuditEntry
+from fees.completions import completion_time_parse, completions_import
+from fees.exceptions import FeeError
+from fees.models import CompletionImport, CourseCompletion, UnmatchedCompletionRow
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+# The columns as the Coursera admin's usage report writes them (several more than we read).
+HEADER = (
+    "Name,Email,External Id,Course,Course ID,Course Slug,University,Enrollment Time,Overall Progress,"
+    "Completed,Removed From Program,Completion Time,Course Grade,Course Certificate URL,Course Type"
+)
+
+
+def line(*, name="A Learner", email="", external_id="", course="Machine Learning", slug="machine-learning",
+         completed="Yes", time="2022-03-04 10:22:33 UTC", cert="", course_type="Course") -> str:  # fmt: skip
+    return (
+        f'"{name}",{email},{external_id},"{course}",c1,{slug},Stanford,2021-10-01 00:00:00 UTC,100,'
+        f"{completed},No,{time},0.9,{cert},{course_type}"
+    )
+
+
+def report(*lines: str, bom: bool = True) -> bytes:
+    text = "\r\n".join([HEADER, *lines]) + "\r\n"
+    return ("\ufeff" + text if bom else text).encode()
+
+
+@pytest.fixture
+def uni(db):
+    return factories.make_university(code="QAU")
+
+
+@pytest.fixture
+def learner(phase, uni):
+    return factories.make_seated_nomination(
+        phase=phase, university=uni, email="sana@example.pk", activated_on=dt.date(2021, 10, 1)
+    )
+
+
+def test_matches_by_external_id_and_records_the_completion(phase, learner, hec_staff):
+    data = report(
+        line(
+            email="someone-else@coursera.org",
+            external_id=learner.learner_id_external,
+            cert="https://coursera.org/verify/ABC",
+        )
+    )
+    result = completions_import(phase=phase, data=data, filename="usage.csv", actor=hec_staff)
+    completion = CourseCompletion.objects.get()
+    assert completion.nomination == learner
+    assert completion.course_key == "machine-learning"
+    assert completion.course_name == "Machine Learning"
+    assert completion.completed_at == dt.datetime(2022, 3, 4, 10, 22, 33, tzinfo=dt.UTC)
+    assert completion.completed_on == dt.date(2022, 3, 4)
+    assert completion.certificate_url == "https://coursera.org/verify/ABC"
+    assert completion.first_seen_import == result
+    assert (result.rows, result.matched, result.unmatched, result.new_completions) == (1, 1, 0, 1)
+    assert result.imported_by == hec_staff and result.filename == "usage.csv"
+    assert AuditEntry.objects.filter(action="completions.import", target_id=str(result.pk), actor=hec_staff).exists()
+
+
+def test_matches_by_email_ignoring_case(phase, learner, hec_staff):
+    completions_import(
+        phase=phase, data=report(line(email="  SANA@Example.PK ")), filename="r.csv", actor=hec_staff
+    )
+    assert CourseCompletion.objects.get().nomination == learner
+
+
+def test_external_id_of_another_phase_falls_back_to_email(phase, learner, hec_staff):
+    completions_import(
+        phase=phase,
+        data=report(line(email="sana@example.pk", external_id=f"DLSEI-999-{learner.pk}")),
+        filename="r.csv",
+        actor=hec_staff,
+    )
+    assert CourseCompletion.objects.get().nomination == learner
+
+
+def test_a_learner_of_another_phase_is_unmatched(phase, uni, hec_staff):
+    other = factories.make_phase(slug="other")
+    stranger = factories.make_seated_nomination(phase=other, university=uni, email="other@example.pk")
+    result = completions_import(
+        phase=phase,
+        data=report(line(email="other@example.pk", external_id=stranger.learner_id_external)),
+        filename="r.csv",
+        actor=hec_staff,
+    )
+    assert not CourseCompletion.objects.exists()
+    assert result.unmatched == 1
+
+
+def test_an_unmatched_row_is_reported_not_dropped(phase, learner, hec_staff):
+    data = report(
+        line(email="sana@example.pk"),
+        line(email="ghost@example.pk", external_id="DLSEI-1-99999", course="Python for Everybody", slug="python"),
+    )
+    result = completions_import(phase=phase, data=data, filename="r.csv", actor=hec_staff)
+    assert (result.rows, result.matched, result.unmatched, result.new_completions) == (2, 1, 1, 1)
+    row = UnmatchedCompletionRow.objects.get()
+    assert row.completion_import == result
+    assert (row.row_number, row.email, row.external_id, row.course) == (3, "ghost@example.pk", "DLSEI-1-99999",
+                                                                        "Python for Everybody")  # fmt: skip
+    assert "No learner" in row.reason
+
+
+def test_only_completed_rows_with_a_time_become_completions(phase, learner, hec_staff):
+    data = report(
+        line(email="sana@example.pk", slug="a", completed="No", time=""),
+        line(email="sana@example.pk", slug="b", completed="Yes", time=""),
+        line(email="sana@example.pk", slug="c", completed="No", time="2022-01-01 00:00:00 UTC"),
+        line(email="sana@example.pk", slug="d", completed="Yes", time="2022-01-02T03:04:05Z"),
+    )
+    result = completions_import(phase=phase, data=data, filename="r.csv", actor=hec_staff)
+    assert list(CourseCompletion.objects.values_list("course_key", flat=True)) == ["d"]
+    assert (result.matched, result.ignored, result.new_completions) == (4, 3, 1)
+
+
+def test_an_unreadable_completion_time_is_reported(phase, learner, hec_staff):
+    result = completions_import(
+        phase=phase, data=report(line(email="sana@example.pk", time="last Tuesday")), filename="r.csv", actor=hec_staff
+    )
+    assert not CourseCompletion.objects.exists()
+    assert result.ignored == 1
+    assert UnmatchedCompletionRow.objects.get().reason == "The completion time could not be read."
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2022-03-04 10:22:33 UTC", dt.datetime(2022, 3, 4, 10, 22, 33, tzinfo=dt.UTC)),
+        ("2022-03-04T10:22:33Z", dt.datetime(2022, 3, 4, 10, 22, 33, tzinfo=dt.UTC)),
+        ("2022-03-04T10:22:33.123+00:00", dt.datetime(2022, 3, 4, 10, 22, 33, 123000, tzinfo=dt.UTC)),
+        ("2022-03-04T15:22:33+05:00", dt.datetime(2022, 3, 4, 10, 22, 33, tzinfo=dt.UTC)),
+        ("2022-03-04 10:22:33", dt.datetime(2022, 3, 4, 10, 22, 33, tzinfo=dt.UTC)),
+        ("", None),
+    ],
+)
+def test_completion_time_formats(text, expected):
+    assert completion_time_parse(text) == expected
+
+
+def test_completion_day_is_counted_in_pakistan_time(phase, learner, hec_staff):
+    completions_import(
+        phase=phase, data=report(line(email="sana@example.pk", time="2022-03-04 21:00:00 UTC")), filename="r.csv",
+        actor=hec_staff,
+    )  # fmt: skip
+    assert CourseCompletion.objects.get().completed_on == dt.date(2022, 3, 5)
+
+
+def test_a_course_in_two_rows_is_one_completion_with_the_earlier_time(phase, learner, hec_staff):
+    data = report(
+        line(email="sana@example.pk", time="2022-05-01 00:00:00 UTC"),
+        line(email="sana@example.pk", time="2022-04-01 00:00:00 UTC"),
+    )
+    result = completions_import(phase=phase, data=data, filename="r.csv", actor=hec_staff)
+    completion = CourseCompletion.objects.get()
+    assert completion.completed_on == dt.date(2022, 4, 1)
+    assert (result.new_completions, result.duplicates) == (1, 1)
+
+
+def test_blank_slug_falls_back_to_the_course_name(phase, learner, hec_staff):
+    data = report(
+        line(email="sana@example.pk", slug="", course="Learning  How to Learn"),
+        line(email="sana@example.pk", slug="", course="learning how to learn"),
+    )
+    completions_import(phase=phase, data=data, filename="r.csv", actor=hec_staff)
+    assert CourseCompletion.objects.get().course_key == "name:learning how to learn"
+
+
+def test_reimporting_the_same_report_changes_nothing(phase, learner, hec_staff):
+    data = report(line(email="sana@example.pk", slug="a"), line(email="sana@example.pk", slug="b"))
+    completions_import(phase=phase, data=data, filename="r.csv", actor=hec_staff)
+    before = list(CourseCompletion.objects.values())
+    again = completions_import(phase=phase, data=data, filename="r.csv", actor=hec_staff)
+    assert list(CourseCompletion.objects.values()) == before
+    assert (again.new_completions, again.duplicates) == (0, 2)
+
+
+def test_an_overlapping_report_adds_only_what_is_new(phase, learner, uni, hec_staff):
+    other = factories.make_seated_nomination(phase=phase, university=uni, email="ali@example.pk")
+    first = completions_import(
+        phase=phase,
+        data=report(line(email="sana@example.pk", slug="a"), line(email="sana@example.pk", slug="b")),
+        filename="jan.csv",
+        actor=hec_staff,
+    )
+    second = completions_import(
+        phase=phase,
+        data=report(
+            line(email="sana@example.pk", slug="b"),
+            line(email="sana@example.pk", slug="c"),
+            line(email="ali@example.pk", slug="a"),
+        ),
+        filename="feb.csv",
+        actor=hec_staff,
+    )
+    assert (second.new_completions, second.duplicates) == (2, 1)
+    keys = set(CourseCompletion.objects.values_list("nomination_id", "course_key", "first_seen_import_id"))
+    assert keys == {
+        (learner.pk, "a", first.pk), (learner.pk, "b", first.pk), (learner.pk, "c", second.pk),
+        (other.pk, "a", second.pk),
+    }  # fmt: skip
+
+
+def test_a_later_report_with_an_earlier_time_keeps_the_earlier_time(phase, learner, hec_staff):
+    completions_import(
+        phase=phase, data=report(line(email="sana@example.pk", time="2023-01-01 00:00:00 UTC")), filename="a.csv",
+        actor=hec_staff,
+    )  # fmt: skip
+    completions_import(
+        phase=phase, data=report(line(email="sana@example.pk", time="2022-01-01 00:00:00 UTC")), filename="b.csv",
+        actor=hec_staff,
+    )  # fmt: skip
+    assert CourseCompletion.objects.get().completed_on == dt.date(2022, 1, 1)
+
+
+def test_missing_columns_are_named_and_nothing_changes(phase, learner, hec_staff):
+    data = b"Name,Email,Course,Completed\r\nA,sana@example.pk,ML,Yes\r\n"
+    with pytest.raises(FeeError) as error:
+        completions_import(phase=phase, data=data, filename="r.csv", actor=hec_staff)
+    assert "“External Id”" in error.value.message and "“Completion Time”" in error.value.message
+    assert "“Course Type”" in error.value.message and "“Email”" not in error.value.message
+    assert not CompletionImport.objects.exists()
+
+
+def test_headers_match_ignoring_case_and_order(phase, learner, hec_staff):
+    data = (
+        b"completion time,COURSE TYPE,completed,course,external id,email\n"
+        b"2022-02-02 10:00:00 UTC,Course,yes,Statistics,,Sana@example.pk\n"
+    )
+    result = completions_import(phase=phase, data=data, filename="r.csv", actor=hec_staff)
+    assert result.new_completions == 1
+    assert CourseCompletion.objects.get().course_key == "name:statistics"
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"", "empty"),
+        ("Email,Course\nsana,Physik\u00e9\n".encode("utf-16"), "UTF-8"),
+        ("Email;Course\n".encode("cp1252"), "lacks the columns"),
+        (b'Email,External Id,Course,Course Type,Completed,Completion Time\n"a,b\n', "could not be read"),
+    ],
+)
+def test_bad_files_are_refused_with_a_message(phase, hec_staff, data, expected):
+    with pytest.raises(FeeError, match=expected):
+        completions_import(phase=phase, data=data, filename="r.csv", actor=hec_staff)
+    assert not CompletionImport.objects.exists()
+
+
+def test_command_imports_and_reports(tmp_path, phase, learner, capsys):
+    path = tmp_path / "usage.csv"
+    path.write_bytes(report(line(email="sana@example.pk"), line(email="nobody@example.pk")))
+    call_command("import_completions", "--phase", phase.slug, str(path))
+    out = capsys.readouterr().out
+    assert "2 rows" in out and "1 new completion" in out and "1 unmatched" in out
+    assert "nobody@example.pk" in out
+    assert CompletionImport.objects.get().filename == "usage.csv"
+
+
+def test_command_refuses_unknown_phase_and_bad_file(tmp_path, phase):
+    path = tmp_path / "usage.csv"
+    path.write_bytes(b"Email\nx\n")
+    with pytest.raises(CommandError, match="No phase"):
+        call_command("import_completions", "--phase", "nope", str(path))
+    with pytest.raises(CommandError, match="lacks the columns"):
+        call_command("import_completions", "--phase", phase.slug, str(path))
+    with pytest.raises(CommandError, match="Cannot read"):
+        call_command("import_completions", "--phase", phase.slug, str(tmp_path / "missing.csv"))
