@@ -4,7 +4,29 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 
+def _home_for(user) -> str | None:
+    """Where a signed-in person starts: their own page (focal person, HEC staff, learner, alumnus)."""
+    from django.urls import NoReverseMatch, reverse
+
+    from registrations.models import FocalPerson, Nomination
+
+    if FocalPerson.objects.filter(user=user).exists():
+        return reverse("registrations:focal_dashboard")
+    if user.is_staff:
+        return reverse("admin:index")
+    if Nomination.objects.filter(learner=user).exists():
+        try:
+            return reverse("fees:my_license")
+        except NoReverseMatch:
+            return reverse("registrations:my_status")
+    return reverse("registrations:alumni_register")
+
+
 def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated and (target := _home_for(request.user)):
+        from django.shortcuts import redirect
+
+        return redirect(target)
     return render(request, "home.html")
 
 

@@ -1,6 +1,24 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views, views_alumni, views_files, views_focal
 
 app_name = "registrations"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("welcome/<str:uidb64>/<str:token>/", views.welcome, name="welcome"),
+    # The focal person's pages, all scoped to their own university.
+    path("focal/", views_focal.focal_dashboard, name="focal_dashboard"),
+    path("focal/disclaimer/", views_focal.focal_disclaimer, name="focal_disclaimer"),
+    path("focal/template.<str:fmt>", views_focal.focal_template, name="focal_template"),
+    path("focal/upload/", views_focal.focal_upload, name="focal_upload"),
+    path("focal/upload/<int:upload_id>/", views_focal.focal_upload_preview, name="focal_upload_preview"),
+    path("focal/nominees/", views_focal.focal_nominees, name="focal_nominees"),
+    path("focal/nominees/add/", views_focal.focal_nominee_add, name="focal_nominee_add"),
+    path("focal/nominees/<int:pk>/withdraw/", views_focal.focal_nominee_withdraw, name="focal_nominee_withdraw"),
+    # Alumni and learners.
+    path("alumni/register/", views_alumni.alumni_register, name="alumni_register"),
+    path("me/", views_alumni.my_status, name="my_status"),
+    # Private files, served only to the people allowed to see them.
+    path("files/disclaimer/<int:pk>/", views_files.file_disclaimer, name="file_disclaimer"),
+    path("files/upload/<int:pk>/", views_files.file_nomination_upload, name="file_nomination_upload"),
+    path("files/nomination/<int:pk>/<str:kind>/", views_files.file_nomination, name="file_nomination"),
+]

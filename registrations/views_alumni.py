@@ -1,0 +1,114 @@
+"""Alumni register themselves in the open-merit pool after signing up (e-mail verified by allauth)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from quotas.selectors import phase_current
+
+from .cnic import cnic_mask
+from .exceptions import RegistrationError
+from .forms import AlumniRegistrationForm
+from .models import ACTIVE_STATUSES, FocalPerson, Nomination, NominationStatus, Role
+
+
+def learner_home_url() -> str:
+    """The learner's own page: fees' “my license” page once it exists, else the status page here."""
+    try:
+        return reverse("fees:my_license")
+    except NoReverseMatch:
+        return reverse("registrations:my_status")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def alumni_register(request: HttpRequest) -> HttpResponse:
+    from .services import nomination_submit
+
+    if FocalPerson.objects.filter(user=request.user).exists():
+        messages.info(request, _("Focal person accounts cannot register as alumni. Sign up with a personal e-mail."))
+        return redirect("registrations:focal_dashboard")
+    phase = phase_current()
+    if phase is None:
+        return render(request, "registrations/alumni_closed.html")
+    existing = (
+        Nomination.objects.filter(phase=phase, learner=request.user, status__in=ACTIVE_STATUSES)
+        .select_related("phase")
+        .first()
+    )
+    if existing is not None:
+        existing.cnic_masked = cnic_mask(existing.cnic)
+        return render(request, "registrations/alumni_registered.html", {"nomination": existing, "phase": phase})
+    if Nomination.objects.filter(phase=phase, email=request.user.email.lower(), status__in=ACTIVE_STATUSES).exists():
+        # Nominated by a university with this e-mail: one license per person per phase.
+        messages.info(request, _("You are already nominated in this phase; here is your status."))
+        return redirect(learner_home_url())
+
+    form = AlumniRegistrationForm(
+        request.POST or None, request.FILES or None, phase=phase, email=request.user.email.lower(), viewer=request.user
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            nomination = nomination_submit(
+                phase=phase,
+                university=None,
+                data=form.nominee_data(),
+                actor=request.user,
+                transcript=form.cleaned_data["transcript"],
+                disability_certificate=form.cleaned_data.get("disability_certificate") or None,
+            )
+        except RegistrationError as error:
+            messages.error(request, error.message)
+            form.add_error(None, error.message)
+        else:
+            if nomination.status == NominationStatus.SEATED:
+                messages.success(
+                    request,
+                    _(
+                        "You are registered and a seat is held for you until %(until)s. Pay the challan and "
+                        "upload the paid copy before then."
+                    )
+                    % {"until": _held_until(nomination)},
+                )
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "You are registered and on the waiting list: every alumni seat is taken. We will e-mail "
+                        "you when one frees up."
+                    ),
+                )
+            return redirect(learner_home_url())
+    return render(
+        request,
+        "registrations/alumni_register.html",
+        {"form": form, "phase": phase, "email": request.user.email},
+        status=400 if form.errors else 200,
+    )
+
+
+def _held_until(nomination: Nomination) -> str:
+    from django.utils import formats, timezone
+
+    if nomination.hold_expires_at is None:
+        return "—"
+    return formats.date_format(timezone.localtime(nomination.hold_expires_at), "DATETIME_FORMAT")
+
+
+@login_required
+def my_status(request: HttpRequest) -> HttpResponse:
+    """A learner's own nominations (students, faculty and alumni): status, seat, hold."""
+    nominations = list(
+        Nomination.objects.filter(learner=request.user).select_related("phase", "university").order_by("-id")
+    )
+    for nomination in nominations:
+        nomination.cnic_masked = cnic_mask(nomination.cnic)
+    return render(
+        request,
+        "registrations/my_status.html",
+        {"nominations": nominations, "alumnus_role": Role.ALUMNUS, "can_register": not nominations},
+    )

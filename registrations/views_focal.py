@@ -1,0 +1,304 @@
+"""The focal person's pages: quota at a glance, disclaimer, nominations file, one nominee, the list.
+
+Every page is scoped to the signed-in focal person's own university: another university's rows
+are simply not found (404). Until the university's signed disclaimer for the current phase is on
+file, every page but the disclaimer upload sends the focal person there, saying why.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from quotas.models import Phase, Quota
+from quotas.selectors import phase_current
+
+from .cnic import cnic_mask
+from .exceptions import RegistrationError
+from .forms import DisclaimerForm, NominationsFileForm, NomineeFilterForm, NomineeForm, NomineeWithdrawForm
+from .models import Disclaimer, FocalPerson, Nomination, NominationStatus, NominationUpload
+from .selectors import nominations_of_university
+
+NOMINEES_PER_PAGE = 50
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def focal_view(*, needs_disclaimer: bool = True) -> Callable:
+    """Decorate a view ``view(request, focal, phase, ...)`` of a signed-in focal person."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            focal = FocalPerson.objects.select_related("university").filter(user=request.user).first()
+            if focal is None:
+                raise Http404
+            phase = phase_current()
+            if phase is None:
+                return render(request, "registrations/focal_no_phase.html", {"focal": focal})
+            if needs_disclaimer and not Disclaimer.objects.filter(phase=phase, university=focal.university).exists():
+                messages.info(
+                    request,
+                    _(
+                        "Please upload your university's signed disclaimer form first. HEC accepts nominations "
+                        "from a university only once its signed form is on file."
+                    ),
+                )
+                return redirect("registrations:focal_disclaimer")
+            return view(request, focal, phase, *args, **kwargs)
+
+        return login_required(wrapper)
+
+    return decorate
+
+
+def _quota(*, phase: Phase, focal: FocalPerson) -> Quota | None:
+    return Quota.objects.filter(phase=phase, university=focal.university).first()
+
+
+def _count(value) -> int:
+    """ImportReport's seated/waiting/refused may be numbers or lists of rows."""
+    return value if isinstance(value, int) else len(value)
+
+
+@focal_view()
+def focal_dashboard(request: HttpRequest, focal: FocalPerson, phase: Phase) -> HttpResponse:
+    quota = _quota(phase=phase, focal=focal)
+    summary = None
+    if quota is not None:
+        waiting = Nomination.objects.filter(quota=quota, status=NominationStatus.WAITING).count()
+        seated_pct = round(100 * quota.seated / quota.licenses) if quota.licenses else 0
+        summary = {
+            "licenses": quota.licenses,
+            "seated": quota.seated,
+            "waiting": waiting,
+            "free": quota.free,
+            "disability_reserved": quota.disability_reserved,
+            "disability_seated": quota.disability_seated,
+            "seated_pct": min(seated_pct, 100),
+        }
+    disclaimer = Disclaimer.objects.filter(phase=phase, university=focal.university).first()
+    return render(
+        request,
+        "registrations/focal_dashboard.html",
+        {"focal": focal, "phase": phase, "summary": summary, "disclaimer": disclaimer},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@focal_view(needs_disclaimer=False)
+def focal_disclaimer(request: HttpRequest, focal: FocalPerson, phase: Phase) -> HttpResponse:
+    from .services import disclaimer_upload
+
+    current = Disclaimer.objects.filter(phase=phase, university=focal.university).first()
+    form = DisclaimerForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            disclaimer_upload(
+                phase=phase, university=focal.university, file=form.cleaned_data["file"], actor=request.user
+            )
+        except RegistrationError as error:
+            messages.error(request, error.message)
+            return redirect("registrations:focal_disclaimer")
+        messages.success(request, _("Thank you: the signed disclaimer form is on file. You can now nominate."))
+        return redirect("registrations:focal_dashboard")
+    return render(
+        request,
+        "registrations/focal_disclaimer.html",
+        {"focal": focal, "phase": phase, "form": form, "current": current},
+    )
+
+
+@focal_view()
+def focal_template(request: HttpRequest, focal: FocalPerson, phase: Phase, fmt: str) -> HttpResponse:
+    from .imports import nominations_template_csv, nominations_template_xlsx
+
+    if fmt == "csv":
+        response = HttpResponse(nominations_template_csv(), content_type="text/csv; charset=utf-8")
+    elif fmt == "xlsx":
+        response = HttpResponse(nominations_template_xlsx(), content_type=XLSX_TYPE)
+    else:
+        raise Http404
+    response["Content-Disposition"] = f'attachment; filename="dlsei-nominations-template.{fmt}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@focal_view()
+def focal_upload(request: HttpRequest, focal: FocalPerson, phase: Phase) -> HttpResponse:
+    from .focal_accounts import nomination_upload_store
+    from .imports import nominations_file_preview
+
+    form = NominationsFileForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        file = form.cleaned_data["file"]
+        data = file.read(settings.NOMINATIONS_FILE_MAX_BYTES + 1)
+        try:
+            # The preview refuses a bad file whole (columns, encoding, size, not a spreadsheet)
+            # before anything is stored.
+            nominations_file_preview(phase=phase, university=focal.university, data=data, filename=file.name)
+            upload = nomination_upload_store(
+                phase=phase, university=focal.university, data=data, filename=file.name, actor=request.user
+            )
+        except RegistrationError as error:
+            form.add_error("file", error.message)
+            messages.error(
+                request, _("The file was not accepted; nothing has changed. %(reason)s") % {"reason": error.message}
+            )
+        else:
+            return redirect("registrations:focal_upload_preview", upload_id=upload.pk)
+    status = 400 if form.errors else 200
+    return render(
+        request, "registrations/focal_upload.html", {"focal": focal, "phase": phase, "form": form}, status=status
+    )
+
+
+@focal_view()
+def focal_upload_preview(request: HttpRequest, focal: FocalPerson, phase: Phase, upload_id: int) -> HttpResponse:
+    from .imports import nominations_file_preview
+
+    upload = get_object_or_404(NominationUpload, pk=upload_id, university=focal.university)
+    context: dict = {"focal": focal, "phase": phase, "upload": upload}
+    if upload.committed_at is None:
+        with upload.file.open("rb") as stored:
+            data = stored.read()
+        try:
+            report = nominations_file_preview(
+                phase=upload.phase, university=focal.university, data=data, filename=upload.original_name
+            )
+        except RegistrationError as error:
+            messages.error(request, error.message)
+            return redirect("registrations:focal_upload")
+        context.update(
+            report=report,
+            rows=report.rows,
+            counts={
+                "seated": _count(report.seated),
+                "waiting": _count(report.waiting),
+                "refused": _count(report.refused),
+                "total": len(report.rows),
+            },
+            confirm_url=_confirm_url(upload),
+        )
+    return render(request, "registrations/focal_upload_preview.html", context)
+
+
+def _confirm_url(upload: NominationUpload) -> str:
+    return reverse("fees:nominations_confirm", kwargs={"upload_id": upload.pk})
+
+
+@require_http_methods(["GET", "POST"])
+@focal_view()
+def focal_nominee_add(request: HttpRequest, focal: FocalPerson, phase: Phase) -> HttpResponse:
+    from .services import nomination_submit
+
+    form = NomineeForm(
+        request.POST or None, request.FILES or None, phase=phase, university=focal.university, viewer=request.user
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            nomination = nomination_submit(
+                phase=phase,
+                university=focal.university,
+                data=form.nominee_data(),
+                actor=request.user,
+                disability_certificate=form.cleaned_data.get("disability_certificate") or None,
+            )
+        except RegistrationError as error:
+            # Shown on the form itself, which keeps what was typed.
+            messages.error(request, error.message)
+            form.add_error(None, error.message)
+        else:
+            if nomination.status == NominationStatus.SEATED:
+                text = _("%(name)s is nominated and has a seat.")
+            else:
+                text = _("%(name)s is nominated and is on the waiting list: every seat of your quota is taken.")
+            messages.success(request, text % {"name": nomination.full_name})
+            return redirect("registrations:focal_nominees")
+    return render(
+        request,
+        "registrations/focal_nominee_add.html",
+        {"focal": focal, "phase": phase, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@focal_view()
+def focal_nominee_withdraw(request: HttpRequest, focal: FocalPerson, phase: Phase, pk: int) -> HttpResponse:
+    from .services import nomination_withdraw
+
+    nomination = get_object_or_404(Nomination, pk=pk, university=focal.university)
+    form = NomineeWithdrawForm(request.POST or None)
+    if nomination.status not in (NominationStatus.SEATED, NominationStatus.WAITING):
+        messages.error(
+            request,
+            _("%(name)s cannot be withdrawn: the nomination is already %(status)s.")
+            % {"name": nomination.full_name, "status": nomination.get_status_display().lower()},
+        )
+        return redirect("registrations:focal_nominees")
+    if request.method == "POST" and form.is_valid():
+        try:
+            nomination_withdraw(nomination=nomination, actor=request.user, reason=form.cleaned_data["reason"])
+        except RegistrationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("The nomination of %(name)s is withdrawn.") % {"name": nomination.full_name})
+        return redirect("registrations:focal_nominees")
+    return render(
+        request,
+        "registrations/focal_nominee_withdraw.html",
+        {
+            "focal": focal,
+            "phase": phase,
+            "nomination": nomination,
+            "cnic_masked": cnic_mask(nomination.cnic),
+            "form": form,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _nominees_filtered(*, phase: Phase, focal: FocalPerson, form: NomineeFilterForm) -> QuerySet[Nomination]:
+    data = form.cleaned_data if form.is_valid() else {}
+    return nominations_of_university(
+        phase=phase,
+        university=focal.university,
+        status=data.get("status", ""),
+        role=data.get("role", ""),
+        search=data.get("q", ""),
+    ).only(
+        "id", "full_name", "cnic", "email", "role", "status", "seat_kind", "disability", "created_at", "status_reason"
+    )
+
+
+@focal_view()
+def focal_nominees(request: HttpRequest, focal: FocalPerson, phase: Phase) -> HttpResponse:
+    form = NomineeFilterForm(request.GET or None)
+    paginator = Paginator(_nominees_filtered(phase=phase, focal=focal, form=form), NOMINEES_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    for nomination in page.object_list:
+        nomination.cnic_masked = cnic_mask(nomination.cnic)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "registrations/focal_nominees.html",
+        {
+            "focal": focal,
+            "phase": phase,
+            "form": form,
+            "page": page,
+            "nominations": page.object_list,
+            "query": query.urlencode(),
+        },
+    )
