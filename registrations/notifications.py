@@ -1,0 +1,57 @@
+"""E-mails of registration: a seat freed up for you (promotion), your alumni seat hold expired.
+
+Called only through ``transaction.on_commit`` with a primary key, so nobody is told about a
+seat that a rolled-back transaction never gave them. Plain ``send_mail`` with a text and an HTML
+body from templates under ``templates/registrations/email/``; subject and body are translatable.
+"""
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import formats, timezone
+
+from .models import Nomination, NominationStatus, Pool
+
+
+def _status_url() -> str:
+    for name in ("fees:my_license", "registrations:my_status", "home"):
+        try:
+            return settings.SITE_URL.rstrip("/") + reverse(name)
+        except NoReverseMatch:
+            continue
+    return settings.SITE_URL
+
+
+def _send(*, nomination: Nomination, template: str, context: dict) -> None:
+    context = {"nomination": nomination, "phase": nomination.phase, "status_url": _status_url(), **context}
+    subject = " ".join(render_to_string(f"registrations/email/{template}_subject.txt", context).split())
+    text = render_to_string(f"registrations/email/{template}_body.txt", context)
+    html = render_to_string(f"registrations/email/{template}_body.html", context)
+    send_mail(subject, text, None, [nomination.email], html_message=html)
+
+
+def _held_until(nomination: Nomination) -> str:
+    if nomination.hold_expires_at is None:
+        return ""
+    return formats.date_format(timezone.localtime(nomination.hold_expires_at), "j F Y, H:i")
+
+
+def promotion_notify(*, nomination_id: int) -> None:
+    """Tell a person promoted from the waiting list that they now hold a seat."""
+    nomination = Nomination.objects.select_related("phase", "university").filter(pk=nomination_id).first()
+    if nomination is None or nomination.status != NominationStatus.SEATED:
+        return  # withdrawn again before the e-mail went out: nothing to tell
+    _send(
+        nomination=nomination,
+        template="promoted",
+        context={"is_alumnus": nomination.pool == Pool.ALUMNI, "held_until": _held_until(nomination)},
+    )
+
+
+def hold_expired_notify(*, nomination_id: int) -> None:
+    """Tell an alumnus that their seat hold ran out before the paid challan arrived."""
+    nomination = Nomination.objects.select_related("phase").filter(pk=nomination_id).first()
+    if nomination is None or nomination.status != NominationStatus.EXPIRED:
+        return
+    _send(nomination=nomination, template="hold_expired", context={})

@@ -1,0 +1,80 @@
+"""Reads of registration: the waiting list, a university's nominations, counts per status."""
+
+from collections import defaultdict
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Coalesce
+
+from quotas.models import Phase, University
+
+from .cnic import cnic_normalise
+from .models import Nomination, NominationStatus
+
+
+def _waiting_order() -> list:
+    # The same order as registrations.services.waiting_list_promote uses.
+    return [Coalesce("queue_number", "id").asc(), "id"]
+
+
+def waiting_list(*, quota_id: int) -> QuerySet[Nomination]:
+    """The waiting nominations of a quota, the next to be promoted first."""
+    return Nomination.objects.filter(quota_id=quota_id, status=NominationStatus.WAITING).order_by(*_waiting_order())
+
+
+def waiting_position(*, nomination: Nomination) -> int | None:
+    """1 for the next in line; None when the nomination is not waiting."""
+    if nomination.status != NominationStatus.WAITING:
+        return None
+    ids = list(waiting_list(quota_id=nomination.quota_id).values_list("id", flat=True))
+    return ids.index(nomination.pk) + 1 if nomination.pk in ids else None
+
+
+def nominations_of_university(
+    *,
+    phase: Phase,
+    university: University | None,
+    status: str = "",
+    role: str = "",
+    search: str = "",
+) -> QuerySet[Nomination]:
+    """A university's nominations (``university=None``: the alumni pool) in arrival order, with
+    optional filters; ``search`` matches the name, the e-mail or the CNIC (dashes or not)."""
+    nominations = Nomination.objects.filter(phase=phase)
+    nominations = nominations.filter(university__isnull=True) if university is None else nominations.filter(
+        university=university
+    )
+    if status:
+        nominations = nominations.filter(status=status)
+    if role:
+        nominations = nominations.filter(role=role)
+    term = (search or "").strip()
+    if term:
+        match = Q(full_name__icontains=term) | Q(email__icontains=term.lower())
+        try:
+            match |= Q(cnic=cnic_normalise(term))
+        except ValueError:
+            digits = term.replace("-", "")
+            if digits.isascii() and digits.isdigit():
+                match |= Q(cnic__contains=digits)
+        nominations = nominations.filter(match)
+    return nominations.order_by("id")
+
+
+def status_counts(*, phase: Phase) -> dict[int, dict[str, int]]:
+    """{quota_id: {status: count}} for every quota of the phase that has nominations."""
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    rows = Nomination.objects.filter(phase=phase).values("quota_id", "status").annotate(n=Count("id")).order_by()
+    for row in rows:
+        counts[row["quota_id"]][row["status"]] = row["n"]
+    return dict(counts)
+
+
+def waiting_counts(*, phase: Phase) -> dict[int, int]:
+    """{quota_id: how many nominations wait} for the quotas of the phase that have a waiting list."""
+    rows = (
+        Nomination.objects.filter(phase=phase, status=NominationStatus.WAITING)
+        .values("quota_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["quota_id"]: row["n"] for row in rows}

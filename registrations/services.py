@@ -1,0 +1,554 @@
+"""Registration writes: nominations, seats, the waiting list, alumni holds, disclaimers.
+
+First come, first served, and never oversubscribed, under any number of simultaneous requests
+from any number of processes, on PostgreSQL and on SQLite:
+
+* A seat is taken by one conditional UPDATE of the quota's counter
+  (``quotas.services.quota_seat_take``), inside the same transaction that writes the nomination.
+  There is no "read the count, then write" anywhere, so no two requests can both see the last
+  free seat. The check constraints on ``Quota`` make the database refuse an oversubscription even
+  if some code tried.
+* On PostgreSQL the UPDATE locks the quota row until the transaction ends, so seat takers of one
+  quota queue up behind each other; the nomination row is inserted after the seat is taken, so the
+  ids (the arrival order) of seated nominations are always below those of the ones that found the
+  quota full. On SQLite every transaction begins IMMEDIATE (see settings), which serialises them.
+* One license per person per phase is checked for a clear message, and enforced by the partial
+  unique constraints on (phase, cnic) and (phase, email) of active nominations: a request that
+  loses that race gets the same friendly message (the failed insert is rolled back to a savepoint,
+  so a surrounding transaction such as a file import carries on).
+* A freed seat goes to the waiting list in the same transaction that frees it
+  (``waiting_list_promote``), so a newcomer can never slip in front of a waiting nomination.
+"""
+
+import datetime
+import logging
+import uuid
+from functools import partial
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record
+from dlsei.uploads import UploadRefused, check_upload
+from quotas import services as quota_services
+from quotas.exceptions import QuotaError
+from quotas.models import LicenseMove, Phase, Pool, Quota, University
+
+from . import notifications
+from .cnic import cnic_mask
+from .eligibility import (
+    NomineeData,
+    duplicate_find,
+    duplicate_message,
+    duplicate_problems,
+    nominee_normalise,
+    nominee_problems,
+)
+from .exceptions import RegistrationError
+from .models import ACTIVE_STATUSES, Disclaimer, Nomination, NominationStatus, Role
+from .roles import LEARNER, user_is_hec_staff
+
+__all__ = [
+    "NomineeData",
+    "alumni_hold_set",
+    "alumni_holds_expire",
+    "disclaimer_upload",
+    "licenses_move",
+    "nomination_reinstate",
+    "nomination_reject",
+    "nomination_submit",
+    "nomination_withdraw",
+    "waiting_list_promote",
+]
+
+logger = logging.getLogger(__name__)
+
+PERSON_FILE_KINDS = {"pdf", "png", "jpeg"}
+_EXTENSIONS = {"pdf": "pdf", "png": "png", "jpeg": "jpg"}
+
+
+class _Refused(RegistrationError):
+    """A RegistrationError that also carries each problem separately (for the file import's rows)."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__(" ".join(problems))
+        self.problems = problems
+
+
+def _refuse(problems: list[str]) -> RegistrationError:
+    return _Refused(problems)
+
+
+# Helpers ------------------------------------------------------------------------------------------
+
+
+def _quota_of(*, phase: Phase, university: University | None) -> Quota | None:
+    if university is None:
+        return Quota.objects.filter(phase=phase, university__isnull=True).first()
+    return Quota.objects.filter(phase=phase, university=university).first()
+
+
+def _no_quota_message(*, phase: Phase, university: University | None) -> str:
+    if university is None:
+        return _("The alumni pool of %(phase)s has no licenses yet; please try again later.") % {"phase": phase.name}
+    return _("%(university)s has no licenses in %(phase)s yet: HEC has not published its allocation.") % {
+        "university": university.name,
+        "phase": phase.name,
+    }
+
+
+def _check_acting_for(*, actor, university: University | None) -> None:
+    """A focal person acts for their own university only (the views ensure it; this makes sure)."""
+    focal = getattr(actor, "focal_person", None) if getattr(actor, "pk", None) else None
+    if focal is not None and university is not None and focal.university_id != university.pk:
+        raise RegistrationError(_("You can act only for your own university."))
+
+
+def _require_staff(actor, what: str) -> None:
+    if actor is None or not user_is_hec_staff(actor):
+        raise RegistrationError(_("Only HEC staff can %(what)s.") % {"what": what})
+
+
+def _checked_file(file, *, label: str, kinds: set[str], prefix: str) -> tuple[File | None, list[str]]:
+    """An upload checked by content, renamed to a random name that keeps no personal data."""
+    if not file:
+        return None, []
+    try:
+        kind = check_upload(file, kinds=kinds, max_bytes=settings.UPLOAD_MAX_BYTES)
+    except UploadRefused as refused:
+        return None, [_("%(label)s: %(reason)s") % {"label": label, "reason": refused.message}]
+    return File(file, name=f"{prefix}-{uuid.uuid4().hex}.{_EXTENSIONS.get(kind, kind)}"), []
+
+
+def _learner_for(*, email: str, full_name: str):
+    """The learner's account: found by e-mail, else created with no password (they log in by code)."""
+    User = get_user_model()
+    addresses = EmailAddress.objects.filter(email__iexact=email).select_related("user")
+    address = addresses.order_by("-verified", "id").first()
+    if address is not None:
+        return address.user
+    user = User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).order_by("id").first()
+    if user is None:
+        user = User(username=email, email=email, first_name=full_name[:150])
+        user.set_unusable_password()
+        user.save()
+        group = Group.objects.filter(name=LEARNER).first()
+        if group is not None:
+            user.groups.add(group)
+    has_primary = EmailAddress.objects.filter(user=user, primary=True).exists()
+    EmailAddress.objects.create(user=user, email=email, verified=False, primary=not has_primary)
+    return user
+
+
+def _hold_until(*, phase: Phase, now: datetime.datetime) -> datetime.datetime:
+    return now + datetime.timedelta(days=phase.payment_hold_days)
+
+
+def _wants_reserved_seat(nomination: Nomination) -> bool:
+    return bool(nomination.disability and nomination.disability_certificate)
+
+
+def _clear_if_ready(nomination: Nomination) -> None:
+    """A nomination that becomes seated may already be settled (or its private university paid)."""
+    try:
+        from .invitations import nomination_clear_if_ready
+    except ImportError:  # pragma: no cover - the invitations module is part of the app
+        return
+    nomination_clear_if_ready(nomination=nomination)
+
+
+def _seat(nomination: Nomination, *, seat_kind: str, now: datetime.datetime) -> list[str]:
+    """Set the fields of a nomination that has just taken a seat; returns the fields changed."""
+    nomination.status = NominationStatus.SEATED
+    nomination.seat_kind = seat_kind
+    nomination.seated_at = now
+    fields = ["status", "seat_kind", "seated_at"]
+    if nomination.pool == Pool.ALUMNI:
+        nomination.hold_expires_at = _hold_until(phase=nomination.phase, now=now)
+        fields.append("hold_expires_at")
+    return fields
+
+
+def _copy_state(target: Nomination, source: Nomination) -> None:
+    """Let the caller's object show what the locked copy became."""
+    if target is source:
+        return
+    for field in ("status", "seat_kind", "status_reason", "seated_at", "hold_expires_at", "queue_number",
+                  "settled_at", "cleared_at"):  # fmt: skip
+        setattr(target, field, getattr(source, field))
+
+
+# Submitting ---------------------------------------------------------------------------------------
+
+
+def nomination_submit(
+    *,
+    phase: Phase,
+    university: University | None,
+    data: NomineeData,
+    actor,
+    disability_certificate=None,
+    transcript=None,
+) -> Nomination:
+    """Nominate one person: a free seat of the university's quota (or the alumni pool) at once,
+    else the end of the waiting list. ``university=None`` is an alumnus registering themself.
+
+    Raises RegistrationError with every problem at once; nothing is written then.
+    """
+    _check_acting_for(actor=actor, university=university)
+    if university is not None and not Disclaimer.objects.filter(phase=phase, university=university).exists():
+        raise RegistrationError(_("Upload the signed disclaimer form first."))
+
+    certificate, problems = _checked_file(
+        disability_certificate, label=_("Disability certificate"), kinds=PERSON_FILE_KINDS, prefix="certificate"
+    )
+    transcript_file, transcript_problems = _checked_file(
+        transcript, label=_("Transcript"), kinds=PERSON_FILE_KINDS, prefix="transcript"
+    )
+    problems += transcript_problems
+
+    with transaction.atomic():
+        # Checked inside the transaction: on SQLite it holds the write lock already.
+        problems = nominee_problems(phase=phase, university=university, data=data, viewer=actor) + problems
+        quota = _quota_of(phase=phase, university=university)
+        if quota is None and not problems:
+            problems.append(_no_quota_message(phase=phase, university=university))
+        if problems:
+            raise _refuse(problems)
+        clean = nominee_normalise(data)
+        is_alumnus = university is None
+        now = timezone.now()
+        try:
+            with transaction.atomic():  # a savepoint: a lost duplicate race undoes only this
+                learner = _learner_for(email=clean.email, full_name=clean.full_name)
+                reserved_ok = bool(clean.disability and certificate)
+                seat = quota_services.quota_seat_take(quota_id=quota.pk, disability=reserved_ok)
+                nomination = Nomination(
+                    phase=phase,
+                    quota=quota,
+                    university=university,
+                    pool=quota.pool,
+                    role=clean.role,
+                    full_name=clean.full_name,
+                    cnic=clean.cnic,
+                    email=clean.email,
+                    phone=clean.phone,
+                    programme_years=clean.programme_years if clean.role == Role.STUDENT else None,
+                    disability=clean.disability,
+                    degree=clean.degree if is_alumnus else "",
+                    graduated_from=clean.graduated_from if is_alumnus else "",
+                    graduation_date=clean.graduation_date if is_alumnus else None,
+                    status=NominationStatus.WAITING,
+                    submitted_by=actor if getattr(actor, "pk", None) else learner,
+                    learner=learner,
+                )
+                if seat is not None:
+                    _seat(nomination, seat_kind=seat, now=now)
+                if certificate is not None:
+                    nomination.disability_certificate = certificate
+                if transcript_file is not None:
+                    nomination.transcript = transcript_file
+                nomination.save()
+        except IntegrityError:
+            existing = duplicate_find(phase=phase, cnic=clean.cnic, email=clean.email)
+            if existing is None:
+                raise
+            raise _refuse(
+                [duplicate_message(existing=existing, cnic=clean.cnic, email=clean.email, university=university,
+                                   viewer=actor)]  # fmt: skip
+            ) from None
+        where = university.code if university else "alumni pool"
+        audit_record(
+            actor=actor,
+            action="nomination.submit",
+            target=nomination,
+            summary=f"{clean.role} {cnic_mask(clean.cnic)} nominated in {where}: {nomination.status}",
+            data={"status": nomination.status, "seat_kind": nomination.seat_kind, "quota": quota.pk},
+        )
+        if nomination.status == NominationStatus.SEATED:
+            _clear_if_ready(nomination)
+    return nomination
+
+
+# Leaving and coming back ----------------------------------------------------------------------------
+
+
+def _deactivate(*, nomination: Nomination, actor, status: str, reason: str, action: str) -> Nomination:
+    with transaction.atomic():
+        locked = Nomination.objects.select_for_update().select_related("phase").get(pk=nomination.pk)
+        if locked.status not in ACTIVE_STATUSES:
+            raise RegistrationError(
+                _("The nomination of %(name)s is already %(status)s.")
+                % {"name": locked.full_name, "status": locked.get_status_display().lower()}
+            )
+        seat_kind = locked.seat_kind if locked.status == NominationStatus.SEATED else ""
+        before = locked.status
+        locked.status = status
+        locked.seat_kind = ""
+        locked.status_reason = reason
+        locked.save(update_fields=["status", "seat_kind", "status_reason"])
+        audit_record(
+            actor=actor,
+            action=action,
+            target=locked,
+            summary=f"Nomination {locked.pk} {before} → {status}: {reason}"[:500],
+            data={"from": before, "to": status, "seat_kind": seat_kind, "reason": reason},
+        )
+        if seat_kind:
+            quota_services.quota_seat_release(quota_id=locked.quota_id, seat_kind=seat_kind)
+            waiting_list_promote(quota_id=locked.quota_id, actor=actor)
+    _copy_state(nomination, locked)
+    return locked
+
+
+def nomination_withdraw(*, nomination: Nomination, actor, reason: str) -> Nomination:
+    """The university (or HEC) withdraws a seated or waiting nomination; a freed seat goes to the
+    earliest waiting nomination at once."""
+    _check_acting_for(actor=actor, university=nomination.university)
+    if nomination.cleared_at is not None and not (actor is not None and user_is_hec_staff(actor)):
+        raise RegistrationError(
+            _("%(name)s has already been cleared for the Coursera invitation; only HEC staff can end this license.")
+            % {"name": nomination.full_name}
+        )
+    return _deactivate(
+        nomination=nomination,
+        actor=actor,
+        status=NominationStatus.WITHDRAWN,
+        reason=(reason or "").strip(),
+        action="nomination.withdraw",
+    )
+
+
+def nomination_reject(*, nomination: Nomination, actor, reason: str) -> Nomination:
+    """HEC staff reject a nomination, saying why; a freed seat goes to the waiting list at once."""
+    _require_staff(actor, _("reject a nomination"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise RegistrationError(_("Say why the nomination is rejected; the reason is kept with it."))
+    return _deactivate(
+        nomination=nomination, actor=actor, status=NominationStatus.REJECTED, reason=reason, action="nomination.reject"
+    )
+
+
+def _next_queue_number() -> int:
+    numbers = Nomination.objects.aggregate(last_id=Max("id"), last_queue=Max("queue_number"))
+    return max(numbers["last_id"] or 0, numbers["last_queue"] or 0) + 1
+
+
+def nomination_reinstate(*, nomination: Nomination, actor) -> Nomination:
+    """HEC staff bring back a rejected or withdrawn nomination: a free seat if there is one, else the
+    END of the waiting list, like a new arrival. The one-license-per-person rule is checked again."""
+    _require_staff(actor, _("reinstate a nomination"))
+    with transaction.atomic():
+        locked = Nomination.objects.select_for_update().select_related("phase", "university").get(pk=nomination.pk)
+        if locked.status not in (NominationStatus.REJECTED, NominationStatus.WITHDRAWN):
+            raise RegistrationError(
+                _("Only a rejected or withdrawn nomination can be reinstated; this one is %(status)s.")
+                % {"status": locked.get_status_display().lower()}
+            )
+        problems = duplicate_problems(
+            phase=locked.phase,
+            cnic=locked.cnic,
+            email=locked.email,
+            university=locked.university,
+            viewer=actor,
+            exclude_id=locked.pk,
+        )
+        if problems:
+            raise _refuse(problems)
+        before = locked.status
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                locked.queue_number = _next_queue_number()
+                locked.status = NominationStatus.WAITING
+                locked.status_reason = ""
+                fields = ["status", "status_reason", "queue_number"]
+                seat = quota_services.quota_seat_take(quota_id=locked.quota_id, disability=_wants_reserved_seat(locked))
+                if seat is not None:
+                    fields += _seat(locked, seat_kind=seat, now=now)
+                locked.save(update_fields=list(dict.fromkeys(fields)))
+        except IntegrityError:
+            existing = duplicate_find(phase=locked.phase, cnic=locked.cnic, email=locked.email, exclude_id=locked.pk)
+            if existing is None:
+                raise
+            raise _refuse(
+                [duplicate_message(existing=existing, cnic=locked.cnic, email=locked.email,
+                                   university=locked.university, viewer=actor)]  # fmt: skip
+            ) from None
+        audit_record(
+            actor=actor,
+            action="nomination.reinstate",
+            target=locked,
+            summary=f"Nomination {locked.pk} reinstated: {before} → {locked.status}",
+            data={"from": before, "to": locked.status, "seat_kind": locked.seat_kind},
+        )
+        if locked.status == NominationStatus.SEATED:
+            _clear_if_ready(locked)
+    _copy_state(nomination, locked)
+    return locked
+
+
+# The waiting list --------------------------------------------------------------------------------
+
+
+def waiting_order() -> list:
+    """The waiting list's order: arrival (the id), or the place a reinstated nomination was given."""
+    return [Coalesce("queue_number", "id").asc(), "id"]
+
+
+def waiting_list_promote(*, quota_id: int, actor=None) -> list[Nomination]:
+    """Give every free seat of the quota to the earliest waiting nominations, and tell them by e-mail.
+
+    The waiting rows are locked in arrival order. A nominee with a disability certificate may take
+    a freed reserved seat; everyone else only a general seat. A waiter is skipped only when no seat
+    of its kind is free, so a reserved seat can go to a later disability nominee while the earlier
+    ones wait for a general seat.
+    """
+    return _promote(quota_id=quota_id, actor=actor, now=timezone.now())
+
+
+def _promote(*, quota_id: int, actor, now: datetime.datetime) -> list[Nomination]:
+    promoted: list[Nomination] = []
+    with transaction.atomic():
+        waiters = list(
+            Nomination.objects.select_for_update()
+            .filter(quota_id=quota_id, status=NominationStatus.WAITING)
+            .select_related("phase")
+            .order_by(*waiting_order())
+        )
+        general_full = False
+        for nomination in waiters:
+            reserved_ok = _wants_reserved_seat(nomination)
+            if general_full and not reserved_ok:
+                continue
+            seat = quota_services.quota_seat_take(quota_id=quota_id, disability=reserved_ok)
+            if seat is None:
+                if reserved_ok:
+                    break  # neither a reserved nor a general seat is left
+                general_full = True
+                continue
+            nomination.save(update_fields=_seat(nomination, seat_kind=seat, now=now))
+            audit_record(
+                actor=actor,
+                action="nomination.promote",
+                target=nomination,
+                summary=f"Nomination {nomination.pk} promoted from the waiting list to a {seat} seat",
+                data={"seat_kind": seat, "quota": quota_id},
+            )
+            transaction.on_commit(partial(notifications.promotion_notify, nomination_id=nomination.pk), robust=True)
+            _clear_if_ready(nomination)
+            promoted.append(nomination)
+    return promoted
+
+
+# Alumni payment holds ----------------------------------------------------------------------------------
+
+
+def alumni_hold_set(*, nomination: Nomination, until: datetime.datetime | None, actor) -> Nomination:
+    """Set (or, with None, lift) the date until which an alumnus's seat waits for the payment."""
+    with transaction.atomic():
+        locked = Nomination.objects.select_for_update().get(pk=nomination.pk)
+        if locked.pool != Pool.ALUMNI:
+            raise RegistrationError(_("Only alumni seats are held for a payment."))
+        if locked.status not in ACTIVE_STATUSES:
+            raise RegistrationError(
+                _("The nomination of %(name)s is %(status)s; its seat can no longer be held.")
+                % {"name": locked.full_name, "status": locked.get_status_display().lower()}
+            )
+        before = locked.hold_expires_at
+        locked.hold_expires_at = until
+        locked.save(update_fields=["hold_expires_at"])
+        audit_record(
+            actor=actor,
+            action="nomination.hold_set",
+            target=locked,
+            summary=f"Alumni hold of nomination {locked.pk}: {before} → {until}",
+            data={"from": before.isoformat() if before else None, "to": until.isoformat() if until else None},
+        )
+    _copy_state(nomination, locked)
+    return locked
+
+
+def alumni_holds_expire(*, now: datetime.datetime | None = None) -> int:
+    """End every alumni seat whose payment hold ran out unpaid: EXPIRED, seat freed, the pool's
+    waiting list promoted, the person told by e-mail. Idempotent; returns how many expired."""
+    now = now or timezone.now()
+    due = Q(pool=Pool.ALUMNI, status=NominationStatus.SEATED, settled_at__isnull=True, hold_expires_at__lt=now)
+    expired = 0
+    for pk in Nomination.objects.filter(due).order_by("id").values_list("id", flat=True):
+        with transaction.atomic():
+            locked = Nomination.objects.select_for_update().filter(due, pk=pk).first()
+            if locked is None:  # paid or withdrawn meanwhile
+                continue
+            seat_kind = locked.seat_kind
+            locked.status = NominationStatus.EXPIRED
+            locked.seat_kind = ""
+            locked.status_reason = _("The seat was held until %(until)s and no paid challan arrived.") % {
+                "until": timezone.localtime(locked.hold_expires_at).strftime("%Y-%m-%d %H:%M")
+            }
+            locked.save(update_fields=["status", "seat_kind", "status_reason"])
+            audit_record(
+                actor=None,
+                action="nomination.expire",
+                target=locked,
+                summary=f"Alumni hold of nomination {locked.pk} expired unpaid",
+                data={"hold_expires_at": locked.hold_expires_at.isoformat(), "seat_kind": seat_kind},
+            )
+            quota_services.quota_seat_release(quota_id=locked.quota_id, seat_kind=seat_kind)
+            _promote(quota_id=locked.quota_id, actor=None, now=now)
+            transaction.on_commit(partial(notifications.hold_expired_notify, nomination_id=locked.pk), robust=True)
+            expired += 1
+    return expired
+
+
+# Licenses and disclaimers ----------------------------------------------------------------------------
+
+
+def licenses_move(
+    *, phase: Phase, from_university: University, to_university: University, licenses: int, reason: str, actor
+) -> LicenseMove:
+    """Move unused licenses between universities (quotas records the move); the receiving
+    university's waiting list takes the new seats in the same transaction."""
+    try:
+        with transaction.atomic():
+            move = quota_services.license_move(
+                phase=phase,
+                from_university=from_university,
+                to_university=to_university,
+                licenses=licenses,
+                reason=reason,
+                actor=actor,
+            )
+            waiting_list_promote(quota_id=move.to_quota_id, actor=actor)
+    except QuotaError as error:
+        raise RegistrationError(error.message) from error
+    return move
+
+
+def disclaimer_upload(*, phase: Phase, university: University, file, actor) -> Disclaimer:
+    """Keep a university's signed disclaimer form (a real, complete PDF) for the phase."""
+    _check_acting_for(actor=actor, university=university)
+    try:
+        check_upload(file, kinds={"pdf"}, max_bytes=settings.UPLOAD_MAX_BYTES)
+    except UploadRefused as refused:
+        raise RegistrationError(refused.message) from refused
+    with transaction.atomic():
+        disclaimer = Disclaimer(phase=phase, university=university, uploaded_by=actor)
+        disclaimer.file = File(file, name=f"{university.code}-disclaimer-{uuid.uuid4().hex}.pdf")
+        disclaimer.save()
+        audit_record(
+            actor=actor,
+            action="disclaimer.upload",
+            target=disclaimer,
+            summary=f"Signed disclaimer of {university.code} for {phase.slug} uploaded",
+        )
+    return disclaimer
