@@ -1,0 +1,276 @@
+"""Refund or forfeit: what happens to a public learner's Rs. 4,000 deposit.
+
+The rule (one function, :func:`refund_rule`): a learner who completed at least the phase's
+``courses_for_refund`` distinct courses inside the license year [activation, activation +
+``license_days``) gets the deposit back; once the year has ended without that, the deposit is
+forfeited to HEC; before then the case is pending. A course counts once however many rows the
+reports had; a completion after the year (or after the day the rule is applied for) does not
+count; guided projects count only when the phase says so.
+
+A refund case is a nomination of the public or NAHE pool, student or faculty, with a current
+deposit. Disability waivers, private universities and alumni have no deposit and are no case.
+
+Only final decisions (refund, forfeit) are stored, as :class:`~fees.models.RefundDecision` rows
+that are never changed: a correction is a new row superseding the old. Pending is not stored; it
+is what a case without a recorded decision is. :func:`refunds_decide` works set-based (one
+aggregate query, one bulk insert) so a whole phase of 24,000 learners is decided in a moment.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Count, DateField, Exists, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record
+from quotas.models import Phase, Pool
+from registrations.models import Nomination, Role
+
+from .exceptions import FeeError
+from .models import CourseCompletion, Deposit, RefundDecision, RefundOutcome
+
+PENDING = "pending"
+REFUND = RefundOutcome.REFUND.value
+FORFEIT = RefundOutcome.FORFEIT.value
+REFUND_POOLS = [Pool.PUBLIC, Pool.NAHE]
+REFUND_ROLES = [Role.STUDENT, Role.FACULTY]
+GUIDED_PROJECT = "guided project"
+BATCH_SIZE = 5_000
+
+
+def license_year_end(*, activated_on: dt.date | None, license_days: int) -> dt.date | None:
+    """The first day after the license year (the year is [activated_on, end)); None before activation."""
+    return activated_on + dt.timedelta(days=license_days) if activated_on else None
+
+
+def refund_rule(*, courses: int, phase: Phase, activated_on: dt.date | None, as_of: dt.date) -> str:
+    """"refund", "forfeit" or "pending" for a refund case with ``courses`` counted courses on ``as_of``."""
+    if activated_on is None:
+        return PENDING
+    if courses >= phase.courses_for_refund:
+        return REFUND
+    end = license_year_end(activated_on=activated_on, license_days=phase.license_days)
+    return FORFEIT if as_of >= end else PENDING
+
+
+def counted_courses(*, phase: Phase, as_of: dt.date) -> Coalesce:
+    """For a Nomination queryset: how many distinct courses count towards its refund on ``as_of``.
+
+    A correlated subquery (one per learner, on the (learner, course) index) rather than a join
+    with GROUP BY, so it composes with the other annotations of a list.
+    """
+    activated_on = OuterRef("activated_on")
+    completions = CourseCompletion.objects.filter(
+        nomination=OuterRef("pk"),
+        completed_on__gte=activated_on,
+        completed_on__lt=Cast(activated_on + dt.timedelta(days=phase.license_days), output_field=DateField()),
+        completed_on__lte=as_of,
+    )
+    if not phase.guided_projects_count:
+        completions = completions.exclude(course_type__icontains=GUIDED_PROJECT)
+    count = completions.order_by().values("nomination").annotate(n=Count("course_key", distinct=True)).values("n")
+    return Coalesce(Subquery(count, output_field=IntegerField()), 0)
+
+
+def nominations_with_courses(*, phase: Phase, as_of: dt.date, queryset: QuerySet | None = None) -> QuerySet:
+    """Nominations of the phase annotated with ``courses``: distinct counted courses on ``as_of``."""
+    queryset = Nomination.objects.filter(phase=phase) if queryset is None else queryset
+    return queryset.annotate(courses=counted_courses(phase=phase, as_of=as_of))
+
+
+def current_deposits() -> QuerySet:
+    """Deposits that nothing supersedes: the one that stands for each nomination."""
+    return Deposit.objects.filter(superseded_by__isnull=True)
+
+
+def current_decisions() -> QuerySet:
+    """Refund decisions that no correction supersedes."""
+    return RefundDecision.objects.filter(superseded_by__isnull=True)
+
+
+def refund_cases(*, phase: Phase) -> QuerySet:
+    """The phase's nominations whose deposit is refunded or forfeited, each with ``deposit_amount``."""
+    deposit = current_deposits().filter(nomination=OuterRef("pk"))
+    return (
+        Nomination.objects.filter(phase=phase, pool__in=REFUND_POOLS, role__in=REFUND_ROLES)
+        .filter(Exists(deposit))
+        .annotate(deposit_amount=Subquery(deposit.values("amount")[:1]))
+    )
+
+
+def refund_courses_count(*, nomination: Nomination, as_of: dt.date) -> int:
+    """Distinct courses that count towards the refund, completed inside the license year by ``as_of``."""
+    phase = nomination.phase
+    found = nominations_with_courses(phase=phase, as_of=as_of, queryset=Nomination.objects.filter(pk=nomination.pk))
+    return found.values_list("courses", flat=True).first() or 0
+
+
+def refund_status(*, nomination: Nomination, as_of: dt.date) -> tuple[str | None, int]:
+    """(decision by the rule, courses counted) for one learner on ``as_of``.
+
+    The decision is "refund", "forfeit" or "pending" for a refund case, None for anyone with no
+    deposit to refund (disability waiver, private university, alumni). The rule only: a recorded
+    decision, or a correction of one, is read with :func:`refund_decision_current`.
+    """
+    courses = refund_courses_count(nomination=nomination, as_of=as_of)
+    if not refund_cases(phase=nomination.phase).filter(pk=nomination.pk).exists():
+        return None, courses
+    decision = refund_rule(courses=courses, phase=nomination.phase, activated_on=nomination.activated_on, as_of=as_of)
+    return decision, courses
+
+
+def refund_decision_current(*, nomination: Nomination) -> RefundDecision | None:
+    return current_decisions().filter(nomination=nomination).first()
+
+
+def refunds_decide(
+    *, phase: Phase, as_of: dt.date, actor, nominations: QuerySet | None = None
+) -> list[RefundDecision]:
+    """Record the final decisions due on ``as_of`` for the phase's refund cases that have none yet.
+
+    Cases that are still pending are left alone (nothing is stored for them). A case that already
+    has a decision keeps it: a decision is only ever changed by :func:`refund_decision_correct`.
+    ``nominations`` narrows the run to some learners (the admin action on selected rows).
+    Returns the decisions recorded now.
+    """
+    with transaction.atomic():
+        # One run at a time per phase; the unique "one first decision" constraint backs this up.
+        Phase.objects.select_for_update().filter(pk=phase.pk).first()
+        cases = refund_cases(phase=phase).filter(
+            ~Exists(RefundDecision.objects.filter(nomination=OuterRef("pk")))
+        )
+        if nominations is not None:
+            cases = cases.filter(pk__in=nominations.values("pk"))
+        rows = nominations_with_courses(phase=phase, as_of=as_of, queryset=cases).values_list(
+            "pk", "activated_on", "courses", "deposit_amount"
+        )
+        decisions = []
+        for pk, activated_on, courses, amount in rows:
+            outcome = refund_rule(courses=courses, phase=phase, activated_on=activated_on, as_of=as_of)
+            if outcome != PENDING:
+                decisions.append(
+                    RefundDecision(
+                        nomination_id=pk,
+                        decision=outcome,
+                        courses_completed=courses,
+                        amount=amount,
+                        as_of=as_of,
+                        decided_by=actor if getattr(actor, "pk", None) else None,
+                        reason=_("Decided from the completion reports."),
+                    )
+                )
+        created = RefundDecision.objects.bulk_create(decisions, batch_size=BATCH_SIZE)
+        refunds = sum(1 for decision in created if decision.decision == REFUND)
+        audit_record(
+            actor=actor,
+            action="refunds.decide",
+            target_type=RefundDecision._meta.label_lower,
+            summary=(
+                f"Refund decisions for {phase.slug} as of {as_of}: {refunds} refund, "
+                f"{len(created) - refunds} forfeit"
+            ),
+            data={
+                "phase": phase.slug, "as_of": as_of.isoformat(), "refund": refunds, "forfeit": len(created) - refunds,
+            },  # fmt: skip
+        )
+    return created
+
+
+def refund_decision_correct(
+    *, decision: RefundDecision, new_decision: str, reason: str, actor
+) -> RefundDecision:
+    """Correct a final decision: a new row that supersedes it, with who and why; the old row stays as it was."""
+    if new_decision not in RefundOutcome.values:
+        raise FeeError(_("A decision is either “refund” or “forfeit”."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise FeeError(_("Say why the decision is corrected; the reason is kept with it."))
+    if not getattr(actor, "pk", None):
+        raise FeeError(_("A correction must be made by a signed-in member of HEC staff."))
+    with transaction.atomic():
+        old = RefundDecision.objects.select_for_update().filter(pk=decision.pk).first()
+        if old is None:
+            raise FeeError(_("This decision does not exist."))
+        if RefundDecision.objects.filter(supersedes=old).exists():
+            raise FeeError(_("This decision has already been corrected; correct the current one instead."))
+        if old.decision == new_decision:
+            raise FeeError(
+                _("The decision is already “%(decision)s”; nothing to correct.")
+                % {"decision": old.get_decision_display()}
+            )
+        new = RefundDecision.objects.create(
+            nomination_id=old.nomination_id,
+            decision=new_decision,
+            courses_completed=old.courses_completed,
+            amount=old.amount,
+            as_of=timezone.localdate(),
+            supersedes=old,
+            decided_by=actor,
+            reason=reason,
+        )
+        audit_record(
+            actor=actor,
+            action="refund_decision.correct",
+            target=new,
+            summary=f"Refund decision {old.pk} ({old.decision}) corrected to {new_decision}: {reason}",
+            data={"supersedes": old.pk, "from": old.decision, "to": new_decision, "reason": reason},
+        )
+    return new
+
+
+@dataclass(frozen=True)
+class RefundCaseRow:
+    """One refund case as lists and the --json output show it."""
+
+    nomination_id: int
+    full_name: str
+    email: str
+    cnic: str
+    university: str
+    courses_completed: int
+    decision: str
+    recorded: bool
+    amount: int
+    decision_id: int | None
+
+
+def refund_case_rows(
+    *, phase: Phase, as_of: dt.date, university_id: int | None = None, decision: str | None = None
+) -> list[RefundCaseRow]:
+    """Every refund case of the phase (optionally of one university) with its courses and decision.
+
+    The decision is the recorded one when there is one (corrections included), else the rule's
+    ("pending" after :func:`refunds_decide` has run). One query however many cases there are.
+    """
+    current = current_decisions().filter(nomination=OuterRef("pk"))
+    cases = refund_cases(phase=phase)
+    if university_id is not None:
+        cases = cases.filter(university_id=university_id)
+    rows = (
+        nominations_with_courses(phase=phase, as_of=as_of, queryset=cases)
+        .annotate(
+            decision_id=Subquery(current.values("pk")[:1]),
+            decision_value=Subquery(current.values("decision")[:1]),
+        )
+        .values_list(
+            "pk", "full_name", "email", "cnic", "university__code", "activated_on", "courses", "deposit_amount",
+            "decision_id", "decision_value",
+        )  # fmt: skip
+        .order_by("university__code", "full_name", "pk")
+    )
+    result = []
+    for pk, name, email, cnic, code, activated_on, courses, amount, decision_id, recorded in rows:
+        value = recorded or refund_rule(courses=courses, phase=phase, activated_on=activated_on, as_of=as_of)
+        if decision and value != decision:
+            continue
+        result.append(
+            RefundCaseRow(
+                nomination_id=pk, full_name=name, email=email, cnic=cnic, university=code or "",
+                courses_completed=courses, decision=value, recorded=recorded is not None, amount=amount,
+                decision_id=decision_id,
+            )  # fmt: skip
+        )
+    return result

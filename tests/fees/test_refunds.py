@@ -1,0 +1,291 @@
+"""Refund or forfeit of the Rs. 4,000 deposit: every edge of the rule, and decisions that are append-only."""
+
+import datetime as dt
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from audit.models import AuditEntry
+from fees.completions import completions_import
+from fees.exceptions import FeeError
+from fees.models import Deposit, DisabilityWaiver, RefundDecision
+from fees.refunds import refund_case_rows, refund_decision_correct, refund_status, refunds_decide
+from quotas.models import Pool
+from tests import factories
+from tests.fees.test_completions import line, report
+
+pytestmark = pytest.mark.django_db
+
+START = dt.date(2021, 10, 1)  # activation; the 365-day license year runs to 2022-09-30, 2022-10-01 is the end
+LAST_DAY = dt.date(2022, 9, 30)
+END = dt.date(2022, 10, 1)
+
+
+@pytest.fixture
+def uni(db):
+    return factories.make_university(code="QAU")
+
+
+def learner(phase, uni, *, activated_on=START, deposit=4000, role="student", **kwargs):
+    nomination = factories.make_seated_nomination(
+        phase=phase, university=uni, role=role, activated_on=activated_on, **kwargs
+    )
+    if deposit:
+        deposit_record(nomination, amount=deposit)
+    return nomination
+
+
+def deposit_record(nomination, *, amount=4000, receipt=None, supersedes=None):
+    return Deposit.objects.create(
+        nomination=nomination,
+        amount=amount,
+        receipt=receipt or f"R-{nomination.pk}-{amount}",
+        paid_on=dt.date(2021, 9, 20),
+        recorded_by=nomination.submitted_by,
+        supersedes=supersedes,
+    )
+
+
+def complete(phase, nomination, *courses, staff=None):
+    """Import a report in which ``nomination`` completed each (slug, day[, course type])."""
+    lines = [
+        line(
+            email=nomination.email,
+            slug=course[0],
+            course=course[0].title(),
+            time=f"{course[1].isoformat()} 09:00:00 UTC",
+            course_type=course[2] if len(course) > 2 else "Course",
+        )
+        for course in courses
+    ]
+    return completions_import(phase=phase, data=report(*lines), filename="r.csv", actor=staff)
+
+
+def day(n: int) -> dt.date:
+    return START + dt.timedelta(days=n)
+
+
+def test_three_courses_inside_the_year_is_a_refund_even_before_the_year_ends(phase, uni):
+    sana = learner(phase, uni)
+    complete(phase, sana, ("a", day(10)), ("b", day(20)), ("c", LAST_DAY))
+    assert refund_status(nomination=sana, as_of=END) == ("refund", 3)
+    assert refund_status(nomination=sana, as_of=LAST_DAY) == ("refund", 3)
+    assert refund_status(nomination=sana, as_of=day(20)) == ("pending", 2)  # "c" is later than that day
+
+
+def test_a_course_completed_twice_counts_once(phase, uni):
+    sana = learner(phase, uni)
+    complete(phase, sana, ("a", day(10)), ("a", day(40)), ("b", day(20)))
+    complete(phase, sana, ("a", day(50)))
+    assert refund_status(nomination=sana, as_of=END) == ("forfeit", 2)
+
+
+def test_a_completion_after_the_license_year_does_not_count(phase, uni):
+    sana = learner(phase, uni)
+    complete(phase, sana, ("a", day(10)), ("b", day(20)), ("c", END))
+    assert refund_status(nomination=sana, as_of=END + dt.timedelta(days=30)) == ("forfeit", 2)
+
+
+def test_a_completion_before_activation_does_not_count(phase, uni):
+    sana = learner(phase, uni)
+    complete(phase, sana, ("a", START - dt.timedelta(days=1)), ("b", day(0)), ("c", day(1)))
+    assert refund_status(nomination=sana, as_of=END) == ("forfeit", 2)
+
+
+def test_the_license_length_is_the_phase_setting(phase, uni):
+    phase.license_days = 100
+    phase.save(update_fields=["license_days"])
+    sana = learner(phase, uni)
+    complete(phase, sana, ("a", day(10)), ("b", day(20)), ("c", day(100)))
+    assert refund_status(nomination=sana, as_of=day(99)) == ("pending", 2)
+    assert refund_status(nomination=sana, as_of=day(100)) == ("forfeit", 2)
+
+
+def test_a_guided_project_does_not_count(phase, uni):
+    sana = learner(phase, uni)
+    complete(phase, sana, ("a", day(10)), ("b", day(20)), ("gp", day(30), "Guided Project"))
+    assert refund_status(nomination=sana, as_of=END) == ("forfeit", 2)
+
+
+def test_a_guided_project_counts_when_the_phase_says_so(phase, uni):
+    phase.guided_projects_count = True
+    phase.save(update_fields=["guided_projects_count"])
+    sana = learner(phase, uni)
+    complete(phase, sana, ("a", day(10)), ("b", day(20)), ("gp", day(30), "guided project"))
+    assert refund_status(nomination=sana, as_of=END) == ("refund", 3)
+
+
+def test_the_number_of_courses_is_the_phase_setting(phase, uni):
+    phase.courses_for_refund = 2
+    phase.save(update_fields=["courses_for_refund"])
+    sana = learner(phase, uni)
+    complete(phase, sana, ("a", day(10)), ("b", day(20)))
+    assert refund_status(nomination=sana, as_of=day(21)) == ("refund", 2)
+
+
+def test_pending_until_the_last_day_forfeit_from_the_end(phase, uni):
+    sana = learner(phase, uni)
+    complete(phase, sana, ("a", day(10)))
+    assert refund_status(nomination=sana, as_of=LAST_DAY) == ("pending", 1)
+    assert refund_status(nomination=sana, as_of=END) == ("forfeit", 1)
+
+
+def test_not_yet_activated_is_pending(phase, uni):
+    sana = learner(phase, uni, activated_on=None)
+    assert refund_status(nomination=sana, as_of=dt.date(2030, 1, 1)) == ("pending", 0)
+
+
+def test_faculty_and_nahe_are_refund_cases(phase, uni):
+    nahe = factories.make_university(code="NAHE", sector="nahe")
+    teacher = learner(phase, uni, role="faculty")
+    trainee = learner(phase, nahe, role="faculty")
+    assert trainee.pool == Pool.NAHE
+    assert refund_status(nomination=teacher, as_of=END) == ("forfeit", 0)
+    assert refund_status(nomination=trainee, as_of=END) == ("forfeit", 0)
+
+
+def test_waivers_private_and_alumni_are_not_refund_cases(phase, uni):
+    waived = learner(phase, uni, deposit=0, seat_kind="disability")
+    DisabilityWaiver.objects.create(nomination=waived, status="approved")
+    private = learner(phase, factories.make_university(code="LUMS", sector="private"), deposit=0)
+    alumnus = learner(phase, None, deposit=0)
+    complete(phase, alumnus, ("a", day(1)), ("b", day(2)), ("c", day(3)))
+    for nomination in (waived, private):
+        assert refund_status(nomination=nomination, as_of=END) == (None, 0)
+    assert refund_status(nomination=alumnus, as_of=END) == (None, 3)
+    assert refunds_decide(phase=phase, as_of=END, actor=None) == []
+    assert refund_case_rows(phase=phase, as_of=END) == []
+
+
+def test_decide_records_final_decisions_only_and_once(phase, uni, hec_staff):
+    done = learner(phase, uni, email="done@example.pk")
+    idle = learner(phase, uni, email="idle@example.pk")
+    late = learner(phase, uni, email="late@example.pk", activated_on=day(200))
+    complete(phase, done, ("a", day(1)), ("b", day(2)), ("c", day(3)))
+    decided = refunds_decide(phase=phase, as_of=END, actor=hec_staff)
+    assert {(d.nomination_id, d.decision, d.courses_completed, d.amount) for d in decided} == {
+        (done.pk, "refund", 3, 4000),
+        (idle.pk, "forfeit", 0, 4000),
+    }
+    assert not late.refund_decisions.exists()  # pending: nothing stored
+    assert all(d.decided_by == hec_staff and d.as_of == END and d.supersedes is None for d in decided)
+    entry = AuditEntry.objects.get(action="refunds.decide")
+    assert entry.actor == hec_staff and entry.data["refund"] == 1 and entry.data["forfeit"] == 1
+
+    assert refunds_decide(phase=phase, as_of=END, actor=hec_staff) == []
+    assert RefundDecision.objects.count() == 2
+
+
+def test_a_final_decision_is_never_changed_by_deciding_again(phase, uni):
+    sana = learner(phase, uni)
+    [forfeit] = refunds_decide(phase=phase, as_of=END, actor=None)
+    before = RefundDecision.objects.values().get()
+    complete(phase, sana, ("a", day(1)), ("b", day(2)), ("c", day(3)))  # a late report
+    assert refund_status(nomination=sana, as_of=END) == ("refund", 3)
+    assert refunds_decide(phase=phase, as_of=END + dt.timedelta(days=5), actor=None) == []
+    assert RefundDecision.objects.values().get() == before
+    [row] = refund_case_rows(phase=phase, as_of=END)
+    assert (row.decision, row.recorded, row.courses_completed, row.decision_id) == ("forfeit", True, 3, forfeit.pk)
+
+
+def test_the_deposit_amount_is_the_current_deposit(phase, uni):
+    sana = learner(phase, uni, deposit=0)
+    first = deposit_record(sana, amount=400)
+    deposit_record(sana, amount=4000, supersedes=first)
+    [decision] = refunds_decide(phase=phase, as_of=END, actor=None)
+    assert decision.amount == 4000
+
+
+def test_decide_as_of_a_past_day_ignores_later_completions(phase, uni):
+    sana = learner(phase, uni)
+    complete(phase, sana, ("a", day(1)), ("b", day(2)), ("c", day(300)))
+    assert refunds_decide(phase=phase, as_of=day(100), actor=None) == []
+    [decision] = refunds_decide(phase=phase, as_of=day(300), actor=None)
+    assert decision.decision == "refund"
+
+
+def test_decide_can_be_narrowed_to_some_learners(phase, uni):
+    one = learner(phase, uni)
+    learner(phase, uni)
+    from registrations.models import Nomination
+
+    [decision] = refunds_decide(phase=phase, as_of=END, actor=None, nominations=Nomination.objects.filter(pk=one.pk))
+    assert decision.nomination_id == one.pk
+
+
+def test_decide_queries_do_not_grow_with_the_learners(phase, uni, django_assert_max_num_queries):
+    for _ in range(30):
+        learner(phase, uni)
+    with django_assert_max_num_queries(8):
+        assert len(refunds_decide(phase=phase, as_of=END, actor=None)) == 30
+
+
+def test_a_correction_is_a_new_row_and_the_old_one_stays(phase, uni, hec_staff):
+    sana = learner(phase, uni)
+    [forfeit] = refunds_decide(phase=phase, as_of=END, actor=None)
+    before = RefundDecision.objects.values().get(pk=forfeit.pk)
+    corrected = refund_decision_correct(
+        decision=forfeit, new_decision="refund", reason="Certificate shown by the learner", actor=hec_staff
+    )
+    assert corrected.pk != forfeit.pk
+    assert corrected.supersedes == forfeit and corrected.decision == "refund"
+    assert corrected.decided_by == hec_staff and corrected.reason == "Certificate shown by the learner"
+    assert RefundDecision.objects.values().get(pk=forfeit.pk) == before
+    assert list(sana.refund_decisions.order_by("id")) == [forfeit, corrected]
+    entry = AuditEntry.objects.get(action="refund_decision.correct")
+    assert entry.actor == hec_staff and entry.target_id == str(corrected.pk) and entry.data["from"] == "forfeit"
+    [row] = refund_case_rows(phase=phase, as_of=END)
+    assert (row.decision, row.decision_id) == ("refund", corrected.pk)
+
+    with pytest.raises(FeeError, match="already been corrected"):
+        refund_decision_correct(decision=forfeit, new_decision="refund", reason="again", actor=hec_staff)
+    back = refund_decision_correct(decision=corrected, new_decision="forfeit", reason="Mistake", actor=hec_staff)
+    assert back.supersedes == corrected
+    assert RefundDecision.objects.count() == 3
+
+
+@pytest.mark.parametrize(
+    ("new_decision", "reason", "expected"),
+    [
+        ("pending", "why", "either"),
+        ("refund", "  ", "Say why"),
+        ("forfeit", "why", "already"),
+    ],
+)
+def test_a_bad_correction_is_refused_and_changes_nothing(phase, uni, hec_staff, new_decision, reason, expected):
+    learner(phase, uni)
+    [forfeit] = refunds_decide(phase=phase, as_of=END, actor=None)
+    with pytest.raises(FeeError, match=expected):
+        refund_decision_correct(decision=forfeit, new_decision=new_decision, reason=reason, actor=hec_staff)
+    assert RefundDecision.objects.count() == 1
+
+
+def test_command_json_contract(phase, uni, capsys):
+    done = learner(phase, uni, email="done@example.pk", cnic="3520112345671")
+    learner(phase, uni, email="idle@example.pk", cnic="3520112345682")
+    learner(phase, uni, email="new@example.pk", cnic="3520112345693", activated_on=day(300))
+    learner(phase, None, deposit=0, email="alumnus@example.pk")
+    complete(phase, done, ("a", day(1)), ("b", day(2)), ("c", day(3)), ("d", day(4)))
+    call_command("decide_refunds", "--phase", phase.slug, "--as-of", END.isoformat(), "--json")
+    out = json.loads(capsys.readouterr().out)
+    assert sorted(out, key=lambda item: item["email"]) == [
+        {"email": "done@example.pk", "cnic": "*****-*****67-1", "courses_completed": 4, "decision": "refund",
+         "amount": 4000},
+        {"email": "idle@example.pk", "cnic": "*****-*****68-2", "courses_completed": 0, "decision": "forfeit",
+         "amount": 4000},
+        {"email": "new@example.pk", "cnic": "*****-*****69-3", "courses_completed": 0, "decision": "pending",
+         "amount": 4000},
+    ]  # fmt: skip
+    assert RefundDecision.objects.count() == 2
+
+
+def test_command_summary_and_refusals(phase, uni, capsys):
+    learner(phase, uni)
+    call_command("decide_refunds", "--phase", phase.slug, "--as-of", END.isoformat())
+    out = capsys.readouterr().out
+    assert "1 decision(s) recorded now" in out and "Forfeit: 1 learner(s), Rs. 4,000" in out
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("decide_refunds", "--phase", phase.slug, "--as-of", "01/10/2022")
+    with pytest.raises(CommandError, match="No phase"):
+        call_command("decide_refunds", "--phase", "nope")
