@@ -119,6 +119,32 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBIL
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "Asia/Karachi"
 
+# Invitations (registrations/tasks.py). Every number can be set from the environment, so the
+# real-worker tests run the same code with seconds instead of minutes.
+INVITATION_RATE_LIMIT = env.str("INVITATION_RATE_LIMIT", default="600/m")  # per worker; 24,000 in 40 minutes
+INVITATION_MAX_RETRIES = env.int("INVITATION_MAX_RETRIES", default=6)
+INVITATION_RETRY_BACKOFF = env.int("INVITATION_RETRY_BACKOFF", default=60)  # seconds, doubled each retry
+INVITATION_RETRY_BACKOFF_MAX = env.int("INVITATION_RETRY_BACKOFF_MAX", default=3600)
+INVITATION_LEASE_SECONDS = env.int("INVITATION_LEASE_SECONDS", default=120)  # longer than any one send
+INVITATION_SMTP_TIMEOUT = env.int("INVITATION_SMTP_TIMEOUT", default=20)
+INVITATION_REQUEUE_AFTER_SECONDS = env.int("INVITATION_REQUEUE_AFTER_SECONDS", default=60)
+INVITATION_SWEEP_LIMIT = env.int("INVITATION_SWEEP_LIMIT", default=1000)  # rows re-queued per sweep at most
+INVITATION_SWEEP_EVERY_SECONDS = env.float("INVITATION_SWEEP_EVERY_SECONDS", default=60.0)
+CELERY_BEAT_SCHEDULE = {
+    "invitations-sweep": {
+        "task": "registrations.tasks.invitations_sweep",
+        "schedule": INVITATION_SWEEP_EVERY_SECONDS,
+    },
+    "license-reminders": {
+        "task": "registrations.tasks.reminders_send",
+        "schedule": env.float("REMINDERS_EVERY_SECONDS", default=3600.0),
+    },
+    "alumni-holds-expire": {
+        "task": "registrations.tasks.alumni_holds_expire",
+        "schedule": env.float("HOLDS_EXPIRE_EVERY_SECONDS", default=300.0),
+    },
+}
+
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="")
 if EMAIL_URL:

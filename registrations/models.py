@@ -146,21 +146,116 @@ class NominationUpload(models.Model):
 
 
 class Invitation(models.Model):
-    """The outbox row for one learner's Coursera invitation, written with the clearing itself."""
+    """The outbox row for one learner's Coursera invitation, written with the clearing itself.
+
+    States: QUEUED (a task is on its way) → SENDING (a worker holds the lease since
+    `sending_since`) → SENT; a refused or failed send goes to RETRYING (a retry task is due at
+    `retry_at`) and, after the last retry, to FAILED, from which only a staff resend queues it
+    again. The flow and its crash windows are explained in registrations/tasks.py.
+    """
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
         SENDING = "sending", _("Sending")
+        RETRYING = "retrying", _("Waiting to retry")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
 
     nomination = models.OneToOneField(Nomination, on_delete=models.PROTECT, related_name="invitation")
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text=_("Conversations with the mail server so far."))
     last_error = models.TextField(blank=True)
     queued_at = models.DateTimeField(auto_now_add=True)
+    enqueued_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When a send task was last put on the queue for this invitation.")
+    )
     sending_since = models.DateTimeField(null=True, blank=True)
+    retry_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    sent_to = models.EmailField(blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["state", "queued_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.nomination.email} ({self.get_state_display()})"
+
+
+class InvitationAttempt(models.Model):
+    """One try at sending an invitation: the first send, a retry, a recovery after a crash, or a
+    resend asked for by HEC staff (who and when). Never deleted."""
+
+    class Kind(models.TextChoices):
+        FIRST = "first", _("First send")
+        RETRY = "retry", _("Automatic retry")
+        RECOVERY = "recovery", _("Recovery after an interrupted send")
+        RESEND = "resend", _("Resend by staff")
+
+    class Outcome(models.TextChoices):
+        REQUESTED = "requested", _("Requested, waiting for a worker")
+        SENDING = "sending", _("Being sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        INTERRUPTED = "interrupted", _("Interrupted (the worker stopped)")
+
+    invitation = models.ForeignKey(Invitation, on_delete=models.PROTECT, related_name="attempt_rows")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["invitation", "outcome"], name="invitation_attempt_outcome")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.get_outcome_display()}"
+
+
+class ReminderSent(models.Model):
+    """A license-year reminder, written in the same transaction as the decision to send it: at
+    most one per nomination and number of days before the end."""
+
+    nomination = models.ForeignKey(Nomination, on_delete=models.PROTECT, related_name="reminders")
+    days_before = models.PositiveSmallIntegerField()
+    license_ends_on = models.DateField()
+    decided_at = models.DateTimeField(auto_now_add=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-decided_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["nomination", "days_before"], name="reminder_once_per_nomination_and_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.nomination.email}: {self.days_before} days before {self.license_ends_on}"
+
+
+class UniversitySettlement(models.Model):
+    """A private university's invoice for a phase is paid: all its nominees are settled, including
+    those seated later."""
+
+    phase = models.ForeignKey(Phase, on_delete=models.PROTECT, related_name="+")
+    university = models.ForeignKey(University, on_delete=models.PROTECT, related_name="settlements")
+    settled_at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(max_length=200)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-settled_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["phase", "university"], name="university_settlement_once_per_phase")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.university.code} {self.phase.slug}: {self.reason}"

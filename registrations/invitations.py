@@ -1,0 +1,503 @@
+"""Clearing a learner and the invitation outbox.
+
+`fees` calls `nomination_settle()` / `university_settle()` when the money side is done;
+registration calls `nomination_clear_if_ready()` whenever a nomination is seated. A learner who is
+seated *and* settled is cleared: `cleared_at` is set and the `Invitation` outbox row is written in
+the same transaction, and the send task is queued only after that transaction commits. The send
+itself (and why it happens exactly once) is in `registrations/tasks.py`; the state changes it
+makes are the `invitation_*` functions here, each its own short transaction.
+"""
+
+import dataclasses
+import datetime
+import smtplib
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record
+from dlsei.tabular import write_csv
+from quotas.models import Phase, Sector, University
+
+from .exceptions import RegistrationError
+from .models import (
+    ACTIVE_STATUSES,
+    Invitation,
+    InvitationAttempt,
+    Nomination,
+    NominationStatus,
+    UniversitySettlement,
+)
+
+State = Invitation.State
+Outcome = InvitationAttempt.Outcome
+Kind = InvitationAttempt.Kind
+
+COURSERA_INVITE_HEADER = ["Full Name", "Email", "External ID"]
+
+
+# Settling and clearing ----------------------------------------------------------------------
+
+
+def _enqueue_on_commit(invitation_id: int) -> None:
+    """Queue the send task once the current transaction has committed (never before: a worker
+    must find the row). `robust`: a broker that is down at that moment must not turn a committed
+    clearing into an error page; the row stays QUEUED and the sweep queues it again."""
+
+    def enqueue() -> None:
+        from .tasks import invitation_send
+
+        invitation_send.delay(invitation_id)
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+def _copy_clearing_fields(target: Nomination, source: Nomination) -> None:
+    for field in ("settled_at", "settled_reason", "cleared_at", "activated_on"):
+        setattr(target, field, getattr(source, field))
+
+
+def _settle_locked(*, nomination: Nomination, reason: str, actor: Any, now: datetime.datetime) -> bool:
+    """Mark a locked nomination settled; False when it already was (a second settle changes nothing)."""
+    if nomination.settled_at is not None:
+        return False
+    nomination.settled_at = now
+    nomination.settled_reason = reason[:200]
+    nomination.save(update_fields=["settled_at", "settled_reason"])
+    audit_record(
+        actor=actor,
+        action="nomination.settle",
+        target=nomination,
+        summary=f"Nomination {nomination.pk} settled: {reason}",
+        data={"reason": reason},
+    )
+    return True
+
+
+def _clear_locked(*, nomination: Nomination, now: datetime.datetime) -> bool:
+    """Clear a locked, seated and settled nomination and write its outbox row (idempotent)."""
+    if nomination.cleared_at is not None or nomination.status != NominationStatus.SEATED:
+        return False
+    if nomination.settled_at is None:
+        return False
+    nomination.cleared_at = now
+    nomination.save(update_fields=["cleared_at"])
+    invitation, created = Invitation.objects.get_or_create(nomination=nomination, defaults={"enqueued_at": now})
+    audit_record(
+        actor=None,
+        action="nomination.clear",
+        target=nomination,
+        summary=f"Nomination {nomination.pk} cleared; invitation {invitation.pk} queued",
+        data={"invitation": invitation.pk},
+    )
+    if created:
+        _enqueue_on_commit(invitation.pk)
+    return True
+
+
+def _university_settlement(nomination: Nomination) -> UniversitySettlement | None:
+    if nomination.university_id is None:
+        return None
+    return UniversitySettlement.objects.filter(
+        phase_id=nomination.phase_id, university_id=nomination.university_id
+    ).first()
+
+
+def nomination_settle(*, nomination: Nomination, reason: str, actor: Any) -> None:
+    """The money side of a nomination is done (deposit recorded, disability waiver approved, alumni
+    payment verified). Records it once; a seated nomination is cleared at once and its invitation
+    queued after commit. A withdrawn, rejected or expired nomination cannot be settled."""
+    with transaction.atomic():
+        locked = Nomination.objects.select_for_update().get(pk=nomination.pk)
+        if locked.settled_at is None and locked.status not in ACTIVE_STATUSES:
+            raise RegistrationError(
+                _("%(name)s's nomination is %(status)s, so nothing can be settled for it.")
+                % {"name": locked.full_name, "status": locked.get_status_display().lower()}
+            )
+        now = timezone.now()
+        _settle_locked(nomination=locked, reason=reason, actor=actor, now=now)
+        _clear_locked(nomination=locked, now=now)
+    _copy_clearing_fields(nomination, locked)
+
+
+def university_settle(*, phase: Phase, university: University, reason: str, actor: Any) -> int:
+    """A private university's invoice for the phase is paid. Records the settlement (once) and
+    settles every active nomination of the university; seated ones are cleared now, those seated
+    later are settled and cleared when they are seated (`nomination_clear_if_ready`).
+
+    Returns how many nominations were settled by this call (0 on a repeat)."""
+    if university.sector != Sector.PRIVATE:
+        raise RegistrationError(
+            _("%(university)s is not a private university; only private universities pay by invoice.")
+            % {"university": university.name}
+        )
+    with transaction.atomic():
+        settlement = UniversitySettlement.objects.filter(phase=phase, university=university).first()
+        if settlement is None:
+            settlement = UniversitySettlement.objects.create(
+                phase=phase,
+                university=university,
+                reason=reason[:200],
+                actor=actor if getattr(actor, "pk", None) else None,
+            )
+            audit_record(
+                actor=actor,
+                action="university.settle",
+                target=settlement,
+                summary=f"{university.code} invoice for {phase.slug} paid: {reason}",
+                data={"phase": phase.pk, "university": university.pk, "reason": reason},
+            )
+        now = timezone.now()
+        settled = 0
+        nominations = (
+            Nomination.objects.select_for_update()
+            .filter(phase=phase, university=university, status__in=ACTIVE_STATUSES, settled_at__isnull=True)
+            .order_by("id")
+        )
+        for nomination in nominations:
+            settled += _settle_locked(nomination=nomination, reason=settlement.reason, actor=actor, now=now)
+            _clear_locked(nomination=nomination, now=now)
+    return settled
+
+
+def nomination_clear_if_ready(*, nomination: Nomination) -> bool:
+    """Clear the nomination if it is seated and settled (or its private university has paid) and
+    queue its invitation after commit. Call it whenever a nomination becomes seated. Idempotent;
+    True only when this call cleared it."""
+    with transaction.atomic():
+        locked = Nomination.objects.select_for_update().get(pk=nomination.pk)
+        if locked.cleared_at is not None or locked.status != NominationStatus.SEATED:
+            return False
+        now = timezone.now()
+        if locked.settled_at is None:
+            settlement = _university_settlement(locked)
+            if settlement is None:
+                return False
+            _settle_locked(nomination=locked, reason=settlement.reason, actor=None, now=now)
+        cleared = _clear_locked(nomination=locked, now=now)
+    _copy_clearing_fields(nomination, locked)
+    return cleared
+
+
+# The send, step by step (called by registrations.tasks.invitation_send) -------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    invitation_id: int
+    attempt_id: int
+
+
+def invitation_claim(*, invitation_id: int) -> Claim | None:
+    """Take the lease on an invitation for one send, or None when there is nothing to do: already
+    sent, failed (only staff resend it), or being sent by a live worker. (A RETRYING row is taken
+    by its retry task; the sweep queues one again only long after `retry_at`, if it was lost.)"""
+    now = timezone.now()
+    lease_start = now - datetime.timedelta(seconds=settings.INVITATION_LEASE_SECONDS)
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().filter(pk=invitation_id).first()
+        if invitation is None or invitation.state in (State.SENT, State.FAILED):
+            return None
+        if invitation.state == State.SENDING and invitation.sending_since and invitation.sending_since > lease_start:
+            return None
+        # An attempt still "being sent" belongs to a worker that died: the mail server may or may
+        # not have taken that message; we cannot know, so it is recorded as interrupted.
+        interrupted = InvitationAttempt.objects.filter(invitation=invitation, outcome=Outcome.SENDING).update(
+            outcome=Outcome.INTERRUPTED,
+            finished_at=now,
+            error=_("The worker stopped during this attempt; the lease expired."),
+        )
+        attempt = (
+            InvitationAttempt.objects.filter(invitation=invitation, outcome=Outcome.REQUESTED).order_by("-id").first()
+        )
+        if attempt is None:
+            if interrupted:
+                kind = Kind.RECOVERY
+            elif invitation.state == State.RETRYING:
+                kind = Kind.RETRY
+            else:
+                kind = Kind.FIRST if invitation.attempts == 0 else Kind.RECOVERY
+            attempt = InvitationAttempt.objects.create(invitation=invitation, kind=kind, outcome=Outcome.SENDING)
+        attempt.outcome = Outcome.SENDING
+        attempt.started_at = now
+        attempt.save(update_fields=["outcome", "started_at"])
+        invitation.state = State.SENDING
+        invitation.sending_since = now
+        invitation.attempts += 1
+        invitation.save(update_fields=["state", "sending_since", "attempts"])
+        audit_record(
+            actor=None,
+            action="invitation.sending",
+            target=invitation,
+            summary=f"Invitation {invitation.pk}: send attempt {invitation.attempts} started",
+            data={"attempt": attempt.pk, "kind": attempt.kind},
+        )
+    return Claim(invitation_id=invitation.pk, attempt_id=attempt.pk)
+
+
+def license_ends_on(*, activated_on: datetime.date, phase: Phase) -> datetime.date:
+    """The end of the license year: the activation date plus the phase's license days."""
+    return activated_on + datetime.timedelta(days=phase.license_days)
+
+
+def learner_page_url() -> str:
+    """Where a learner signs in to see their license and courses (the home page leads there)."""
+    return settings.SITE_URL.rstrip("/") + reverse("home")
+
+
+def invitation_email(*, invitation: Invitation) -> EmailMultiAlternatives:
+    """The invitation e-mail: text and HTML, English first and Urdu below, with the phase's
+    Coursera link and what the learner must do next."""
+    nomination = invitation.nomination
+    phase = nomination.phase
+    starts_on = nomination.activated_on or timezone.localdate()
+    context = {
+        "nomination": nomination,
+        "phase": phase,
+        "invitation_url": phase.coursera_invitation_url,
+        "license_days": phase.license_days,
+        "ends_on": license_ends_on(activated_on=starts_on, phase=phase),
+        "courses_for_refund": phase.courses_for_refund,
+        "learner_url": learner_page_url(),
+    }
+    with translation.override("en"):
+        subject = " ".join(render_to_string("registrations/email/invitation_subject.txt", context).split())
+        text = render_to_string("registrations/email/invitation.txt", context)
+        html = render_to_string("registrations/email/invitation.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[nomination.email])
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def invitation_deliver(*, claim: Claim) -> None:
+    """Hand the invitation to the mail server. Raises OSError (smtplib errors are OSErrors) on failure.
+
+    No database write here and no transaction open: the claim has committed before, the result
+    is recorded after."""
+    invitation = Invitation.objects.select_related("nomination__phase").get(pk=claim.invitation_id)
+    if not invitation.nomination.phase.coursera_invitation_url:
+        raise InvitationUndeliverable(
+            _("The phase %(phase)s has no Coursera invitation link; set it on the phase, then resend.")
+            % {"phase": invitation.nomination.phase.slug}
+        )
+    connection = get_connection(timeout=settings.INVITATION_SMTP_TIMEOUT)
+    message = invitation_email(invitation=invitation)
+    message.connection = connection
+    message.send(fail_silently=False)
+
+
+class InvitationUndeliverable(Exception):
+    """A failure that no retry can mend (no link on the phase, an address the server refuses)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def error_is_permanent(error: BaseException) -> bool:
+    """A 5xx answer (or no link to send) will not change on a retry; 4xx and network errors may."""
+    if isinstance(error, InvitationUndeliverable):
+        return True
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(500 <= code < 600 for code, _message in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 500 <= error.smtp_code < 600
+    return False
+
+
+def invitation_mark_sent(*, claim: Claim) -> None:
+    """Record the send: SENT, the attempt, and the start of the license year (unless a Coursera
+    membership report already gave the real join date)."""
+    now = timezone.now()
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().select_related("nomination").get(pk=claim.invitation_id)
+        InvitationAttempt.objects.filter(pk=claim.attempt_id).update(outcome=Outcome.SENT, finished_at=now, error="")
+        if invitation.state == State.SENT:
+            # Another worker took over after our lease expired and recorded first: both messages
+            # went out. Recorded as such (the attempt above), nothing else changes.
+            audit_record(
+                actor=None,
+                action="invitation.duplicate",
+                target=invitation,
+                summary=f"Invitation {invitation.pk} was sent again by a worker whose lease had expired",
+                data={"attempt": claim.attempt_id},
+            )
+            return
+        nomination = Nomination.objects.select_for_update().get(pk=invitation.nomination_id)
+        invitation.state = State.SENT
+        invitation.sent_at = now
+        invitation.sent_to = nomination.email
+        invitation.sending_since = None
+        invitation.retry_at = None
+        invitation.last_error = ""
+        invitation.save(update_fields=["state", "sent_at", "sent_to", "sending_since", "retry_at", "last_error"])
+        if nomination.activated_on is None:
+            nomination.activated_on = timezone.localdate(now)
+            nomination.save(update_fields=["activated_on"])
+        audit_record(
+            actor=None,
+            action="invitation.sent",
+            target=invitation,
+            summary=f"Invitation {invitation.pk} sent to {nomination.email}",
+            data={"attempt": claim.attempt_id, "activated_on": nomination.activated_on.isoformat()},
+        )
+
+
+def invitation_mark_failed(*, claim: Claim, error: str, permanent: bool, retry_in: float) -> str:
+    """Record a failed send. Returns the new state: RETRYING (a retry is due in `retry_in`
+    seconds) or FAILED after the last retry or a permanent refusal."""
+    now = timezone.now()
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().get(pk=claim.invitation_id)
+        InvitationAttempt.objects.filter(pk=claim.attempt_id).update(
+            outcome=Outcome.FAILED, finished_at=now, error=error[:2000]
+        )
+        if invitation.state == State.SENT:  # another worker got it out meanwhile
+            return State.SENT
+        tries_this_round = InvitationAttempt.objects.filter(
+            invitation=invitation, outcome__in=[Outcome.FAILED, Outcome.INTERRUPTED], id__gt=_round_start(invitation)
+        ).count()
+        final = permanent or tries_this_round > settings.INVITATION_MAX_RETRIES
+        invitation.last_error = error[:2000]
+        invitation.sending_since = None
+        if final:
+            invitation.state = State.FAILED
+            invitation.failed_at = now
+            invitation.retry_at = None
+        else:
+            invitation.state = State.RETRYING
+            invitation.retry_at = now + datetime.timedelta(seconds=retry_in)
+            invitation.enqueued_at = invitation.retry_at
+        invitation.save(update_fields=["state", "failed_at", "retry_at", "enqueued_at", "last_error", "sending_since"])
+        audit_record(
+            actor=None,
+            action="invitation.failed" if final else "invitation.retry",
+            target=invitation,
+            summary=f"Invitation {invitation.pk}: {'failed' if final else 'will retry'}: {error}",
+            data={"attempt": claim.attempt_id, "retry_in": None if final else retry_in},
+        )
+    return invitation.state
+
+
+def _round_start(invitation: Invitation) -> int:
+    """Attempts with a greater id belong to the current round: since the latest staff resend."""
+    last = invitation.attempt_rows.filter(kind=Kind.RESEND).order_by("-id").values_list("id", flat=True).first()
+    return last - 1 if last else 0
+
+
+# Staff: resend, sweep, counts ---------------------------------------------------------------
+
+
+def invitation_resend(*, invitation: Invitation, actor: Any) -> InvitationAttempt:
+    """A staff resend of a failed invitation: a new, recorded attempt, queued after commit."""
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().select_related("nomination").get(pk=invitation.pk)
+        if locked.state != State.FAILED:
+            raise RegistrationError(
+                _("The invitation to %(email)s is %(state)s; only a failed invitation can be resent.")
+                % {"email": locked.nomination.email, "state": locked.get_state_display().lower()}
+            )
+        now = timezone.now()
+        attempt = InvitationAttempt.objects.create(
+            invitation=locked, kind=Kind.RESEND, outcome=Outcome.REQUESTED, requested_by=actor
+        )
+        locked.state = State.QUEUED
+        locked.enqueued_at = now
+        locked.failed_at = None
+        locked.save(update_fields=["state", "enqueued_at", "failed_at"])
+        audit_record(
+            actor=actor,
+            action="invitation.resend",
+            target=locked,
+            summary=f"Invitation {locked.pk} to {locked.nomination.email} resent by staff",
+            data={"attempt": attempt.pk, "previous_error": locked.last_error},
+        )
+        _enqueue_on_commit(locked.pk)
+    invitation.refresh_from_db()
+    return attempt
+
+
+def invitations_resend(*, invitations: Iterable[Invitation], actor: Any) -> tuple[int, list[str]]:
+    """Resend many (the admin action): how many were queued, and why the others were not."""
+    resent, refusals = 0, []
+    for invitation in invitations:
+        try:
+            invitation_resend(invitation=invitation, actor=actor)
+        except RegistrationError as error:
+            refusals.append(error.message)
+        else:
+            resent += 1
+    return resent, refusals
+
+
+def invitations_sweep() -> int:
+    """Queue again every invitation whose task may have been lost: QUEUED for longer than the
+    re-queue delay, SENDING with an expired lease (the worker died), RETRYING long past its retry
+    time. Run by beat every minute and once when a worker starts, so a killed worker's invitations
+    go out within minutes instead of after Redis's visibility timeout (an hour by default).
+
+    A re-queued task that finds its row already handled does nothing, so being generous here
+    costs a queue message, never a second e-mail. Returns how many were queued."""
+    now = timezone.now()
+    stale = now - datetime.timedelta(seconds=settings.INVITATION_REQUEUE_AFTER_SECONDS)
+    lease_start = now - datetime.timedelta(seconds=settings.INVITATION_LEASE_SECONDS)
+    with transaction.atomic():
+        due = (
+            Invitation.objects.select_for_update(skip_locked=True)
+            .filter(Q(enqueued_at__lt=stale) | Q(enqueued_at__isnull=True))
+            .filter(
+                Q(state=State.QUEUED)
+                | Q(state=State.SENDING, sending_since__lt=lease_start)
+                | Q(state=State.RETRYING, retry_at__lt=stale)
+            )
+            .order_by("enqueued_at", "id")
+            .values_list("id", flat=True)[: settings.INVITATION_SWEEP_LIMIT]
+        )
+        ids = list(due)
+        if not ids:
+            return 0
+        Invitation.objects.filter(pk__in=ids).update(enqueued_at=now)
+        audit_record(
+            actor=None,
+            action="invitation.sweep",
+            target_type="registrations.invitation",
+            summary=f"{len(ids)} invitations queued again by the sweep",
+            data={"ids": ids[:100]},
+        )
+        for invitation_id in ids:
+            _enqueue_on_commit(invitation_id)
+    return len(ids)
+
+
+def invitation_counts(*, invitations: QuerySet | None = None) -> dict[str, int]:
+    """How many invitations are in each state (the admin's summary of the rows it lists)."""
+    rows = Invitation.objects.all() if invitations is None else invitations
+    counts = dict.fromkeys(State.values, 0)
+    counts.update(dict(rows.order_by().values("state").annotate(n=Count("id")).values_list("state", "n")))
+    return counts
+
+
+# Coursera bulk-invite export ----------------------------------------------------------------
+
+
+def cleared_learners(*, phase: Phase):
+    return (
+        Nomination.objects.filter(phase=phase, cleared_at__isnull=False, status=NominationStatus.SEATED)
+        .select_related("phase")
+        .order_by("id")
+    )
+
+
+def coursera_invites_csv(*, nominations) -> bytes:
+    """Learners as Coursera's bulk-invite CSV (Full Name, Email, External ID = our learner id),
+    formulas neutralised. Pass `cleared_learners(phase=...)` or a narrower set of them."""
+    rows = ((n.full_name, n.email, n.learner_id_external) for n in nominations.order_by("id").iterator())
+    return write_csv(rows, COURSERA_INVITE_HEADER)

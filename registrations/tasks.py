@@ -1,0 +1,146 @@
+"""Celery tasks of registrations: invitations, the sweep, license-year reminders, hold expiry.
+
+Tasks take primary keys, fetch, and call services (registrations.invitations,
+registrations.reminders, registrations.services). Without REDIS_URL they run in-process after
+the transaction commits (CELERY_TASK_ALWAYS_EAGER); with it, in `celery -A dlsei worker`, and
+the periodic ones from `celery -A dlsei beat` (settings.CELERY_BEAT_SCHEDULE).
+
+Exactly one invitation e-mail per learner per phase
+----------------------------------------------------
+The outbox row (`Invitation`, one per nomination: a OneToOne) is written in the transaction that
+clears the learner, and the task is queued only after that commits. `invitation_send` then:
+
+1. claims the row in a short transaction: locks it (SELECT … FOR UPDATE; on SQLite the
+   IMMEDIATE transaction is the lock), returns if it is SENT, FAILED, or SENDING under a lease
+   younger than INVITATION_LEASE_SECONDS (another worker has it); otherwise sets SENDING +
+   `sending_since`, records the attempt, and commits;
+2. talks to the mail server, with no transaction open;
+3. records SENT + `sent_at`, the attempt's outcome and the activation date in a new transaction.
+
+The task is `acks_late`: Redis keeps the message until the task returns, and a worker that dies
+leaves it to be delivered again. What a crash (kill -9, power cut) at each point leads to:
+
+- before the claim commits: nothing was written and nothing sent; the redelivered or re-queued
+  task (the sweep re-queues QUEUED rows after INVITATION_REQUEUE_AFTER_SECONDS) sends it.
+- after the claim commits, before the mail server accepted the message: the row is SENDING
+  with a lease; once the lease expires the sweep queues it again, and the next claim records the
+  old attempt as interrupted and sends. No message had left, so none is repeated.
+- after the mail server accepted the message, before SENT is written (step 3): the one window
+  that cannot be closed, since the mail server and our database cannot commit together. The
+  lease expires, the row is sent again: the learner gets that one message twice. This costs at
+  most one duplicate per send in flight in the killed worker (its concurrency), and never a lost
+  invitation. Any other order (record first, send after) would lose invitations instead.
+- after SENT is written, before the message is acknowledged: the redelivered task finds SENT and
+  does nothing.
+
+A duplicate task (the sweep, a redelivery after the visibility timeout, a staff double-click) is
+harmless: the claim under the row lock lets only one of them through while the lease lasts, and
+INVITATION_LEASE_SECONDS is kept well above the SMTP timeout so a slow but live send is never
+taken over.
+
+Failures: a refused or broken connection (smtplib errors are OSErrors) is recorded on the
+attempt and the row waits in RETRYING; Celery retries with exponential back-off
+(INVITATION_RETRY_BACKOFF doubled each time, at most INVITATION_RETRY_BACKOFF_MAX). After
+INVITATION_MAX_RETRIES retries, or at once on a permanent (5xx) refusal, the row is FAILED with
+the error, visible in the admin, where staff resend it (a new recorded attempt).
+
+Throughput: `invitation_send` has Celery's rate limit INVITATION_RATE_LIMIT (per worker), so a
+phase's 24,000 invitations drain steadily without the mail server refusing them.
+"""
+
+import logging
+
+from celery import shared_task
+from celery.signals import worker_ready
+from celery.utils.time import get_exponential_backoff_interval
+from django.conf import settings
+
+from . import invitations
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OSError,),
+    retry_backoff=settings.INVITATION_RETRY_BACKOFF,
+    retry_backoff_max=settings.INVITATION_RETRY_BACKOFF_MAX,
+    retry_jitter=False,
+    # The database decides when retries are over (invitation_mark_failed); Celery's own count is
+    # a backstop one higher.
+    max_retries=settings.INVITATION_MAX_RETRIES + 1,
+    rate_limit=settings.INVITATION_RATE_LIMIT,
+)
+def invitation_send(self, invitation_id: int) -> str:
+    """Send one invitation e-mail, at most once however often this task runs (see above)."""
+    claim = invitations.invitation_claim(invitation_id=invitation_id)
+    if claim is None:
+        return "nothing to do"
+    # Crash here: SENDING is committed; the lease expiry lets the sweep send it again.
+    try:
+        invitations.invitation_deliver(claim=claim)
+    except (OSError, invitations.InvitationUndeliverable) as error:
+        retry_in = get_exponential_backoff_interval(
+            factor=self.retry_backoff,
+            retries=self.request.retries,
+            maximum=self.retry_backoff_max,
+            full_jitter=False,
+        )
+        state = invitations.invitation_mark_failed(
+            claim=claim,
+            error=f"{type(error).__name__}: {error}",
+            permanent=invitations.error_is_permanent(error),
+            retry_in=retry_in,
+        )
+        if state != invitations.State.RETRYING:
+            logger.warning("Invitation %s %s: %s", invitation_id, state, error)
+            return str(state)
+        raise  # autoretry_for queues the retry with the back-off computed above
+    # Crash here: the mail server has the message but SENT is not written: the one duplicate.
+    invitations.invitation_mark_sent(claim=claim)
+    return "sent"
+
+
+@shared_task(acks_late=True)
+def invitations_sweep() -> int:
+    """Beat, every minute: queue again the invitations whose task may have been lost."""
+    return invitations.invitations_sweep()
+
+
+@worker_ready.connect
+def sweep_on_worker_start(sender=None, **kwargs) -> None:  # noqa: ARG001 - Celery's signal signature
+    """A worker coming back after a crash queues the sweep at once instead of waiting for beat."""
+    invitations_sweep.delay()
+
+
+@shared_task(acks_late=True)
+def reminders_send() -> int:
+    """Beat: decide and queue the license-year reminders that are due (each one once)."""
+    from . import reminders
+
+    return reminders.reminders_send_due()
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=settings.INVITATION_RETRY_BACKOFF,
+    retry_backoff_max=settings.INVITATION_RETRY_BACKOFF_MAX,
+    max_retries=settings.INVITATION_MAX_RETRIES,
+)
+def reminder_send(self, reminder_id: int) -> str:  # noqa: ARG001 - bound for autoretry
+    """E-mail one reminder that was decided (ReminderSent row); retried on SMTP errors."""
+    from . import reminders
+
+    return reminders.reminder_email_send(reminder_id=reminder_id)
+
+
+@shared_task(acks_late=True)
+def alumni_holds_expire() -> object:
+    """Beat, every few minutes: expire unpaid alumni holds (the seat goes to the waiting list)."""
+    from . import services
+
+    return services.alumni_holds_expire()
