@@ -53,3 +53,46 @@ class UniversityResource(resources.ModelResource):
 
     def before_save_instance(self, instance, row, **kwargs):
         instance.is_distance_learning = instance.distance_learning_licenses > 0
+
+
+class UtilisationResource(resources.Resource):
+    """The utilisation page as a spreadsheet: one row per quota (see quotas.selectors.utilisation_rows).
+
+    Export only. Text cells are neutralised against formulas when written (dlsei.tabular).
+    """
+
+    code = fields.Field(attribute="code", column_name="university_code")
+    name = fields.Field(attribute="name", column_name="university")
+    pool = fields.Field(attribute="pool", column_name="pool")
+    allocated = fields.Field(attribute="allocated", column_name="allocated")
+    moved_in = fields.Field(attribute="moved_in", column_name="moved_in")
+    moved_out = fields.Field(attribute="moved_out", column_name="moved_out")
+    licenses = fields.Field(attribute="licenses", column_name="licenses")
+    disability_reserved = fields.Field(attribute="disability_reserved", column_name="disability_reserved")
+    general_seated = fields.Field(attribute="general_seated", column_name="general_seated")
+    disability_seated = fields.Field(attribute="disability_seated", column_name="disability_seated")
+    seated = fields.Field(attribute="seated", column_name="seated")
+    waiting = fields.Field(attribute="waiting", column_name="waiting")
+    free = fields.Field(attribute="free", column_name="free")
+
+    class Meta:
+        export_order = [
+            "code",
+            "name",
+            "pool",
+            "allocated",
+            "moved_in",
+            "moved_out",
+            "licenses",
+            "disability_reserved",
+            "general_seated",
+            "disability_seated",
+            "seated",
+            "waiting",
+            "free",
+        ]
+
+    def export_field(self, field, instance, **kwargs):
+        # Numbers stay numbers in the spreadsheet (the default widget would turn them into text).
+        value = field.get_value(instance)
+        return value if isinstance(value, int) else ("" if value is None else str(value))
