@@ -7,7 +7,9 @@ STAMP := $(VENV)/.installed
 .PHONY: run test install lint migrate worker beat messages clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+		echo 'Could not create $(VENV). On Debian/Ubuntu install python3-venv first: sudo apt install python3-venv' >&2; \
+		exit 1; }
 
 $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --upgrade pip
