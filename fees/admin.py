@@ -1,3 +1,275 @@
-from django.contrib import admin
+"""HEC staff's side of the fees: verify alumni payments with the uploads beside the record, check
+disability certificates, mark private invoices paid. Nothing financial can be deleted or edited
+by hand here: every change goes through a fees service (with its audit entry), and the records
+(challans, deposits) are read-only.
+"""
 
-# Register your models here.
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from dlsei.uploads import sniff
+
+from . import selectors, services
+from .exceptions import FeeError
+from .forms import MarkPaidForm, RejectionForm
+from .models import AlumniPayment, Challan, Deposit, DisabilityWaiver, Invoice, InvoiceChannel
+
+
+class RecordAdmin(admin.ModelAdmin):
+    """Read-only: rows change only through the fees services; nothing is deleted."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [f.name for f in self.model._meta.fields] + list(self.readonly_fields)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+def _ask(modeladmin, request: HttpRequest, queryset: QuerySet, *, form_class, title: str, action: str, intro: str):
+    """Show the intermediate page of an action that needs a reason/reference; the form when it is valid."""
+    form = form_class(request.POST if "apply" in request.POST else None)
+    if "apply" in request.POST and form.is_valid():
+        return form
+    return TemplateResponse(
+        request,
+        "fees/admin/action_form.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "intro": intro,
+            "form": form,
+            "objects": queryset,
+            "action": action,
+            "opts": modeladmin.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        },
+    )
+
+
+def _run_each(modeladmin, request: HttpRequest, queryset, call, done: str) -> None:
+    count = 0
+    for obj in queryset:
+        try:
+            call(obj)
+            count += 1
+        except FeeError as error:
+            modeladmin.message_user(request, f"{obj}: {error.message}", messages.ERROR)
+    if count:
+        modeladmin.message_user(request, done % {"count": count}, messages.SUCCESS)
+
+
+def _file_cell(url: str, field) -> str:
+    if not field:
+        return "—"
+    with field.open("rb") as handle:
+        head = handle.read(16)
+    kind = sniff(head)
+    link = format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, _("Open the file"))
+    if kind in ("png", "jpeg"):
+        return format_html(
+            '{}<br><img src="{}" alt="{}" style="max-width:36rem;max-height:40rem;border:1px solid #ccc">',
+            link,
+            url,
+            _("The uploaded image"),
+        )
+    return link
+
+
+@admin.register(Challan)
+class ChallanAdmin(RecordAdmin):
+    list_display = ("number", "payer_name", "amount", "due_date", "issued_at", "cancelled_at")
+    search_fields = ("number", "payer_name", "nomination__email")
+    list_filter = ("nomination__phase",)
+    list_select_related = ("nomination",)
+
+
+@admin.register(AlumniPayment)
+class AlumniPaymentAdmin(RecordAdmin):
+    list_display = ("nomination_name", "challan", "status", "submitted_at", "reviewed_by", "reviewed_at")
+    list_filter = ("status", "nomination__phase")
+    search_fields = ("challan__number", "nomination__full_name", "nomination__email")
+    list_select_related = ("nomination", "challan", "reviewed_by")
+    readonly_fields = ("paid_challan_file", "transcript_file", "amount_due")
+    fields = (
+        "nomination",
+        "challan",
+        "amount_due",
+        "status",
+        "reason",
+        "paid_challan_file",
+        "transcript_file",
+        "submitted_by",
+        "submitted_at",
+        "reviewed_by",
+        "reviewed_at",
+    )
+    actions = ["verify", "reject"]
+
+    @admin.display(description=gettext_lazy("Alumnus"), ordering="nomination__full_name")
+    def nomination_name(self, obj: AlumniPayment) -> str:
+        return f"{obj.nomination.full_name} <{obj.nomination.email}>"
+
+    @admin.display(description=gettext_lazy("Amount due"))
+    def amount_due(self, obj: AlumniPayment) -> str:
+        return f"Rs. {obj.challan.amount:,}"
+
+    @admin.display(description=gettext_lazy("Paid challan"))
+    def paid_challan_file(self, obj: AlumniPayment) -> str:
+        return _file_cell(reverse("fees:payment_file", args=[obj.pk, "paid_challan"]), obj.paid_challan)
+
+    @admin.display(description=gettext_lazy("Final transcript"))
+    def transcript_file(self, obj: AlumniPayment) -> str:
+        return _file_cell(reverse("fees:payment_file", args=[obj.pk, "transcript"]), obj.transcript)
+
+    @admin.action(description=gettext_lazy("Verify the selected payments (the alumni are invited)"))
+    def verify(self, request: HttpRequest, queryset: QuerySet) -> None:
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda p: services.alumni_payment_verify(payment=p, actor=request.user),
+            _("%(count)d payment(s) verified."),
+        )
+
+    @admin.action(description=gettext_lazy("Reject the selected payments (asks for the reason)"))
+    def reject(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        answer = _ask(
+            self,
+            request,
+            queryset,
+            form_class=RejectionForm,
+            title=_("Reject payments"),
+            action="reject",
+            intro=_("The reason is e-mailed to each alumnus, who can then upload again."),
+        )
+        if isinstance(answer, HttpResponse):
+            return answer
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda p: services.alumni_payment_reject(
+                payment=p, actor=request.user, reason=answer.cleaned_data["reason"]
+            ),
+            _("%(count)d payment(s) rejected; the alumni are told why by e-mail."),
+        )
+        return None
+
+
+@admin.register(Deposit)
+class DepositAdmin(RecordAdmin):
+    list_display = ("nomination", "amount", "receipt", "paid_on", "recorded_by", "recorded_at", "supersedes")
+    list_filter = ("nomination__phase", "nomination__university")
+    search_fields = ("receipt", "nomination__full_name", "nomination__email")
+    list_select_related = ("nomination", "recorded_by", "supersedes")
+
+
+@admin.register(DisabilityWaiver)
+class DisabilityWaiverAdmin(RecordAdmin):
+    list_display = ("nomination", "status", "requested_at", "checked_by", "checked_at")
+    list_filter = ("status", "nomination__phase")
+    search_fields = ("nomination__full_name", "nomination__email")
+    list_select_related = ("nomination", "checked_by")
+    readonly_fields = ("certificate_file",)
+    actions = ["approve", "reject"]
+
+    @admin.display(description=gettext_lazy("Certificate"))
+    def certificate_file(self, obj: DisabilityWaiver) -> str:
+        return _file_cell(reverse("fees:waiver_file", args=[obj.pk]), obj.certificate)
+
+    def changelist_view(self, request, extra_context=None):
+        # Lazy rule (fees.services): every disability-seated nominee has a waiver to check.
+        services.waivers_ensure(nominations=selectors.disability_seated())
+        return super().changelist_view(request, extra_context)
+
+    @admin.action(description=gettext_lazy("Approve the selected waivers (the learners are invited)"))
+    def approve(self, request: HttpRequest, queryset: QuerySet) -> None:
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda w: services.waiver_decide(waiver=w, approve=True, actor=request.user),
+            _("%(count)d waiver(s) approved."),
+        )
+
+    @admin.action(description=gettext_lazy("Reject the selected waivers (asks for the reason)"))
+    def reject(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        answer = _ask(
+            self,
+            request,
+            queryset,
+            form_class=RejectionForm,
+            title=_("Reject disability waivers"),
+            action="reject",
+            intro=_("The reason is kept with the waiver and shown on the learner's page."),
+        )
+        if isinstance(answer, HttpResponse):
+            return answer
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda w: services.waiver_decide(
+                waiver=w, approve=False, actor=request.user, reason=answer.cleaned_data["reason"]
+            ),
+            _("%(count)d waiver(s) rejected."),
+        )
+        return None
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(RecordAdmin):
+    list_display = ("number", "university", "phase", "licenses", "amount", "channel", "status", "paid_at")
+    list_filter = ("status", "channel", "phase")
+    search_fields = ("number", "university__name", "university__code", "reference")
+    list_select_related = ("university", "phase")
+    readonly_fields = ("pdf_link",)
+    actions = ["mark_paid"]
+
+    @admin.display(description=gettext_lazy("Invoice PDF"))
+    def pdf_link(self, obj: Invoice) -> str:
+        if obj.channel != InvoiceChannel.SEPARATE:
+            return _("Billed through PERN account %(account)s, reference %(number)s.") % {
+                "account": obj.pern_account,
+                "number": obj.number,
+            }
+        return format_html(
+            '<a href="{}">{}</a>', reverse("fees:invoice_pdf", args=[obj.pk]), _("Download the invoice (PDF)")
+        )
+
+    @admin.action(description=gettext_lazy("Mark the selected invoices paid (asks for the reference)"))
+    def mark_paid(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        answer = _ask(
+            self,
+            request,
+            queryset,
+            form_class=MarkPaidForm,
+            title=_("Mark invoices paid"),
+            action="mark_paid",
+            intro=_("Every learner of these universities is then cleared and invited."),
+        )
+        if isinstance(answer, HttpResponse):
+            return answer
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda i: services.invoice_mark_paid(
+                invoice=i, reference=answer.cleaned_data["reference"], actor=request.user
+            ),
+            _("%(count)d invoice(s) marked paid."),
+        )
+        return None

@@ -1,1 +1,259 @@
-"""Views of this app: thin, a form and one service call each."""
+"""Pages of the fees app: the learner's own license page (challan, payment proof, deposit status),
+the focal person's deposits, and the staff-only views of uploaded proofs and invoice PDFs.
+
+Each view validates with a form, calls one service, and turns a FeeError into a message and a
+redirect. Private files are served only to the people allowed to see them.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dlsei.uploads import sniff
+from quotas.selectors import phase_current
+from registrations.cnic import cnic_mask
+from registrations.models import FocalPerson, Nomination
+from registrations.roles import user_is_hec_staff
+
+from . import selectors, services
+from .exceptions import FeeError
+from .forms import AlumniPaymentForm, DepositCorrectionForm, DepositForm
+from .models import AlumniPayment, DisabilityWaiver, Invoice
+
+CONTENT_TYPES = {"pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg"}
+
+
+def _pdf_response(data: bytes, *, filename: str, inline: bool = False) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# The learner's own page ---------------------------------------------------------------------
+
+
+def _my_nomination(request: HttpRequest) -> Nomination | None:
+    return selectors.nomination_of_learner(user=request.user, phase=phase_current())
+
+
+def _my_license_page(request: HttpRequest, *, payment_form: AlumniPaymentForm | None = None, status: int = 200):
+    nomination = _my_nomination(request)
+    context: dict = {"nomination": nomination, "phase": phase_current()}
+    if nomination is not None:
+        services.waivers_ensure(nominations=[nomination])
+        nomination.cnic_masked = cnic_mask(nomination.cnic)
+        fees = selectors.learner_fees(nomination=nomination)
+        latest = fees.latest_payment
+        context.update(
+            fees=fees,
+            payment_form=payment_form or AlumniPaymentForm(),
+            can_upload=(
+                fees.kind == "alumnus"
+                and nomination.status == "seated"
+                and fees.challan is not None
+                and (latest is None or latest.status == "rejected")
+            ),
+            can_download_challan=fees.kind == "alumnus"
+            and (fees.challan is not None or (nomination.status == "seated" and nomination.settled_at is None)),
+        )
+    return render(request, "fees/my_license.html", context, status=status)
+
+
+@never_cache
+@login_required
+@require_GET
+def my_license(request: HttpRequest) -> HttpResponse:
+    return _my_license_page(request)
+
+
+@never_cache
+@login_required
+@require_GET
+def challan_download(request: HttpRequest) -> HttpResponse:
+    """The alumnus's challan PDF: issued the first time, the same stored file every time after."""
+    nomination = _my_nomination(request)
+    if nomination is None:
+        raise Http404
+    try:
+        challan = services.challan_issue(nomination=nomination, actor=request.user)
+        data = services.challan_pdf(challan=challan)
+    except FeeError as error:
+        messages.error(request, error.message)
+        return redirect("fees:my_license")
+    return _pdf_response(data, filename=f"{challan.number}.pdf")
+
+
+@never_cache
+@login_required
+@require_POST
+def payment_submit(request: HttpRequest) -> HttpResponse:
+    nomination = _my_nomination(request)
+    if nomination is None:
+        raise Http404
+    form = AlumniPaymentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("The files were not accepted; see the messages beside each one."))
+        return _my_license_page(request, payment_form=form, status=400)
+    try:
+        services.alumni_payment_submit(
+            nomination=nomination,
+            paid_challan=form.cleaned_data["paid_challan"],
+            transcript=form.cleaned_data["transcript"],
+            actor=request.user,
+        )
+    except FeeError as error:
+        messages.error(request, error.message)
+        return redirect("fees:my_license")
+    messages.success(
+        request,
+        _("Thank you. HEC will check your paid challan and transcript; you will get an e-mail when they have."),
+    )
+    return redirect("fees:my_license")
+
+
+# The focal person's deposits ----------------------------------------------------------------
+
+
+def _focal(request: HttpRequest) -> FocalPerson:
+    focal = FocalPerson.objects.select_related("university").filter(user=request.user).first()
+    if focal is None:
+        raise Http404
+    return focal
+
+
+@never_cache
+@login_required
+@require_GET
+def deposits(request: HttpRequest) -> HttpResponse:
+    """The focal person's seated and waiting public nominees, each with its deposit status."""
+    focal = _focal(request)
+    phase = phase_current()
+    nominees = []
+    if phase is not None:
+        rows = selectors.deposit_nominees(phase=phase, university=focal.university)
+        services.waivers_ensure(nominations=rows)
+        nominees = selectors.with_masked_cnic(selectors.deposit_nominees(phase=phase, university=focal.university))
+        for n in nominees:
+            n.deposit = n.current_deposits[0] if n.current_deposits else None
+            n.waiver = getattr(n, "disability_waiver", None)
+            n.deposit_refusal = services.deposit_refusal(nomination=n)
+    return render(
+        request,
+        "fees/deposits.html",
+        {
+            "focal": focal,
+            "phase": phase,
+            "nominees": nominees,
+            "deposit_amount": phase.public_deposit_rupees if phase else 0,
+        },
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def deposit_record(request: HttpRequest, nomination_id: int) -> HttpResponse:
+    """Record one nominee's deposit, or correct the recorded one (with a reason)."""
+    focal = _focal(request)
+    nomination = get_object_or_404(Nomination, pk=nomination_id, university_id=focal.university_id)
+    nomination.cnic_masked = cnic_mask(nomination.cnic)
+    current = services.deposit_current(nomination=nomination)
+    form_class = DepositCorrectionForm if current is not None else DepositForm
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if current is None:
+                services.deposit_record(
+                    nomination=nomination, receipt=data["receipt"], paid_on=data["paid_on"], actor=request.user
+                )
+                messages.success(request, _("The deposit of %(name)s is recorded.") % {"name": nomination.full_name})
+            else:
+                services.deposit_correct(
+                    deposit=current,
+                    receipt=data["receipt"],
+                    paid_on=data["paid_on"],
+                    reason=data["reason"],
+                    actor=request.user,
+                )
+                messages.success(
+                    request, _("The deposit record of %(name)s is corrected.") % {"name": nomination.full_name}
+                )
+        except FeeError as error:
+            messages.error(request, error.message)
+            return redirect("fees:deposit_record", nomination_id=nomination.pk)
+        return redirect("fees:deposits")
+    return render(
+        request,
+        "fees/deposit_record.html",
+        {
+            "nomination": nomination,
+            "current": current,
+            "form": form,
+            "refusal": services.deposit_refusal(nomination=nomination),
+            "amount": nomination.phase.public_deposit_rupees,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+# Staff-only files ---------------------------------------------------------------------------
+
+
+def _staff_only(request: HttpRequest) -> None:
+    if not user_is_hec_staff(request.user):
+        raise Http404
+
+
+def _file_response(field, *, filename: str) -> HttpResponse:
+    if not field:
+        raise Http404
+    with field.open("rb") as handle:
+        data = handle.read()
+    content_type = CONTENT_TYPES.get(sniff(data) or "", "application/octet-stream")
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@never_cache
+@login_required
+@require_GET
+def payment_file(request: HttpRequest, payment_id: int, kind: str) -> HttpResponse:
+    """A paid challan or transcript, shown inline to HEC staff beside the payment record."""
+    _staff_only(request)
+    if kind not in ("paid_challan", "transcript"):
+        raise Http404
+    payment = get_object_or_404(AlumniPayment, pk=payment_id)
+    return _file_response(getattr(payment, kind), filename=f"{kind}-{payment.pk}")
+
+
+@never_cache
+@login_required
+@require_GET
+def waiver_file(request: HttpRequest, waiver_id: int) -> HttpResponse:
+    """The disability certificate a waiver is decided on, for HEC staff."""
+    _staff_only(request)
+    waiver = get_object_or_404(DisabilityWaiver, pk=waiver_id)
+    return _file_response(waiver.certificate, filename=f"certificate-{waiver.pk}")
+
+
+@never_cache
+@login_required
+@require_GET
+def invoice_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    _staff_only(request)
+    invoice = get_object_or_404(Invoice, pk=invoice_id)
+    try:
+        data = services.invoice_pdf(invoice=invoice)
+    except FeeError as error:
+        messages.error(request, error.message)
+        return redirect("admin:fees_invoice_change", invoice.pk)
+    return _pdf_response(data, filename=f"{invoice.number}.pdf", inline=True)

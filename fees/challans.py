@@ -1,0 +1,91 @@
+"""Challan and invoice numbers that are never reused, and the challan PDF.
+
+Numbers come from `NumberSequence`: inside the transaction that writes the document, one
+conditional `UPDATE … SET last_number = last_number + 1` on the kind's row for the year. The
+UPDATE takes the row's write lock (PostgreSQL) or the database's write lock (SQLite, whose
+transactions begin IMMEDIATE in this project), so a second request waits for the first to commit
+and then counts on from the committed value: no two documents can get the same number.
+
+The challan is one A4 page with three copies (bank, HEC, depositor), drawn by WeasyPrint from
+`templates/fees/pdf/challan.html`. It is drawn once, from the database row only, stored, and the
+stored bytes are served on every later download.
+"""
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext_noop
+
+from registrations.cnic import cnic_mask
+
+from .models import Challan, NumberSequence
+from .words import rupees_in_words
+
+CHALLAN = "challan"
+INVOICE = "invoice"
+COPIES = (gettext_noop("Bank copy"), gettext_noop("HEC copy"), gettext_noop("Depositor copy"))
+
+
+def number_next(*, kind: str, year: int) -> int:
+    """The next number of `kind` in `year`; call inside the transaction that uses it."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("number_next must run inside the transaction that writes the document")
+    if not NumberSequence.objects.filter(kind=kind, year=year).exists():
+        try:
+            with transaction.atomic():  # a savepoint: losing the race to create the row is fine
+                NumberSequence.objects.create(kind=kind, year=year)
+        except IntegrityError:
+            pass
+    NumberSequence.objects.filter(kind=kind, year=year).update(last_number=F("last_number") + 1)
+    return NumberSequence.objects.filter(kind=kind, year=year).values_list("last_number", flat=True).get()
+
+
+def challan_number_format(*, year: int, number: int) -> str:
+    return f"DLSEI-{year}-{number:06d}"
+
+
+def invoice_number_format(*, year: int, number: int) -> str:
+    return f"DLSEI-INV-{year}-{number:05d}"
+
+
+def rupees_figures(amount: int) -> str:
+    """``8000`` → ``"Rs. 8,000"`` (the figures printed beside the words)."""
+    return f"Rs. {amount:,}"
+
+
+def challan_pdf_render(challan: Challan) -> bytes:
+    """The PDF of `challan`, drawn from its row. Always English: it is a bank document."""
+    from weasyprint import HTML
+
+    context = {
+        "challan": challan,
+        "copies": COPIES,
+        "amount_figures": rupees_figures(challan.amount),
+        "amount_words": rupees_in_words(challan.amount),
+        "cnic_masked": cnic_mask(challan.payer_cnic),
+        "bank": settings.HEC_BANK,
+        "phase": challan.nomination.phase,
+    }
+    with translation.override("en"):
+        html = render_to_string("fees/pdf/challan.html", context)
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+
+
+def stored_pdf(*, model, pk: int, render, name: str) -> bytes:
+    """The stored PDF of row `pk` of `model`, drawing and storing it the first time.
+
+    Two first downloads at once may both draw it; only the first to store wins (a conditional
+    UPDATE on an empty `pdf`), and both serve the stored bytes, so every download is identical.
+    """
+    row = model.objects.get(pk=pk)
+    if not row.pdf:
+        data = render(row)
+        stored_name = row.pdf.storage.save(row.pdf.field.generate_filename(row, name), ContentFile(data))
+        if not model.objects.filter(pk=pk, pdf="").update(pdf=stored_name):
+            row.pdf.storage.delete(stored_name)  # lost the race: an unreferenced copy, never served
+        row.refresh_from_db(fields=["pdf"])
+    with row.pdf.open("rb") as handle:
+        return handle.read()

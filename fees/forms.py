@@ -1,0 +1,106 @@
+"""Forms of the fees pages and admin actions: they check the shape of what people type and upload;
+the rules themselves live in fees.services."""
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from dlsei.uploads import UploadRefused, check_upload, human_size
+
+PROOF_KINDS = {"pdf", "png", "jpeg"}
+
+
+def _proof(file):
+    try:
+        check_upload(file, kinds=PROOF_KINDS, max_bytes=settings.UPLOAD_MAX_BYTES)
+    except UploadRefused as refused:
+        raise ValidationError(refused.message, code="upload_refused") from refused
+    return file
+
+
+class AlumniPaymentForm(forms.Form):
+    paid_challan = forms.FileField(
+        label=gettext_lazy("Paid challan (the depositor copy with the bank's stamp)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}),
+    )
+    transcript = forms.FileField(
+        label=gettext_lazy("Final transcript"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        help_text = _("A PDF, JPEG or PNG file of at most %(size)s.") % {"size": human_size(settings.UPLOAD_MAX_BYTES)}
+        for field in self.fields.values():
+            field.help_text = help_text
+
+    def clean_paid_challan(self):
+        return _proof(self.cleaned_data["paid_challan"])
+
+    def clean_transcript(self):
+        return _proof(self.cleaned_data["transcript"])
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DepositForm(forms.Form):
+    receipt = forms.CharField(
+        label=gettext_lazy("Receipt number"),
+        max_length=60,
+        help_text=gettext_lazy("The number on the receipt you gave the learner for the deposit."),
+    )
+    paid_on = forms.DateField(
+        label=gettext_lazy("Date paid"),
+        widget=DateInput(),
+        help_text=gettext_lazy("The day the learner paid the deposit, as YYYY-MM-DD."),
+    )
+
+    def clean_receipt(self) -> str:
+        receipt = self.cleaned_data["receipt"].strip()
+        if not receipt:
+            raise ValidationError(_("Enter the receipt number of the deposit."), code="required")
+        return receipt
+
+    def clean_paid_on(self):
+        paid_on = self.cleaned_data["paid_on"]
+        if paid_on > timezone.localdate():
+            raise ValidationError(_("The date the deposit was paid cannot be in the future."), code="future")
+        return paid_on
+
+
+class DepositCorrectionForm(DepositForm):
+    reason = forms.CharField(
+        label=gettext_lazy("Why is the record being corrected?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=500,
+        help_text=gettext_lazy("Kept with the correction; the earlier record stays on file."),
+    )
+
+
+class RejectionForm(forms.Form):
+    """Asked by the admin's reject actions."""
+
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=1000,
+        help_text=gettext_lazy("Sent to the person concerned; say what is wrong and what to do."),
+    )
+
+
+class MarkPaidForm(forms.Form):
+    """Asked by the invoice admin's "mark paid" action."""
+
+    reference = forms.CharField(
+        label=gettext_lazy("Payment reference"),
+        max_length=100,
+        help_text=gettext_lazy("The bank or PERN reference of the university's payment."),
+    )

@@ -1,0 +1,92 @@
+"""Reads of the fees app used by its pages, the admin and commands."""
+
+import dataclasses
+
+from allauth.account.models import EmailAddress
+from django.db.models import Prefetch, Q, QuerySet
+
+from quotas.models import Phase, Pool, University
+from registrations.cnic import cnic_mask
+from registrations.models import ACTIVE_STATUSES, Nomination, NominationStatus, SeatKind
+
+from .models import AlumniPayment, Challan, Deposit, DisabilityWaiver, Invoice, InvoiceStatus
+
+
+def nomination_of_learner(*, user, phase: Phase | None) -> Nomination | None:
+    """The signed-in person's nomination in `phase`: linked to their account, or else made for
+    one of their verified e-mail addresses (a student nominated by a focal person who has not yet
+    been linked). The newest one, active ones first."""
+    if phase is None or not user.is_authenticated:
+        return None
+    emails = list(EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True))
+    mine = Q(learner=user) | Q(learner__isnull=True, email__in=[e.lower() for e in emails])
+    candidates = Nomination.objects.filter(mine, phase=phase).select_related("phase", "university", "quota")
+    return candidates.filter(status__in=ACTIVE_STATUSES).order_by("-id").first() or candidates.order_by("-id").first()
+
+
+@dataclasses.dataclass
+class LearnerFees:
+    """What the learner's own page shows about the money side of their nomination."""
+
+    kind: str  # "alumnus", "deposit", "waiver", "private"
+    challan: Challan | None = None
+    payments: list[AlumniPayment] = dataclasses.field(default_factory=list)
+    deposit: Deposit | None = None
+    waiver: DisabilityWaiver | None = None
+    invoice: Invoice | None = None
+
+    @property
+    def latest_payment(self) -> AlumniPayment | None:
+        return self.payments[0] if self.payments else None
+
+
+def learner_fees(*, nomination: Nomination) -> LearnerFees:
+    if nomination.pool == Pool.ALUMNI:
+        return LearnerFees(
+            kind="alumnus",
+            challan=Challan.objects.filter(nomination=nomination, cancelled_at__isnull=True).first(),
+            payments=list(AlumniPayment.objects.filter(nomination=nomination).select_related("challan")),
+        )
+    if nomination.pool == Pool.PRIVATE:
+        invoice = (
+            Invoice.objects.filter(phase_id=nomination.phase_id, university_id=nomination.university_id)
+            .exclude(status=InvoiceStatus.CANCELLED)
+            .first()
+        )
+        return LearnerFees(kind="private", invoice=invoice)
+    if nomination.seat_kind == SeatKind.DISABILITY:
+        return LearnerFees(kind="waiver", waiver=DisabilityWaiver.objects.filter(nomination=nomination).first())
+    return LearnerFees(
+        kind="deposit", deposit=Deposit.objects.filter(nomination=nomination, superseded_by__isnull=True).first()
+    )
+
+
+def deposit_nominees(*, phase: Phase, university: University) -> QuerySet[Nomination]:
+    """The university's seated and waiting nominees in the phase, with their current deposit and
+    waiver (for the focal person's deposits page)."""
+    return (
+        Nomination.objects.filter(phase=phase, university=university, status__in=ACTIVE_STATUSES)
+        .prefetch_related(
+            Prefetch(
+                "deposits", queryset=Deposit.objects.filter(superseded_by__isnull=True), to_attr="current_deposits"
+            ),
+        )
+        .select_related("disability_waiver")
+        .order_by(
+            # "seated" sorts before "waiting": seated first, then the waiting list, each in arrival order
+            "status",
+            "id",
+        )
+    )
+
+
+def with_masked_cnic(nominations) -> list[Nomination]:
+    rows = list(nominations)
+    for row in rows:
+        row.cnic_masked = cnic_mask(row.cnic)
+    return rows
+
+
+def disability_seated(*, phase: Phase | None = None) -> QuerySet[Nomination]:
+    qs = Nomination.objects.filter(status=NominationStatus.SEATED, seat_kind=SeatKind.DISABILITY)
+    return qs.filter(phase=phase) if phase is not None else qs

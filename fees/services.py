@@ -1,0 +1,622 @@
+"""Every write of the fees app up to the invitation: challans, alumni payments, deposits,
+disability waivers, private invoices, and committing a nominations file with its deposit columns.
+
+Each function runs in one transaction with its audit entry, locks the nomination it changes
+(`select_for_update`), changes statuses with conditional UPDATEs, and leaves e-mail to
+`transaction.on_commit`. When the money side of a learner is done it calls
+`registrations.invitations.nomination_settle()` (or `university_settle()` for a paid private
+invoice); registrations then clears the learner and queues the invitation.
+
+Disability waivers are created lazily, by one rule: a pending waiver exists for every nomination
+seated on a reserved disability seat from the moment any fees page or the HEC staff waiver list
+looks at it (`waivers_ensure`); the focal person's deposits page, the learner's own page and the
+admin's waiver list all call it, so HEC staff always see every waiver waiting for them.
+"""
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record
+from dlsei.uploads import UploadedFileLike, UploadRefused, check_upload
+from quotas.models import Phase, Pool, Sector, University
+from quotas.selectors import quota_for
+from registrations.exceptions import RegistrationError
+from registrations.imports import ImportReport
+from registrations.imports import nominations_file_commit as registrations_file_commit
+from registrations.invitations import learner_page_url, nomination_settle, university_settle
+from registrations.models import Nomination, NominationStatus, NominationUpload, SeatKind
+from registrations.roles import user_is_hec_staff
+from registrations.services import alumni_hold_set
+
+from . import challans
+from .exceptions import FeeError
+from .invoices import invoice_pdf_render
+from .models import (
+    AlumniPayment,
+    Challan,
+    Deposit,
+    DisabilityWaiver,
+    Invoice,
+    InvoiceChannel,
+    InvoiceStatus,
+    PaymentStatus,
+    WaiverStatus,
+)
+
+PROOF_KINDS = {"pdf", "png", "jpeg"}
+DEPOSIT_POOLS = (Pool.PUBLIC, Pool.NAHE)
+
+
+def _lock(nomination: Nomination) -> Nomination:
+    return (
+        Nomination.objects.select_for_update(of=("self",)).select_related("phase", "university").get(pk=nomination.pk)
+    )
+
+
+def _settle(*, nomination: Nomination, reason: str, actor: Any) -> None:
+    try:
+        nomination_settle(nomination=nomination, reason=reason, actor=actor)
+    except RegistrationError as error:
+        raise FeeError(error.message) from error
+
+
+def _hold_set(*, nomination: Nomination, until: datetime.datetime | None, actor: Any) -> None:
+    try:
+        alumni_hold_set(nomination=nomination, until=until, actor=actor)
+    except RegistrationError as error:
+        raise FeeError(error.message) from error
+
+
+# Challans -----------------------------------------------------------------------------------
+
+
+def challan_current(*, nomination: Nomination) -> Challan | None:
+    return Challan.objects.filter(nomination=nomination, cancelled_at__isnull=True).first()
+
+
+def challan_issue(*, nomination: Nomination, actor: Any) -> Challan:
+    """The alumnus's current challan, issuing it (with a new number) the first time.
+
+    Amount: the phase's alumni fee; due date: the day the payment hold ends. Asking again returns
+    the same challan. Only when HEC restarted the hold after a rejected payment and the new hold
+    ends after the challan's due date is the old challan cancelled (kept) and a new one issued.
+    """
+    with transaction.atomic():
+        locked = _lock(nomination)
+        if locked.pool != Pool.ALUMNI:
+            raise FeeError(_("Only alumni pay by bank challan; students and faculty pay through their university."))
+        current = challan_current(nomination=locked)
+        hold_day = timezone.localdate(locked.hold_expires_at) if locked.hold_expires_at else None
+        if current is not None:
+            open_payment = AlumniPayment.objects.filter(
+                challan=current, status__in=[PaymentStatus.SUBMITTED, PaymentStatus.VERIFIED]
+            ).exists()
+            if (
+                open_payment
+                or hold_day is None
+                or hold_day <= current.due_date
+                or locked.status != NominationStatus.SEATED
+            ):
+                return current
+        if locked.status != NominationStatus.SEATED:
+            raise FeeError(
+                _("A challan is issued only for a seat you hold; your registration is %(status)s.")
+                % {"status": locked.get_status_display().lower()}
+            )
+        if locked.settled_at is not None:
+            raise FeeError(_("Your fee is already settled; there is nothing more to pay."))
+        if hold_day is None:
+            raise FeeError(_("Your seat is not waiting for a payment, so no challan can be issued now."))
+        if current is not None:
+            Challan.objects.filter(pk=current.pk, cancelled_at__isnull=True).update(
+                cancelled_at=timezone.now(), cancelled_reason="payment hold restarted; replaced"
+            )
+        year = locked.phase.launch_date.year
+        number = challans.challan_number_format(
+            year=year, number=challans.number_next(kind=challans.CHALLAN, year=year)
+        )
+        challan = Challan.objects.create(
+            number=number,
+            nomination=locked,
+            amount=locked.phase.alumni_fee_rupees,
+            due_date=hold_day,
+            payer_name=locked.full_name,
+            payer_cnic=locked.cnic,
+            issued_by=actor if getattr(actor, "pk", None) else None,
+        )
+        audit_record(
+            actor=actor,
+            action="challan.issue",
+            target=challan,
+            summary=f"Challan {number} issued to nomination {locked.pk}: {challan.amount} rupees due {hold_day}",
+            data={"nomination": locked.pk, "amount": challan.amount, "replaces": current.number if current else ""},
+        )
+    return challan
+
+
+def challan_pdf(*, challan: Challan) -> bytes:
+    """The challan's PDF: drawn and stored the first time, the stored bytes every time."""
+    return challans.stored_pdf(
+        model=Challan, pk=challan.pk, render=challans.challan_pdf_render, name=f"{challan.number}.pdf"
+    )
+
+
+# Alumni payments ----------------------------------------------------------------------------
+
+
+def _proof_check(file: UploadedFileLike, *, what: str) -> None:
+    try:
+        check_upload(file, kinds=PROOF_KINDS, max_bytes=settings.UPLOAD_MAX_BYTES)
+    except UploadRefused as refused:
+        raise FeeError(f"{what}: {refused.message}") from refused
+
+
+def alumni_payment_submit(
+    *, nomination: Nomination, paid_challan: UploadedFileLike, transcript: UploadedFileLike, actor: Any
+) -> AlumniPayment:
+    """The alumnus uploads the paid challan and the final transcript; the payment hold stops
+    expiring while HEC looks at them."""
+    _proof_check(paid_challan, what=_("The paid challan"))
+    _proof_check(transcript, what=_("The transcript"))
+    with transaction.atomic():
+        locked = _lock(nomination)
+        if locked.pool != Pool.ALUMNI:
+            raise FeeError(_("Only alumni upload a paid challan."))
+        if locked.status != NominationStatus.SEATED:
+            raise FeeError(
+                _("Your registration is %(status)s, so a payment cannot be accepted for it.")
+                % {"status": locked.get_status_display().lower()}
+            )
+        open_payment = AlumniPayment.objects.filter(
+            nomination=locked, status__in=[PaymentStatus.SUBMITTED, PaymentStatus.VERIFIED]
+        ).first()
+        if open_payment is not None:
+            if open_payment.status == PaymentStatus.VERIFIED:
+                raise FeeError(_("Your payment is already verified; there is nothing more to upload."))
+            raise FeeError(_("Your earlier upload is still waiting for HEC to check it; please wait for their answer."))
+        challan = challan_current(nomination=locked)
+        if challan is None:
+            raise FeeError(_("Please download your challan and pay it at the bank before uploading it."))
+        payment = AlumniPayment(nomination=locked, challan=challan, submitted_by=actor)
+        paid_challan.seek(0)
+        transcript.seek(0)
+        payment.paid_challan.save(
+            _upload_name(paid_challan, "paid-challan"), ContentFile(paid_challan.read()), save=False
+        )
+        payment.transcript.save(_upload_name(transcript, "transcript"), ContentFile(transcript.read()), save=False)
+        payment.save()
+        _hold_set(nomination=locked, until=None, actor=actor)
+        audit_record(
+            actor=actor,
+            action="alumni_payment.submit",
+            target=payment,
+            summary=f"Paid challan {challan.number} and transcript uploaded for nomination {locked.pk}",
+            data={"nomination": locked.pk, "challan": challan.number},
+        )
+    return payment
+
+
+def _upload_name(file: UploadedFileLike, stem: str) -> str:
+    kind = check_upload(file, kinds=PROOF_KINDS, max_bytes=settings.UPLOAD_MAX_BYTES)
+    return f"{stem}.{ {'jpeg': 'jpg'}.get(kind, kind) }"
+
+
+def _review(*, payment: AlumniPayment, status: str, actor: Any, reason: str = "") -> AlumniPayment:
+    changed = AlumniPayment.objects.filter(pk=payment.pk, status=PaymentStatus.SUBMITTED).update(
+        status=status, reason=reason, reviewed_by=actor, reviewed_at=timezone.now()
+    )
+    payment.refresh_from_db()
+    if not changed:
+        raise FeeError(
+            _("This payment was already %(status)s by someone else; nothing was changed.")
+            % {"status": payment.get_status_display().lower()}
+        )
+    return payment
+
+
+def alumni_payment_verify(*, payment: AlumniPayment, actor: Any) -> AlumniPayment:
+    """HEC staff accept the paid challan: the alumnus is settled and, being seated, invited."""
+    with transaction.atomic():
+        _lock(payment.nomination)
+        _review(payment=payment, status=PaymentStatus.VERIFIED, actor=actor)
+        audit_record(
+            actor=actor,
+            action="alumni_payment.verify",
+            target=payment,
+            summary=f"Alumni payment {payment.pk} (challan {payment.challan.number}) verified",
+            data={"nomination": payment.nomination_id},
+        )
+        _settle(nomination=payment.nomination, reason="alumni payment verified", actor=actor)
+    return payment
+
+
+def alumni_payment_reject(*, payment: AlumniPayment, actor: Any, reason: str) -> AlumniPayment:
+    """HEC staff refuse the proof with a reason: the alumnus is told by e-mail and may upload
+    again; the payment hold starts again so the seat is not held for ever."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise FeeError(_("Please give the reason for the rejection; it is sent to the alumnus."))
+    with transaction.atomic():
+        locked = _lock(payment.nomination)
+        _review(payment=payment, status=PaymentStatus.REJECTED, actor=actor, reason=reason)
+        if locked.status == NominationStatus.SEATED:
+            until = timezone.now() + datetime.timedelta(days=locked.phase.payment_hold_days)
+            _hold_set(nomination=locked, until=until, actor=actor)
+        audit_record(
+            actor=actor,
+            action="alumni_payment.reject",
+            target=payment,
+            summary=f"Alumni payment {payment.pk} (challan {payment.challan.number}) rejected: {reason}",
+            data={"nomination": locked.pk, "reason": reason},
+        )
+        payment_id = payment.pk
+        transaction.on_commit(lambda: payment_rejection_email_send(payment_id=payment_id), robust=True)
+    return payment
+
+
+def payment_rejection_email_send(*, payment_id: int) -> None:
+    """The e-mail telling an alumnus why HEC rejected the upload and what to do (after commit)."""
+    payment = AlumniPayment.objects.select_related("nomination__phase").get(pk=payment_id)
+    nomination = payment.nomination
+    context = {
+        "payment": payment,
+        "nomination": nomination,
+        "hold_expires_at": nomination.hold_expires_at,
+        "page_url": learner_page_url().rstrip("/") + "/fees/me/",
+    }
+    subject = render_to_string("fees/email/payment_rejected_subject.txt", context).strip()
+    body = render_to_string("fees/email/payment_rejected_body.txt", context)
+    send_mail(subject, body, None, [nomination.email])
+
+
+# Deposits -----------------------------------------------------------------------------------
+
+
+def _may_record_deposit(actor: Any, nomination: Nomination) -> bool:
+    if user_is_hec_staff(actor):
+        return True
+    focal = getattr(actor, "focal_person", None) if getattr(actor, "is_authenticated", False) else None
+    return (
+        focal is not None and nomination.university_id is not None and focal.university_id == nomination.university_id
+    )
+
+
+def deposit_current(*, nomination: Nomination) -> Deposit | None:
+    return Deposit.objects.filter(nomination=nomination, superseded_by__isnull=True).first()
+
+
+def _deposit_fields_check(*, receipt: str, paid_on: datetime.date | None) -> str:
+    receipt = (receipt or "").strip()
+    if not receipt:
+        raise FeeError(_("Enter the receipt number of the deposit."))
+    if len(receipt) > 60:
+        raise FeeError(_("The receipt number is too long (at most 60 characters)."))
+    if not isinstance(paid_on, datetime.date):
+        raise FeeError(_("Enter the date the deposit was paid."))
+    if paid_on > timezone.localdate():
+        raise FeeError(_("The date the deposit was paid cannot be in the future."))
+    return receipt
+
+
+def deposit_refusal(*, nomination: Nomination) -> str:
+    """Why no deposit can be recorded for this nomination at all, or "" when one can."""
+    if nomination.pool == Pool.PRIVATE:
+        return _("Private university learners pay no deposit: their university's invoice covers them.")
+    if nomination.pool == Pool.ALUMNI:
+        return _("Alumni pay their fee by bank challan on the portal, not as a deposit.")
+    if nomination.seat_kind == SeatKind.DISABILITY:
+        return _(
+            "This nominee holds a reserved seat for a learner with a disability: the license is free once HEC "
+            "checks the certificate, so no deposit is taken."
+        )
+    if nomination.status not in (NominationStatus.SEATED, NominationStatus.WAITING):
+        return _("This nomination is %(status)s, so no deposit can be recorded for it.") % {
+            "status": nomination.get_status_display().lower()
+        }
+    return ""
+
+
+def deposit_record(*, nomination: Nomination, receipt: str, paid_on: datetime.date, actor: Any) -> Deposit:
+    """The focal person (or HEC staff) records a public/NAHE learner's deposit of the phase's
+    amount; the learner is then settled (and, if seated, invited)."""
+    receipt = _deposit_fields_check(receipt=receipt, paid_on=paid_on)
+    with transaction.atomic():
+        locked = _lock(nomination)
+        if not _may_record_deposit(actor, locked):
+            raise FeeError(_("Only the focal person of the nominee's university or HEC staff may record a deposit."))
+        refusal = deposit_refusal(nomination=locked)
+        if refusal:
+            raise FeeError(refusal)
+        existing = deposit_current(nomination=locked)
+        if existing is not None:
+            raise FeeError(
+                _(
+                    "A deposit is already recorded for %(name)s (receipt %(receipt)s of %(date)s). To change it, "
+                    "record a correction with a reason."
+                )
+                % {"name": locked.full_name, "receipt": existing.receipt, "date": existing.paid_on.isoformat()}
+            )
+        deposit = Deposit.objects.create(
+            nomination=locked,
+            amount=locked.phase.public_deposit_rupees,
+            receipt=receipt,
+            paid_on=paid_on,
+            recorded_by=actor,
+        )
+        audit_record(
+            actor=actor,
+            action="deposit.record",
+            target=deposit,
+            summary=f"Deposit of {deposit.amount} rupees recorded for nomination {locked.pk}, receipt {receipt}",
+            data={
+                "nomination": locked.pk,
+                "amount": deposit.amount,
+                "receipt": receipt,
+                "paid_on": paid_on.isoformat(),
+            },
+        )
+        _settle(nomination=locked, reason="deposit recorded", actor=actor)
+    return deposit
+
+
+def deposit_correct(*, deposit: Deposit, receipt: str, paid_on: datetime.date, reason: str, actor: Any) -> Deposit:
+    """A recorded deposit was wrong: a new row supersedes it, with who and why; nothing is erased."""
+    receipt = _deposit_fields_check(receipt=receipt, paid_on=paid_on)
+    reason = (reason or "").strip()
+    if not reason:
+        raise FeeError(_("Please say why the deposit is being corrected."))
+    with transaction.atomic():
+        locked = _lock(deposit.nomination)
+        if not _may_record_deposit(actor, locked):
+            raise FeeError(_("Only the focal person of the nominee's university or HEC staff may correct a deposit."))
+        if deposit_current(nomination=locked) != deposit:
+            raise FeeError(_("This deposit has already been corrected; correct the latest record instead."))
+        correction = Deposit.objects.create(
+            nomination=locked,
+            amount=deposit.amount,
+            receipt=receipt,
+            paid_on=paid_on,
+            recorded_by=actor,
+            supersedes=deposit,
+            reason=reason,
+        )
+        audit_record(
+            actor=actor,
+            action="deposit.correct",
+            target=correction,
+            summary=f"Deposit {deposit.pk} corrected by {correction.pk}: {reason}",
+            data={
+                "nomination": locked.pk,
+                "old": {"receipt": deposit.receipt, "paid_on": deposit.paid_on.isoformat()},
+                "new": {"receipt": receipt, "paid_on": paid_on.isoformat()},
+                "reason": reason,
+            },
+        )
+    return correction
+
+
+# Disability waivers -------------------------------------------------------------------------
+
+
+def waivers_ensure(*, nominations: Iterable[Nomination]) -> int:
+    """Create the pending waiver of every given nomination seated on a disability seat that has
+    none yet (the lazy rule in this module's docstring). Returns how many were created."""
+    wanted = [n for n in nominations if n.status == NominationStatus.SEATED and n.seat_kind == SeatKind.DISABILITY]
+    if not wanted:
+        return 0
+    have = set(DisabilityWaiver.objects.filter(nomination__in=wanted).values_list("nomination_id", flat=True))
+    created = 0
+    for nomination in wanted:
+        if nomination.pk not in have:
+            created += waiver_request(nomination=nomination, actor=None) is not None
+    return created
+
+
+def waiver_request(*, nomination: Nomination, actor: Any) -> DisabilityWaiver | None:
+    """The pending waiver of a nomination on a reserved disability seat (created once); None for
+    any other nomination."""
+    with transaction.atomic():
+        locked = _lock(nomination)
+        if locked.status != NominationStatus.SEATED or locked.seat_kind != SeatKind.DISABILITY:
+            return None
+        waiver, created = DisabilityWaiver.objects.get_or_create(
+            nomination=locked, defaults={"certificate": locked.disability_certificate.name}
+        )
+        if created:
+            audit_record(
+                actor=actor,
+                action="waiver.request",
+                target=waiver,
+                summary=f"Disability waiver requested for nomination {locked.pk}",
+                data={"nomination": locked.pk},
+            )
+    return waiver
+
+
+def waiver_decide(*, waiver: DisabilityWaiver, approve: bool, actor: Any, reason: str = "") -> DisabilityWaiver:
+    """HEC staff check the certificate: approved → the learner is settled with no fee."""
+    reason = (reason or "").strip()
+    if not approve and not reason:
+        raise FeeError(_("Please give the reason for rejecting the certificate."))
+    with transaction.atomic():
+        _lock(waiver.nomination)
+        if approve and not waiver.certificate:
+            raise FeeError(_("There is no certificate to check; the waiver cannot be approved without one."))
+        status = WaiverStatus.APPROVED if approve else WaiverStatus.REJECTED
+        changed = DisabilityWaiver.objects.filter(pk=waiver.pk, status=WaiverStatus.PENDING).update(
+            status=status, reason=reason, checked_by=actor, checked_at=timezone.now()
+        )
+        waiver.refresh_from_db()
+        if not changed:
+            raise FeeError(
+                _("This waiver was already %(status)s; nothing was changed.")
+                % {"status": waiver.get_status_display().lower()}
+            )
+        audit_record(
+            actor=actor,
+            action="waiver.approve" if approve else "waiver.reject",
+            target=waiver,
+            summary=f"Disability waiver {waiver.pk} {status}" + (f": {reason}" if reason else ""),
+            data={"nomination": waiver.nomination_id, "reason": reason},
+        )
+        if approve:
+            _settle(nomination=waiver.nomination, reason="disability waiver approved", actor=actor)
+    return waiver
+
+
+# Private university invoices ----------------------------------------------------------------
+
+
+def invoice_issue(*, phase: Phase, university: University, actor: Any) -> Invoice:
+    """The invoice of a private university for the phase: its allocated licenses × the phase's fee,
+    billed through PERN when the university has a PERN account, else as a separate PDF invoice."""
+    if university.sector != Sector.PRIVATE:
+        raise FeeError(
+            _("%(university)s is not a private university; only private universities are invoiced.")
+            % {"university": university.name}
+        )
+    quota = quota_for(phase=phase, university=university)
+    licenses = quota.licenses if quota is not None else 0
+    if licenses <= 0:
+        raise FeeError(
+            _(
+                "%(university)s has no licenses in the published allocation of %(phase)s, "
+                "so there is nothing to invoice."
+            )
+            % {"university": university.name, "phase": phase.name}
+        )
+    with transaction.atomic():
+        University.objects.select_for_update().get(pk=university.pk)
+        existing = (
+            Invoice.objects.filter(phase=phase, university=university).exclude(status=InvoiceStatus.CANCELLED).first()
+        )
+        if existing is not None:
+            raise FeeError(
+                _("%(university)s already has invoice %(number)s for this phase.")
+                % {"university": university.name, "number": existing.number}
+            )
+        year = phase.launch_date.year
+        number = challans.invoice_number_format(
+            year=year, number=challans.number_next(kind=challans.INVOICE, year=year)
+        )
+        invoice = Invoice.objects.create(
+            phase=phase,
+            university=university,
+            number=number,
+            licenses=licenses,
+            unit_fee=phase.private_fee_rupees,
+            amount=licenses * phase.private_fee_rupees,
+            channel=InvoiceChannel.PERN if university.pern_account else InvoiceChannel.SEPARATE,
+            pern_account=university.pern_account,
+            issued_by=actor if getattr(actor, "pk", None) else None,
+        )
+        audit_record(
+            actor=actor,
+            action="invoice.issue",
+            target=invoice,
+            summary=f"Invoice {number} to {university.code}: {licenses} × {invoice.unit_fee} = {invoice.amount} rupees "
+            f"({invoice.channel})",
+            data={"phase": phase.pk, "university": university.pk, "licenses": licenses, "amount": invoice.amount},
+        )
+    return invoice
+
+
+def invoice_pdf(*, invoice: Invoice) -> bytes:
+    """The separate invoice's PDF, drawn once and stored. PERN invoices are billed by PERN."""
+    if invoice.channel != InvoiceChannel.SEPARATE:
+        raise FeeError(_("This invoice is billed through PERN; there is no separate PDF for it."))
+    return challans.stored_pdf(model=Invoice, pk=invoice.pk, render=invoice_pdf_render, name=f"{invoice.number}.pdf")
+
+
+def invoice_mark_paid(*, invoice: Invoice, reference: str, actor: Any) -> Invoice:
+    """HEC staff record that the university paid; every learner of it is then settled."""
+    reference = (reference or "").strip()
+    if not reference:
+        raise FeeError(_("Enter the bank or PERN reference of the payment."))
+    with transaction.atomic():
+        changed = Invoice.objects.filter(pk=invoice.pk, status=InvoiceStatus.ISSUED).update(
+            status=InvoiceStatus.PAID, paid_at=timezone.now(), marked_paid_by=actor, reference=reference[:100]
+        )
+        invoice.refresh_from_db()
+        if not changed:
+            raise FeeError(
+                _("Invoice %(number)s is %(status)s; only an unpaid invoice can be marked paid.")
+                % {"number": invoice.number, "status": invoice.get_status_display().lower()}
+            )
+        audit_record(
+            actor=actor,
+            action="invoice.paid",
+            target=invoice,
+            summary=f"Invoice {invoice.number} marked paid, reference {reference}",
+            data={"reference": reference, "amount": invoice.amount},
+        )
+        try:
+            university_settle(
+                phase=invoice.phase, university=invoice.university, reason=f"invoice {invoice.number} paid", actor=actor
+            )
+        except RegistrationError as error:
+            raise FeeError(error.message) from error
+    return invoice
+
+
+# Nominations file with deposit columns ------------------------------------------------------
+
+
+def nominations_file_commit(*, upload: NominationUpload, actor: Any) -> ImportReport:
+    """Commit a previewed nominations file in one transaction: the nominations (registrations'
+    import, in file order), then the deposit of every committed row that carries deposit columns.
+    A deposit that cannot be recorded refuses the whole file, naming the row; nothing is saved."""
+    with transaction.atomic():
+        locked = (
+            NominationUpload.objects.select_for_update(of=("self",))
+            .select_related("phase", "university")
+            .get(pk=upload.pk)
+        )
+        if locked.committed_at is not None:
+            raise FeeError(
+                _("This file was already added on %(when)s.") % {"when": timezone.localtime(locked.committed_at)}
+            )
+        with locked.file.open("rb") as handle:
+            data = handle.read()
+        try:
+            report = registrations_file_commit(
+                phase=locked.phase, university=locked.university, data=data, filename=locked.original_name, actor=actor
+            )
+        except RegistrationError as error:
+            raise FeeError(error.message) from error
+        for row in report.rows:
+            if not row.nomination_id or not row.deposit_receipt:
+                continue
+            try:
+                deposit_record(
+                    nomination=Nomination.objects.get(pk=row.nomination_id),
+                    receipt=row.deposit_receipt,
+                    paid_on=row.deposit_date,
+                    actor=actor,
+                )
+            except FeeError as error:
+                raise FeeError(
+                    _("Row %(row)s (%(name)s): %(error)s Nothing from this file was saved.")
+                    % {"row": row.row, "name": row.full_name, "error": error.message}
+                ) from error
+        locked.committed_at = timezone.now()
+        locked.result = report.as_json()
+        locked.save(update_fields=["committed_at", "result"])
+        audit_record(
+            actor=actor,
+            action="nominations_file.commit",
+            target=locked,
+            summary=f"Nominations file {locked.original_name} committed for {locked.university.code}",
+            data={"upload": locked.pk},
+        )
+    upload.committed_at, upload.result = locked.committed_at, locked.result
+    return report

@@ -1,0 +1,133 @@
+"""Fixtures of the fees tests: learners built through the real registration services, uploads
+kept under a temporary directory, and small valid PDF/PNG files to upload."""
+
+import datetime
+import io
+import itertools
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from pypdf import PdfReader
+
+from registrations.eligibility import NomineeData
+from registrations.models import Disclaimer
+from registrations.services import nomination_submit
+from tests import factories
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+_numbers = itertools.count(1)
+
+
+def pdf_upload(name: str = "scan.pdf", data: bytes = PDF) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type="application/pdf")
+
+
+def png_upload(name: str = "photo.png") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, PNG, content_type="image/png")
+
+
+def pdf_text(data: bytes) -> tuple[int, str]:
+    """The number of pages and the text of a PDF, as a reader would see them."""
+    reader = PdfReader(io.BytesIO(data))
+    return len(reader.pages), "\n".join(page.extract_text() for page in reader.pages)
+
+
+def cnic_for(n: int) -> str:
+    digits = f"{4210100000000 + n:013d}"
+    return f"{digits[:5]}-{digits[5:12]}-{digits[12]}"
+
+
+def student_data(n: int | None = None, **changes) -> NomineeData:
+    n = next(_numbers) if n is None else n
+    fields = {
+        "full_name": f"Student {n}",
+        "cnic": cnic_for(n),
+        "email": f"student{n}@example.edu.pk",
+        "phone": "0300 1234567",
+        "role": "student",
+        "programme_years": 16,
+    }
+    fields.update(changes)
+    return NomineeData(**fields)
+
+
+def alumnus_data(n: int | None = None, **changes) -> NomineeData:
+    n = next(_numbers) if n is None else n
+    fields = {
+        "full_name": f"Alumnus {n}",
+        "cnic": cnic_for(700_000 + n),
+        "email": f"alumnus{n}@example.pk",
+        "phone": "0300 7654321",
+        "role": "alumnus",
+        "degree": "BS Computer Science",
+        "graduated_from": "Quaid-i-Azam University",
+        "graduation_date": datetime.date(2020, 6, 30),
+    }
+    fields.update(changes)
+    return NomineeData(**fields)
+
+
+def disclaimer_on_file(*, phase, university, user) -> Disclaimer:
+    disclaimer = Disclaimer(phase=phase, university=university, uploaded_by=user)
+    disclaimer.file.save("disclaimer.pdf", SimpleUploadedFile("disclaimer.pdf", PDF), save=False)
+    disclaimer.save()
+    return disclaimer
+
+
+def university_ready(*, phase, code: str, sector: str = "public", licenses: int = 10, reserved: int = 0, **fields):
+    """A university with its focal person, signed disclaimer and quota: (university, focal user)."""
+    university = factories.make_university(code=code, sector=sector, **fields)
+    focal = factories.make_focal_person(university=university, email=f"focal@{code.lower()}.edu.pk")
+    disclaimer_on_file(phase=phase, university=university, user=focal)
+    factories.make_quota(phase=phase, university=university, licenses=licenses, disability_reserved=reserved)
+    return university, focal
+
+
+def nominate_student(*, phase, university, focal, **changes):
+    certificate = changes.pop("certificate", None)
+    return nomination_submit(
+        phase=phase,
+        university=university,
+        data=student_data(**changes),
+        actor=focal,
+        disability_certificate=certificate,
+    )
+
+
+def register_alumnus(*, phase, **changes):
+    """An alumnus registered through the real service (seated with a payment hold, if a seat is free)."""
+    return nomination_submit(phase=phase, university=None, data=alumnus_data(**changes), actor=None)
+
+
+def login_learner(client, nomination):
+    """Sign the nomination's learner in (their account was made by the registration)."""
+    user = nomination.learner
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture(autouse=True)
+def _private_files(settings, tmp_path):
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    settings.MEDIA_ROOT = tmp_path / "private"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "private", "base_url": "/never/"},
+        },
+    }
+
+
+@pytest.fixture
+def alumni_pool(phase):
+    return factories.make_quota(phase=phase, university=None, licenses=5)
+
+
+@pytest.fixture
+def qau(phase):
+    return university_ready(phase=phase, code="QAU", reserved=1)
