@@ -45,7 +45,9 @@ class Challan(models.Model):
     payer_name = models.CharField(max_length=200)
     payer_cnic = models.CharField(max_length=13)
     issued_at = models.DateTimeField(auto_now_add=True)
-    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     pdf = models.FileField(upload_to="challans/%Y/", blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_reason = models.CharField(max_length=200, blank=True)
@@ -83,7 +85,9 @@ class AlumniPayment(models.Model):
     reason = models.TextField(blank=True, help_text=_("Why HEC rejected it; sent to the alumnus."))
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     submitted_at = models.DateTimeField(auto_now_add=True)
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     reviewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -142,10 +146,14 @@ class DisabilityWaiver(models.Model):
     nomination = models.OneToOneField(
         "registrations.Nomination", on_delete=models.PROTECT, related_name="disability_waiver"
     )
-    certificate = models.FileField(upload_to="certificates/%Y/", blank=True, help_text=_("As uploaded with the nomination."))
+    certificate = models.FileField(
+        upload_to="certificates/%Y/", blank=True, help_text=_("As uploaded with the nomination.")
+    )
     status = models.CharField(max_length=10, choices=WaiverStatus.choices, default=WaiverStatus.PENDING)
     requested_at = models.DateTimeField(auto_now_add=True)
-    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     checked_at = models.DateTimeField(null=True, blank=True)
     reason = models.TextField(blank=True)
 
@@ -179,7 +187,9 @@ class Invoice(models.Model):
     channel = models.CharField(max_length=10, choices=InvoiceChannel.choices)
     pern_account = models.CharField(max_length=50, blank=True)
     issued_at = models.DateTimeField(auto_now_add=True)
-    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     pdf = models.FileField(upload_to="invoices/%Y/", blank=True)
     status = models.CharField(max_length=10, choices=InvoiceStatus.choices, default=InvoiceStatus.ISSUED)
     paid_at = models.DateTimeField(null=True, blank=True)
