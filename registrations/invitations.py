@@ -19,7 +19,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -249,8 +249,13 @@ def license_ends_on(*, activated_on: datetime.date, phase: Phase) -> datetime.da
 
 
 def learner_page_url() -> str:
-    """Where a learner signs in to see their license and courses (the home page leads there)."""
-    return settings.SITE_URL.rstrip("/") + reverse("home")
+    """The learner's own page (license, courses completed, days left), or the home page."""
+    for name in ("fees:my_license", "home"):
+        try:
+            return settings.SITE_URL.rstrip("/") + reverse(name)
+        except NoReverseMatch:
+            continue
+    return settings.SITE_URL
 
 
 def invitation_email(*, invitation: Invitation) -> EmailMultiAlternatives:

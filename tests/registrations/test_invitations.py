@@ -96,10 +96,9 @@ def test_a_rolled_back_clearing_sends_nothing(phase, django_capture_on_commit_ca
     from django.db import transaction
 
     nomination = factories.make_seated_nomination(phase=phase)
-    with django_capture_on_commit_callbacks(execute=True):
-        with pytest.raises(RuntimeError), transaction.atomic():
-            settle(nomination)
-            raise RuntimeError("the deposit could not be recorded")
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        settle(nomination)
+        raise RuntimeError("the deposit could not be recorded")
     assert mail.outbox == []
     assert not Invitation.objects.exists()
     nomination.refresh_from_db()

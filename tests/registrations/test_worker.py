@@ -1,0 +1,279 @@
+"""Real Celery workers on the real Redis broker, sending to a real SMTP server (tests/smtp_sink.py).
+
+These tests start `celery -A dlsei worker -B` as subprocesses on the test database, kill them with
+SIGKILL in the middle of a batch, and count the messages the SMTP server received. Back-off,
+lease and sweep times come from the environment in seconds, so the whole file runs in about a
+minute; Redis's visibility timeout stays at its hour, so recovery cannot come from Redis.
+"""
+
+import datetime
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from registrations.invitations import university_settle
+from registrations.models import Invitation, Nomination, NominationStatus, ReminderSent
+from tests import factories
+from tests.smtp_sink import SmtpSink
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+REDIS_URL = os.environ.get("TEST_WORKER_REDIS_URL", "redis://127.0.0.1:6379/7")
+CONCURRENCY = 2
+CELERY = Path(sys.executable).with_name("celery")
+WORKER_SETTINGS = {
+    "INVITATION_LEASE_SECONDS": "8",
+    "INVITATION_SMTP_TIMEOUT": "4",
+    "INVITATION_REQUEUE_AFTER_SECONDS": "4",
+    "INVITATION_SWEEP_EVERY_SECONDS": "2",
+    "INVITATION_RETRY_BACKOFF": "1",
+    "INVITATION_RETRY_BACKOFF_MAX": "2",
+    "INVITATION_MAX_RETRIES": "2",
+    "INVITATION_RATE_LIMIT": "6000/m",
+    "REMINDERS_EVERY_SECONDS": "3600",
+    "HOLDS_EXPIRE_EVERY_SECONDS": "3600",
+}
+
+
+def _database_url() -> str:
+    """The test database, as the worker's DATABASE_URL."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}?timeout=30&transaction_mode=IMMEDIATE"
+    credentials = quote(db["USER"] or "", safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class Workers:
+    """Start and kill `celery worker` processes (each with its pool children, in its own group)."""
+
+    def __init__(self, *, tmp_path: Path, smtp_port: int):
+        self.tmp_path = tmp_path
+        self.processes: list[subprocess.Popen] = []
+        self.env = {
+            **os.environ,
+            **WORKER_SETTINGS,
+            "DJANGO_SETTINGS_MODULE": "dlsei.settings",
+            "REDIS_URL": REDIS_URL,
+            "DATABASE_URL": _database_url(),
+            "VAR_DIR": str(settings.VAR_DIR),
+            "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    def start(self) -> subprocess.Popen:
+        number = len(self.processes) + 1
+        log = self.tmp_path / f"worker-{number}.log"
+        process = subprocess.Popen(
+            [
+                str(CELERY), "-A", "dlsei", "worker", "-B", "-s", str(self.tmp_path / f"beat-{number}"),
+                "--concurrency", str(CONCURRENCY), "--loglevel", "INFO", "-n", f"invite-test-{number}@%h",
+                "--without-gossip", "--without-mingle",
+            ],  # fmt: skip
+            cwd=settings.BASE_DIR,
+            env=self.env,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        process.log = log
+        self.processes.append(process)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if b" ready." in log.read_bytes():
+                return process
+            assert process.poll() is None, f"the worker stopped:\n{log.read_text()[-3000:]}"
+            time.sleep(0.2)
+        raise AssertionError(f"the worker did not start in a minute:\n{log.read_text()[-3000:]}")
+
+    def kill(self, process: subprocess.Popen) -> None:
+        """kill -9 the worker and its pool processes at once, like a power cut."""
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+
+    def logs(self) -> str:
+        return "\n".join(p.log.read_text(errors="replace")[-4000:] for p in self.processes)
+
+
+@pytest.fixture
+def broker():
+    """This test process queues tasks on the real Redis broker, as the web process does in
+    production (the ordinary suite runs them in-process)."""
+    from dlsei.celery import app
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    saved = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
+
+    def reconnect() -> None:
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    app.conf.update(broker_url=REDIS_URL, task_always_eager=False)
+    reconnect()
+    yield client
+    app.conf.update(**saved)
+    reconnect()
+    client.flushdb()
+
+
+@pytest.fixture
+def sink():
+    with SmtpSink() as running:
+        yield running
+
+
+@pytest.fixture
+def workers(broker, sink, tmp_path):
+    running = Workers(tmp_path=tmp_path, smtp_port=sink.port)
+    yield running
+    running.stop_all()
+
+
+def wait_until(condition, *, timeout: float, what: str, workers: Workers) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"{what} did not happen within {timeout} s. Worker logs:\n{workers.logs()}")
+
+
+def private_university_with_nominees(phase, count: int):
+    university = factories.make_university(code="PRIV", sector="private")
+    submitter = factories.make_user()
+    nominations = [
+        factories.make_seated_nomination(phase=phase, university=university, submitted_by=submitter)
+        for _ in range(count)
+    ]
+    return university, nominations
+
+
+@pytest.fixture
+def phase():
+    return factories.make_phase(slug="p2021", coursera_invitation_url="https://www.coursera.org/programs/dlsei")
+
+
+def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_at_most_its_in_flight_sends(
+    phase, workers, sink, hec_staff
+):
+    total = 200
+    sink.delay = 0.03  # a mail server that takes a moment per message, so the kill lands mid-batch
+    university, nominations = private_university_with_nominees(phase, total)
+    first = workers.start()
+
+    # One paid invoice clears 200 learners; their tasks go to Redis when the transaction commits.
+    assert university_settle(phase=phase, university=university, reason="Invoice paid", actor=hec_staff) == total
+    assert Invitation.objects.filter(state=Invitation.State.QUEUED).count() <= total
+    wait_until(lambda: sink.count >= 40, timeout=60, what="the first 40 messages", workers=workers)
+    workers.kill(first)
+    received_at_kill = sink.count
+    assert received_at_kill < total, "the batch finished before the kill; the test proves nothing"
+    unsent = Invitation.objects.exclude(state=Invitation.State.SENT).count()
+    assert unsent > 0
+
+    started = time.monotonic()
+    workers.start()
+    wait_until(
+        lambda: Invitation.objects.filter(state=Invitation.State.SENT).count() == total,
+        timeout=120,
+        what="every invitation SENT after the restart",
+        workers=workers,
+    )
+    assert time.monotonic() - started < 120
+
+    emails = sorted(n.email for n in nominations)
+    assert sorted(set(sink.recipients())) == emails  # every learner got their invitation
+    killed_workers = 1
+    assert total <= sink.count <= total + killed_workers * CONCURRENCY, sink.count
+    repeats = len(sink.recipients()) - len(set(sink.recipients()))
+    assert repeats <= killed_workers * CONCURRENCY
+    assert Invitation.objects.count() == total
+    assert not Nomination.objects.filter(activated_on__isnull=True).exists()
+    time.sleep(3)  # a sweep or two later, nothing more goes out
+    assert sink.count == total + repeats
+
+
+def test_a_refusing_mail_server_retries_then_fails_visibly_then_a_resend_sends_one(
+    phase, workers, sink, hec_staff, client
+):
+    sink.fail_first = 3  # 451 for the first send and both retries (INVITATION_MAX_RETRIES=2)
+    nomination = factories.make_seated_nomination(phase=phase, email="zainab@example.pk")
+    workers.start()
+    from registrations.invitations import nomination_settle
+
+    nomination_settle(nomination=nomination, reason="Deposit recorded", actor=hec_staff)
+    wait_until(
+        lambda: Invitation.objects.filter(state=Invitation.State.FAILED).exists(),
+        timeout=60,
+        what="the invitation FAILED after its retries",
+        workers=workers,
+    )
+    invitation = Invitation.objects.get()
+    assert sink.attempts == 3 and sink.count == 0
+    assert "451" in invitation.last_error
+    assert list(invitation.attempt_rows.order_by("id").values_list("kind", "outcome")) == [
+        ("first", "failed"),
+        ("retry", "failed"),
+        ("retry", "failed"),
+    ]
+
+    client.force_login(hec_staff)
+    changelist = reverse("admin:registrations_invitation_changelist")
+    page = client.get(changelist, {"state__exact": "failed"}).content.decode()
+    assert "Failed: 1" in page and "zainab@example.pk" in page and "451" in page
+    client.post(changelist, {"action": "resend_selected", "_selected_action": [invitation.pk]})
+    wait_until(
+        lambda: Invitation.objects.filter(state=Invitation.State.SENT).exists(),
+        timeout=60,
+        what="the resent invitation SENT",
+        workers=workers,
+    )
+    time.sleep(3)  # the sweep runs every 2 s: nothing more goes out
+    assert sink.count == 1 and sink.recipients() == ["zainab@example.pk"]
+    resend = Invitation.objects.get().attempt_rows.get(kind="resend")
+    assert resend.requested_by == hec_staff and resend.outcome == "sent"
+
+
+def test_beat_tasks_on_a_real_worker_remind_and_expire_once(phase, workers, sink):
+    from registrations.tasks import alumni_holds_expire, reminders_send
+
+    learner = factories.make_seated_nomination(
+        phase=phase,
+        email="learner@example.pk",
+        activated_on=timezone.localdate() - datetime.timedelta(days=phase.license_days - 7),
+    )
+    alumnus = factories.make_seated_nomination(phase=phase, email="alum@example.pk")
+    Nomination.objects.filter(pk=alumnus.pk).update(hold_expires_at=timezone.now() - datetime.timedelta(hours=1))
+    alumnus.quota.__class__.objects.filter(pk=alumnus.quota_id).update(general_seated=2)
+    workers.start()
+    for _ in range(2):
+        reminders_send.delay()
+        alumni_holds_expire.delay()
+    wait_until(lambda: sink.count >= 2, timeout=60, what="the reminder and the hold-expiry e-mails", workers=workers)
+    time.sleep(3)
+    assert sorted(sink.recipients()) == ["alum@example.pk", "learner@example.pk"]
+    assert list(ReminderSent.objects.values_list("nomination_id", "days_before")) == [(learner.pk, 7)]
+    assert Nomination.objects.get(pk=alumnus.pk).status == NominationStatus.EXPIRED
