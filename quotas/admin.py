@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
@@ -62,7 +63,16 @@ class PhaseAdmin(admin.ModelAdmin):
 @admin.register(University)
 class UniversityAdmin(ImportExportModelAdmin):
     resource_classes = [UniversityResource]
-    list_display = ["code", "name", "sector", "enrolment", "distance_learning_licenses", "pern_account", "city", "participates"]
+    list_display = [
+        "code",
+        "name",
+        "sector",
+        "enrolment",
+        "distance_learning_licenses",
+        "pern_account",
+        "city",
+        "participates",
+    ]
     list_filter = ["sector", "is_distance_learning", "participates", "city"]
     search_fields = ["code", "name", "city"]
 
@@ -79,12 +89,36 @@ class AllocationLineInline(admin.TabularInline):
 
 @admin.register(Allocation)
 class AllocationAdmin(admin.ModelAdmin):
-    list_display = ["phase", "version", "status", "created_at", "created_by", "published_at", "published_by"]
+    """Allocations are made and published on the staff pages (or `allocate_quotas`); here they are read only."""
+
+    list_display = [
+        "phase",
+        "version",
+        "status",
+        "created_at",
+        "created_by",
+        "published_at",
+        "published_by",
+        "preview_link",
+    ]
     list_filter = ["phase", "status"]
-    readonly_fields = [f.name for f in Allocation._meta.fields]
+    list_select_related = ["phase", "created_by", "published_by"]
+    readonly_fields = ["preview_link", *(f.name for f in Allocation._meta.fields)]
     inlines = [AllocationLineInline]
 
+    @admin.display(description=_("Preview and publish"))
+    def preview_link(self, allocation: Allocation) -> str:
+        if not allocation.pk:
+            return "—"
+        url = reverse("quotas:allocation_preview", args=[allocation.phase.slug, allocation.version])
+        label = _("Open the preview") if allocation.status != Allocation.Status.DRAFT else _("Preview and publish")
+        return format_html('<a href="{}">{}</a>', url, label)
+
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Nothing of an allocation is edited by hand; a published one is the record registration counted against.
         return False
 
     def has_delete_permission(self, request, obj=None):
@@ -93,12 +127,28 @@ class AllocationAdmin(admin.ModelAdmin):
 
 @admin.register(Quota)
 class QuotaAdmin(admin.ModelAdmin):
-    list_display = ["phase", "university", "pool", "licenses", "disability_reserved", "general_seated", "disability_seated"]
+    list_display = [
+        "phase",
+        "university",
+        "pool",
+        "licenses",
+        "disability_reserved",
+        "general_seated",
+        "disability_seated",
+    ]
     list_filter = ["phase", "pool"]
     search_fields = ["university__code", "university__name"]
     list_select_related = ["phase", "university"]
     # Counters change only through the seat services, never by hand.
-    readonly_fields = ["phase", "university", "pool", "licenses", "disability_reserved", "general_seated", "disability_seated"]
+    readonly_fields = [
+        "phase",
+        "university",
+        "pool",
+        "licenses",
+        "disability_reserved",
+        "general_seated",
+        "disability_seated",
+    ]
 
     def has_add_permission(self, request):
         return False

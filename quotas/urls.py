@@ -1,6 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views
 
 app_name = "quotas"
-urlpatterns: list = []
+urlpatterns: list = [
+    # HEC staff: the allocation of each phase, versioned; preview before publishing.
+    path("", views.phase_list, name="phase_list"),
+    path("<slug:phase_slug>/", views.allocation_list, name="allocation_list"),
+    path("<slug:phase_slug>/run/", views.allocation_run, name="allocation_run"),
+    path("<slug:phase_slug>/v<int:version>/", views.allocation_preview, name="allocation_preview"),
+    path("<slug:phase_slug>/v<int:version>/publish/", views.allocation_publish, name="allocation_publish"),
+]

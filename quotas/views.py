@@ -1,1 +1,167 @@
-"""Views of this app: thin, a form and one service call each."""
+"""HEC staff pages of the allocation: phases, versions, run, preview, publish.
+
+Thin views: a form, one service call, QuotaError turned into a message and a redirect. Only HEC
+staff may use them; anyone else signed in gets a friendly 403 page, anonymous visitors the
+sign-in page. (This app knows no roles: HEC staff are the staff users allowed to add allocations,
+which the HEC staff group grants; see registrations.roles.)
+"""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.db.models import Count, OuterRef, Subquery
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from .allocation import ROUNDING_RULES
+from .exceptions import QuotaError
+from .forms import AllocationPublishForm
+from .models import Allocation, Phase
+from .selectors import (
+    allocation_get,
+    allocation_lines,
+    allocation_pool_totals,
+    allocations_for_phase,
+    phases_all,
+)
+from .services import allocation_publish as allocation_publish_service
+from .services import allocation_run as allocation_run_service
+
+STAFF_PERMISSION = "quotas.add_allocation"
+
+
+def user_may_allocate(user) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.is_staff and user.has_perm(STAFF_PERMISSION))
+
+
+def staff_view(view: Callable) -> Callable:
+    """Only HEC staff: anonymous visitors are sent to sign in, everyone else gets a 403 page."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not user_may_allocate(request.user):
+            return render(request, "quotas/staff_forbidden.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _phase(slug: str) -> Phase:
+    return get_object_or_404(Phase, slug=slug)
+
+
+def _allocation(phase: Phase, version: int) -> Allocation:
+    try:
+        return allocation_get(phase=phase, version=version)
+    except Allocation.DoesNotExist:
+        raise Http404 from None
+
+
+def disability_rule(phase: Phase) -> str:
+    """The disability reserve rule in words, shown next to every reserve number."""
+    rule = ROUNDING_RULES.get(phase.disability_rounding, phase.get_disability_rounding_display())
+    return _("%(percent)s %% of each public university's licenses, %(rule)s.") % {
+        "percent": format(phase.disability_percent.normalize(), "f"),
+        "rule": _(rule),
+    }
+
+
+@staff_view
+def phase_list(request: HttpRequest) -> HttpResponse:
+    published = Allocation.objects.filter(phase=OuterRef("pk"), status=Allocation.Status.PUBLISHED)
+    phases = phases_all().annotate(
+        versions=Count("allocations"), published_version=Subquery(published.values("version")[:1])
+    )
+    return render(request, "quotas/phase_list.html", {"phases": phases})
+
+
+@staff_view
+def allocation_list(request: HttpRequest, phase_slug: str) -> HttpResponse:
+    phase = _phase(phase_slug)
+    return render(
+        request,
+        "quotas/allocation_list.html",
+        {"phase": phase, "allocations": allocations_for_phase(phase=phase)},
+    )
+
+
+@staff_view
+@require_http_methods(["GET", "POST"])
+def allocation_run(request: HttpRequest, phase_slug: str) -> HttpResponse:
+    phase = _phase(phase_slug)
+    if request.method != "POST":
+        return redirect("quotas:allocation_list", phase_slug=phase.slug)
+    try:
+        allocation = allocation_run_service(phase=phase, actor=request.user)
+    except QuotaError as error:
+        messages.error(
+            request,
+            _(
+                "No allocation was made: %(reason)s. Change the phase's numbers in the administration or the "
+                "universities' enrolment, then run it again."
+            )
+            % {"reason": error.message},
+        )
+        return redirect("quotas:allocation_list", phase_slug=phase.slug)
+    messages.success(
+        request,
+        _("Version %(version)s was computed. Check it below, then publish it.") % {"version": allocation.version},
+    )
+    return redirect("quotas:allocation_preview", phase_slug=phase.slug, version=allocation.version)
+
+
+@staff_view
+def allocation_preview(request: HttpRequest, phase_slug: str, version: int) -> HttpResponse:
+    phase = _phase(phase_slug)
+    allocation = _allocation(phase, version)
+    lines = allocation_lines(allocation=allocation)
+    return render(
+        request,
+        "quotas/allocation_preview.html",
+        {
+            "phase": phase,
+            "allocation": allocation,
+            "lines": lines,
+            "totals": allocation_pool_totals(allocation=allocation, lines=lines),
+            "disability_rule": disability_rule(phase),
+        },
+    )
+
+
+@staff_view
+@require_http_methods(["GET", "POST"])
+def allocation_publish(request: HttpRequest, phase_slug: str, version: int) -> HttpResponse:
+    phase = _phase(phase_slug)
+    allocation = _allocation(phase, version)
+    if allocation.status != Allocation.Status.DRAFT:
+        messages.error(
+            request,
+            _("Version %(version)s is %(status)s; only a draft can be published. Run a new allocation instead.")
+            % {"version": allocation.version, "status": allocation.get_status_display().lower()},
+        )
+        return redirect("quotas:allocation_preview", phase_slug=phase.slug, version=allocation.version)
+    form = AllocationPublishForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            allocation_publish_service(allocation=allocation, actor=request.user)
+        except QuotaError as error:
+            messages.error(request, error.message)
+            return redirect("quotas:allocation_preview", phase_slug=phase.slug, version=allocation.version)
+        messages.success(
+            request,
+            _("Version %(version)s is published: registration now counts against it.")
+            % {"version": allocation.version},
+        )
+        return redirect("quotas:allocation_list", phase_slug=phase.slug)
+    return render(
+        request,
+        "quotas/allocation_publish.html",
+        {"phase": phase, "allocation": allocation, "form": form},
+        status=400 if form.errors else 200,
+    )

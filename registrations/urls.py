@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_alumni, views_files, views_focal
+from . import views, views_alumni, views_files, views_focal, views_staff
 
 app_name = "registrations"
 urlpatterns: list = [
@@ -21,4 +21,12 @@ urlpatterns: list = [
     path("files/disclaimer/<int:pk>/", views_files.file_disclaimer, name="file_disclaimer"),
     path("files/upload/<int:pk>/", views_files.file_nomination_upload, name="file_nomination_upload"),
     path("files/nomination/<int:pk>/<str:kind>/", views_files.file_nomination, name="file_nomination"),
+    # HEC staff: utilisation of the quotas (with waiting lists) and moving unused licenses.
+    path("staff/<slug:phase_slug>/utilisation/", views_staff.staff_utilisation, name="staff_utilisation"),
+    path(
+        "staff/<slug:phase_slug>/utilisation.<str:fmt>",
+        views_staff.staff_utilisation_export,
+        name="staff_utilisation_export",
+    ),
+    path("staff/<slug:phase_slug>/license-moves/", views_staff.staff_license_moves, name="staff_license_moves"),
 ]

@@ -8,8 +8,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from quotas.exceptions import QuotaError
 from quotas.models import Phase, University
-from quotas.services import phase_create, universities_import
+from quotas.selectors import allocation_published
+from quotas.services import allocation_publish, allocation_run, phase_create, universities_import
 from registrations.models import FocalPerson
 from registrations.roles import FOCAL_PERSON, HEC_STAFF, roles_ensure
 
@@ -42,6 +44,13 @@ class Command(BaseCommand):
             phase.coursera_invitation_url = "https://www.coursera.org/programs/hec-dlsei-demo/invitation"
             phase.save(update_fields=["coursera_invitation_url"])
         universities_import(data=UNIVERSITIES_CSV.read_bytes())
+        if allocation_published(phase=phase) is None:
+            try:
+                allocation = allocation_publish(allocation=allocation_run(phase=phase, actor=None), actor=None)
+            except QuotaError as error:
+                self.stderr.write(f"The demo allocation could not be made, none is published: {error.message}")
+            else:
+                self.stdout.write(f"Demo allocation v{allocation.version} of {phase.slug} published.")
 
         staff = _user("hec.staff@demo.dlsei.pk", staff=True)
         staff.groups.add(groups[HEC_STAFF])
