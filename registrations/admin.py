@@ -158,7 +158,6 @@ class FocalPersonAdmin(admin.ModelAdmin):
     list_filter = ["university__sector"]
     search_fields = ["user__email", "user__first_name", "user__last_name", "university__code", "university__name"]
     list_select_related = ["user", "university"]
-    autocomplete_fields = ["university"]
     actions = ["send_welcome"]
 
     @admin.display(description=gettext_lazy("E-mail"), ordering="user__email")

@@ -73,6 +73,9 @@ def test_alumnus_signs_up_verifies_the_email_registers_and_sees_the_status(clien
     )
     assert "Confirm your e-mail address" in text(response)
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["zara@example.pk"]
+    user = EmailAddress.objects.get(email="zara@example.pk").user
+    assert list(user.groups.values_list("name", flat=True)) == ["Learner"]
+    assert not user.is_staff and not hasattr(user, "focal_person")
     link = CONFIRM_LINK.search(mail.outbox[0].body).group(1)
 
     # Before the address is confirmed, the password alone does not open the portal.

@@ -490,3 +490,15 @@ def test_another_universitys_upload_cannot_be_seen_or_confirmed(ready, phase):
     assert ready.get(reverse("registrations:focal_upload_preview", args=[upload.pk])).status_code == 404
     assert ready.post(reverse("fees:nominations_confirm", args=[upload.pk])).status_code == 404
     assert not Nomination.objects.exists()
+
+
+@pytest.mark.django_db
+def test_home_sends_each_signed_in_person_to_their_own_page(client, phase, focal, hec_staff):
+    client.force_login(focal)
+    assert client.get(reverse("home"))["Location"] == reverse("registrations:focal_dashboard")
+    client.force_login(hec_staff)
+    assert client.get(reverse("home"))["Location"] == reverse("admin:index")
+    client.force_login(factories.make_user(email="new.alumnus@example.pk"))
+    assert client.get(reverse("home"))["Location"] == reverse("registrations:alumni_register")
+    client.logout()
+    assert client.get(reverse("home")).status_code == 200
