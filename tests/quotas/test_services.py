@@ -1,8 +1,10 @@
 """Quota services: versioned allocations, publishing them as seat counters, seats, license moves."""
 
+import threading
 from decimal import Decimal
 
 import pytest
+from django.db import connections
 
 from audit.models import AuditEntry
 from quotas.exceptions import QuotaError
@@ -414,3 +416,58 @@ def test_utilisation_counts_allocated_moved_seated_waiting_and_free(published, h
     assert (pools["public"].allocated, pools["public"].licenses, pools["public"].seated) == (60, 60, 11)
     assert pools["public"].waiting == 7
     assert (result.total.licenses, result.total.seated, result.total.free) == (100, 11, 89)
+
+
+# Simultaneous staff actions ---------------------------------------------------------------------------
+
+
+def _at_once(count: int, action) -> list:
+    """Run ``action(i)`` in ``count`` threads released together; each thread has its own connection."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def work(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = action(i)
+        except Exception as error:  # the test inspects what each thread got
+            results[i] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_runs_get_distinct_versions(small):
+    phase, _ = small
+
+    results = _at_once(4, lambda i: allocation_run(phase=phase, actor=None).version)
+
+    assert sorted(results) == [1, 2, 3, 4]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_moves_never_take_more_than_the_unused_licenses(small):
+    phase, u = small
+    staff = factories.make_hec_staff()
+    run_and_publish(phase)
+    seat(quota_of(phase, "BIG"), 20)  # 9 unused general licenses
+
+    results = _at_once(
+        5,
+        lambda i: license_move(
+            phase=phase, from_university=u["BIG"], to_university=u["MID"], licenses=3, reason=f"move {i}", actor=staff
+        ),
+    )
+
+    moved = [r for r in results if isinstance(r, LicenseMove)]
+    refused = [r for r in results if isinstance(r, QuotaError)]
+    assert (len(moved), len(refused)) == (3, 2)
+    assert (quota_of(phase, "BIG").licenses, quota_of(phase, "MID").licenses) == (21, 29)
+    assert LicenseMove.objects.count() == 3
