@@ -109,8 +109,8 @@ def challan_issue(*, nomination: Nomination, actor: Any) -> Challan:
                 return current
         if locked.status != NominationStatus.SEATED:
             raise FeeError(
-                _("A challan is issued only for a seat you hold; your registration is %(status)s.")
-                % {"status": locked.get_status_display().lower()}
+                _("A challan is issued only for a seat you hold; the status of your registration is “%(status)s”.")
+                % {"status": locked.get_status_display()}
             )
         if locked.settled_at is not None:
             raise FeeError(_("Your fee is already settled; there is nothing more to pay."))
@@ -173,8 +173,8 @@ def alumni_payment_submit(
             raise FeeError(_("Only alumni upload a paid challan."))
         if locked.status != NominationStatus.SEATED:
             raise FeeError(
-                _("Your registration is %(status)s, so a payment cannot be accepted for it.")
-                % {"status": locked.get_status_display().lower()}
+                _("A payment cannot be accepted: the status of your registration is “%(status)s”.")
+                % {"status": locked.get_status_display()}
             )
         open_payment = AlumniPayment.objects.filter(
             nomination=locked, status__in=[PaymentStatus.SUBMITTED, PaymentStatus.VERIFIED]
@@ -217,8 +217,8 @@ def _review(*, payment: AlumniPayment, status: str, actor: Any, reason: str = ""
     payment.refresh_from_db()
     if not changed:
         raise FeeError(
-            _("This payment was already %(status)s by someone else; nothing was changed.")
-            % {"status": payment.get_status_display().lower()}
+            _("This payment was already decided (“%(status)s”); nothing was changed.")
+            % {"status": payment.get_status_display()}
         )
     return payment
 
@@ -319,8 +319,8 @@ def deposit_refusal(*, nomination: Nomination) -> str:
             "checks the certificate, so no deposit is taken."
         )
     if nomination.status not in (NominationStatus.SEATED, NominationStatus.WAITING):
-        return _("This nomination is %(status)s, so no deposit can be recorded for it.") % {
-            "status": nomination.get_status_display().lower()
+        return _("No deposit can be recorded: the status of this nomination is “%(status)s”.") % {
+            "status": nomination.get_status_display()
         }
     return ""
 
@@ -458,8 +458,8 @@ def waiver_decide(*, waiver: DisabilityWaiver, approve: bool, actor: Any, reason
         waiver.refresh_from_db()
         if not changed:
             raise FeeError(
-                _("This waiver was already %(status)s; nothing was changed.")
-                % {"status": waiver.get_status_display().lower()}
+                _("This waiver was already decided (“%(status)s”); nothing was changed.")
+                % {"status": waiver.get_status_display()}
             )
         audit_record(
             actor=actor,
@@ -549,8 +549,8 @@ def invoice_mark_paid(*, invoice: Invoice, reference: str, actor: Any) -> Invoic
         invoice.refresh_from_db()
         if not changed:
             raise FeeError(
-                _("Invoice %(number)s is %(status)s; only an unpaid invoice can be marked paid.")
-                % {"number": invoice.number, "status": invoice.get_status_display().lower()}
+                _("Invoice %(number)s cannot be marked paid: its status is “%(status)s”.")
+                % {"number": invoice.number, "status": invoice.get_status_display()}
             )
         audit_record(
             actor=actor,

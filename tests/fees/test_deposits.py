@@ -1,0 +1,181 @@
+"""Public deposits recorded by the focal person (or HEC staff), corrections as new rows, the
+refusals, and disability waivers checked by HEC staff."""
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import AuditEntry
+from fees.exceptions import FeeError
+from fees.models import Deposit, DisabilityWaiver
+from fees.services import deposit_correct, deposit_record, waiver_decide
+from registrations.models import Invitation
+from tests.fees.conftest import nominate_student, pdf_upload, register_alumnus, university_ready
+
+pytestmark = pytest.mark.django_db
+PAID_ON = datetime.date(2021, 9, 15)
+
+
+@pytest.fixture
+def invite_link(phase):
+    phase.coursera_invitation_url = "https://www.coursera.org/programs/dlsei?invite=abc"
+    phase.save(update_fields=["coursera_invitation_url"])
+
+
+@pytest.fixture
+def student(phase, qau):
+    university, focal = qau
+    return nominate_student(phase=phase, university=university, focal=focal, full_name="Ayesha Khan")
+
+
+def test_focal_person_records_a_deposit_and_the_learner_is_invited(
+    client, phase, qau, student, invite_link, django_capture_on_commit_callbacks
+):
+    _, focal = qau
+    client.force_login(focal)
+    listing = client.get(reverse("fees:deposits")).content.decode()
+    assert "Ayesha Khan" in listing and "Not recorded" in listing
+    assert "Rs. 4,000" in listing
+
+    form = client.get(reverse("fees:deposit_record", args=[student.pk])).content.decode()
+    assert '<label for="id_receipt">' in form and 'type="date"' in form
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("fees:deposit_record", args=[student.pk]), {"receipt": "RCPT-77", "paid_on": "2021-09-15"}
+        )
+
+    assert response.status_code == 302
+    deposit = Deposit.objects.get()
+    assert (deposit.amount, deposit.receipt, deposit.paid_on, deposit.recorded_by) == (4000, "RCPT-77", PAID_ON, focal)
+    student.refresh_from_db()
+    assert student.settled_reason == "deposit recorded" and student.cleared_at is not None
+    assert Invitation.objects.filter(nomination=student).exists()
+    assert [m.to for m in mail.outbox] == [[student.email]]
+    assert AuditEntry.objects.filter(action="deposit.record", target_id=str(deposit.pk)).exists()
+    listing = client.get(reverse("fees:deposits")).content.decode()
+    assert "Receipt RCPT-77" in listing
+
+
+def test_another_universitys_nominee_is_not_found(client, phase, student):
+    _, other_focal = university_ready(phase=phase, code="PU")
+    client.force_login(other_focal)
+    assert client.get(reverse("fees:deposit_record", args=[student.pk])).status_code == 404
+    response = client.post(reverse("fees:deposit_record", args=[student.pk]), {"receipt": "X", "paid_on": "2021-09-15"})
+    assert response.status_code == 404
+    assert "Ayesha Khan" not in client.get(reverse("fees:deposits")).content.decode()
+    with pytest.raises(FeeError, match="Only the focal person"):
+        deposit_record(nomination=student, receipt="X", paid_on=PAID_ON, actor=other_focal)
+    assert not Deposit.objects.exists()
+
+
+def test_a_future_date_or_blank_receipt_is_refused_beside_the_field(client, qau, student):
+    client.force_login(qau[1])
+    tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    response = client.post(reverse("fees:deposit_record", args=[student.pk]), {"receipt": " ", "paid_on": tomorrow})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "cannot be in the future" in page and 'aria-describedby="id_paid_on_helptext id_paid_on_error"' in page
+    assert "This field is required" in page or "Enter the receipt number" in page
+    assert not Deposit.objects.exists()
+
+
+def test_a_second_deposit_is_refused_and_a_correction_is_a_new_row(qau, student, hec_staff):
+    _, focal = qau
+    first = deposit_record(nomination=student, receipt="RCPT-1", paid_on=PAID_ON, actor=focal)
+    with pytest.raises(FeeError, match="already recorded .*RCPT-1"):
+        deposit_record(nomination=student, receipt="RCPT-2", paid_on=PAID_ON, actor=focal)
+    with pytest.raises(FeeError, match="why"):
+        deposit_correct(deposit=first, receipt="RCPT-2", paid_on=PAID_ON, reason="", actor=focal)
+
+    correction = deposit_correct(
+        deposit=first, receipt="RCPT-2", paid_on=PAID_ON, reason="Receipt number mistyped.", actor=hec_staff
+    )
+
+    assert correction.supersedes == first and correction.reason == "Receipt number mistyped."
+    assert Deposit.objects.count() == 2  # the first record stays
+    with pytest.raises(FeeError, match="already been corrected"):
+        deposit_correct(deposit=first, receipt="RCPT-3", paid_on=PAID_ON, reason="again", actor=focal)
+
+
+def test_correcting_through_the_page_asks_for_a_reason(client, qau, student):
+    _, focal = qau
+    deposit_record(nomination=student, receipt="RCPT-1", paid_on=PAID_ON, actor=focal)
+    client.force_login(focal)
+    page = client.get(reverse("fees:deposit_record", args=[student.pk])).content.decode()
+    assert "Correct a deposit" in page and 'name="reason"' in page
+    client.post(
+        reverse("fees:deposit_record", args=[student.pk]),
+        {"receipt": "RCPT-9", "paid_on": "2021-09-16", "reason": "Wrong receipt."},
+    )
+    assert list(Deposit.objects.order_by("id").values_list("receipt", flat=True)) == ["RCPT-1", "RCPT-9"]
+
+
+def test_refusals_name_the_reason(phase, qau, alumni_pool, hec_staff):
+    private, private_focal = university_ready(phase=phase, code="LUMS", sector="private")
+    private_student = nominate_student(phase=phase, university=private, focal=private_focal)
+    with pytest.raises(FeeError, match="Private university learners pay no deposit"):
+        deposit_record(nomination=private_student, receipt="R", paid_on=PAID_ON, actor=hec_staff)
+
+    alumnus = register_alumnus(phase=phase)
+    with pytest.raises(FeeError, match="Alumni pay their fee by bank challan"):
+        deposit_record(nomination=alumnus, receipt="R", paid_on=PAID_ON, actor=hec_staff)
+
+    university, focal = qau
+    disabled = nominate_student(
+        phase=phase, university=university, focal=focal, disability=True, certificate=pdf_upload("cert.pdf")
+    )
+    assert disabled.seat_kind == "disability"
+    with pytest.raises(FeeError, match="reserved seat"):
+        deposit_record(nomination=disabled, receipt="R", paid_on=PAID_ON, actor=focal)
+    assert not Deposit.objects.exists()
+
+
+def test_disability_waiver_is_created_when_looked_at_and_approved_by_staff(
+    client, phase, qau, hec_staff, invite_link, django_capture_on_commit_callbacks
+):
+    university, focal = qau
+    disabled = nominate_student(
+        phase=phase, university=university, focal=focal, disability=True, certificate=pdf_upload("cert.pdf")
+    )
+    client.force_login(focal)
+    listing = client.get(reverse("fees:deposits")).content.decode()
+    assert "Free: disability waiver" in listing
+    waiver = DisabilityWaiver.objects.get(nomination=disabled)
+    assert waiver.status == "pending" and waiver.certificate.name == disabled.disability_certificate.name
+
+    client.force_login(hec_staff)
+    change = client.get(reverse("admin:fees_disabilitywaiver_change", args=[waiver.pk])).content.decode()
+    assert reverse("fees:waiver_file", args=[waiver.pk]) in change
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("admin:fees_disabilitywaiver_changelist"), {"action": "approve", "_selected_action": [waiver.pk]}
+        )
+
+    waiver.refresh_from_db()
+    disabled.refresh_from_db()
+    assert waiver.status == "approved" and waiver.checked_by == hec_staff
+    assert disabled.settled_reason == "disability waiver approved" and disabled.cleared_at is not None
+    assert not Deposit.objects.exists()
+
+
+def test_the_staff_waiver_list_shows_every_disability_seat_and_rejection_needs_a_reason(client, phase, qau, hec_staff):
+    university, focal = qau
+    disabled = nominate_student(
+        phase=phase, university=university, focal=focal, disability=True, certificate=pdf_upload("cert.pdf")
+    )
+    client.force_login(hec_staff)
+    assert disabled.full_name in client.get(reverse("admin:fees_disabilitywaiver_changelist")).content.decode()
+    waiver = DisabilityWaiver.objects.get()
+    with pytest.raises(FeeError, match="reason"):
+        waiver_decide(waiver=waiver, approve=False, actor=hec_staff)
+    client.post(
+        reverse("admin:fees_disabilitywaiver_changelist"),
+        {"action": "reject", "_selected_action": [waiver.pk], "apply": "1", "reason": "The certificate has expired."},
+    )
+    waiver.refresh_from_db()
+    disabled.refresh_from_db()
+    assert waiver.status == "rejected" and waiver.reason == "The certificate has expired."
+    assert disabled.settled_at is None
