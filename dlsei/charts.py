@@ -27,7 +27,7 @@ class Bar:
     note: str = ""  # written after the bar, e.g. "412 of 468"
 
 
-LABEL_WIDTH = 150
+LABEL_WIDTH_MIN, LABEL_WIDTH_MAX, CHAR_WIDTH = 60, 320, 7  # the label column fits the longest label
 BAR_WIDTH = 420
 NOTE_WIDTH = 130
 ROW_HEIGHT = 22
@@ -46,7 +46,9 @@ def bar_chart_svg(
 
     ``chart_id`` must be unique on the page (it names the <title> and <desc> elements).
     """
-    width = LABEL_WIDTH + BAR_WIDTH + NOTE_WIDTH
+    longest = max((len(bar.label) for bar in bars), default=0)
+    label_width = min(max(CHAR_WIDTH * longest + 12, LABEL_WIDTH_MIN), LABEL_WIDTH_MAX)
+    width = label_width + BAR_WIDTH + NOTE_WIDTH
     height = LEGEND_HEIGHT + ROW_HEIGHT * max(len(bars), 1)
     scale_max = max((sum(max(bar.values.get(s.key, 0), 0) for s in series) for bar in bars), default=0) or 1
     parts: list[SafeString] = [
@@ -62,7 +64,7 @@ def bar_chart_svg(
             desc=description,
         )
     ]
-    x = LABEL_WIDTH
+    x = label_width
     for s in series:  # the legend
         parts.append(
             format_html(
@@ -80,7 +82,7 @@ def bar_chart_svg(
         parts.append(
             format_html(
                 '<g><text x="{lx}" y="{ty}" text-anchor="end" fill="#1b1f23">{label}</text>',
-                lx=LABEL_WIDTH - 8,
+                lx=label_width - 8,
                 ty=y + BAR_HEIGHT - 2,
                 label=bar.label,
             )
@@ -93,7 +95,7 @@ def bar_chart_svg(
                 parts.append(
                     format_html(
                         '<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{c}"><title>{t}</title></rect>',
-                        x=_number(LABEL_WIDTH + x_value),
+                        x=_number(label_width + x_value),
                         y=y,
                         w=_number(w),
                         h=BAR_HEIGHT,
@@ -105,7 +107,7 @@ def bar_chart_svg(
         parts.append(
             format_html(
                 '<text x="{nx}" y="{ty}" fill="#57606a">{note}</text></g>',
-                nx=_number(LABEL_WIDTH + x_value + 6),
+                nx=_number(label_width + x_value + 6),
                 ty=y + BAR_HEIGHT - 2,
                 note=bar.note,
             )
