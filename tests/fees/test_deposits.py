@@ -37,6 +37,7 @@ def test_focal_person_records_a_deposit_and_the_learner_is_invited(
     _, focal = qau
     client.force_login(focal)
     listing = client.get(reverse("fees:deposits")).content.decode()
+    assert f'href="{reverse("fees:deposits")}"' in listing  # in the navigation
     assert "Ayesha Khan" in listing and "Not recorded" in listing
     assert "Rs. 4,000" in listing
 
