@@ -283,7 +283,7 @@ def nomination_submit(
 
 def _deactivate(*, nomination: Nomination, actor, status: str, reason: str, action: str) -> Nomination:
     with transaction.atomic():
-        locked = Nomination.objects.select_for_update().select_related("phase").get(pk=nomination.pk)
+        locked = Nomination.objects.select_for_update(of=("self",)).select_related("phase").get(pk=nomination.pk)
         if locked.status not in ACTIVE_STATUSES:
             raise RegistrationError(
                 _("The nomination of %(name)s is already %(status)s.")
@@ -348,7 +348,11 @@ def nomination_reinstate(*, nomination: Nomination, actor) -> Nomination:
     END of the waiting list, like a new arrival. The one-license-per-person rule is checked again."""
     _require_staff(actor, _("reinstate a nomination"))
     with transaction.atomic():
-        locked = Nomination.objects.select_for_update().select_related("phase", "university").get(pk=nomination.pk)
+        locked = (
+            Nomination.objects.select_for_update(of=("self",))
+            .select_related("phase", "university")
+            .get(pk=nomination.pk)
+        )
         if locked.status not in (NominationStatus.REJECTED, NominationStatus.WITHDRAWN):
             raise RegistrationError(
                 _("Only a rejected or withdrawn nomination can be reinstated; this one is %(status)s.")
@@ -420,7 +424,7 @@ def _promote(*, quota_id: int, actor, now: datetime.datetime) -> list[Nomination
     promoted: list[Nomination] = []
     with transaction.atomic():
         waiters = list(
-            Nomination.objects.select_for_update()
+            Nomination.objects.select_for_update(of=("self",))
             .filter(quota_id=quota_id, status=NominationStatus.WAITING)
             .select_related("phase")
             .order_by(*waiting_order())

@@ -1,0 +1,340 @@
+"""The nominations file: one code path for the browser and the command line.
+
+A focal person uploads a CSV or XLSX list (``nominations_template_csv``/``_xlsx`` give the
+columns). ``nominations_file_preview`` reads it without writing anything and says, row by row,
+what would happen: seated, waiting list, or refused with the reasons in words; the seats are
+simulated in file order against the quota's free seats at that moment. ``nominations_file_commit``
+then writes every acceptable row through ``nomination_submit`` in file order, in one transaction:
+the same seat counter as a single nomination, so a file can never take more seats than are free.
+
+A bad file (columns, encoding, size, not a spreadsheet, empty) is refused whole by
+``dlsei.tabular`` and nothing is written. The deposit columns are only checked here; recording
+the deposits is ``fees.services.nominations_file_commit``, which wraps this commit.
+"""
+
+import datetime
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record
+from dlsei.tabular import TableRefused, read_table, write_csv, write_xlsx
+from quotas.models import Phase, Quota, Sector, University
+
+from .cnic import cnic_mask, cnic_normalise
+from .eligibility import NomineeData, nominee_normalise, nominee_problems, registration_open_problems, yes_no
+from .exceptions import RegistrationError
+from .models import Disclaimer, NominationStatus
+
+logger = logging.getLogger(__name__)
+
+REQUIRED_COLUMNS = ["full_name", "cnic", "email", "phone", "role", "programme_years", "disability"]
+OPTIONAL_COLUMNS = ["deposit_receipt", "deposit_date"]
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+EXAMPLE_ROW = [
+    "Ayesha Khan",
+    "35202-1234567-1",
+    "ayesha.khan@example.edu.pk",
+    "0300 1234567",
+    "student",
+    16,
+    "no",
+    "RCPT-0001",
+    "2021-09-15",
+]
+MAX_RECEIPT_LENGTH = 50
+SEATED, WAITING, REFUSED = "seated", "waiting", "refused"
+
+
+@dataclass(frozen=True)
+class RowOutcome:
+    """What happens (preview) or happened (commit) to one row of the file."""
+
+    row: int
+    full_name: str
+    email: str
+    cnic_masked: str
+    outcome: str  # "seated" | "waiting" | "refused"
+    errors: list[str] = field(default_factory=list)
+    nomination_id: int | None = None
+    deposit_receipt: str = ""
+    deposit_date: datetime.date | None = None
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    rows: list[RowOutcome]
+
+    def _count(self, outcome: str) -> int:
+        return sum(1 for row in self.rows if row.outcome == outcome)
+
+    @property
+    def seated(self) -> int:
+        return self._count(SEATED)
+
+    @property
+    def waiting(self) -> int:
+        return self._count(WAITING)
+
+    @property
+    def refused(self) -> int:
+        return self._count(REFUSED)
+
+    @property
+    def refused_rows(self) -> list[RowOutcome]:
+        return [row for row in self.rows if row.outcome == REFUSED]
+
+    def as_json(self) -> dict:
+        """``{"seated": N, "waiting": N, "refused": [{"row": N, "errors": ["…"]}]}``."""
+        return {
+            "seated": self.seated,
+            "waiting": self.waiting,
+            "refused": [{"row": row.row, "errors": list(row.errors)} for row in self.refused_rows],
+        }
+
+
+# Templates ------------------------------------------------------------------------------------------
+
+
+def nominations_template_csv() -> bytes:
+    """The column names and one example row, as CSV UTF-8 (opens right in Excel)."""
+    return write_csv([EXAMPLE_ROW], COLUMNS)
+
+
+def nominations_template_xlsx() -> bytes:
+    """The column names and one example row, as an Excel workbook."""
+    return write_xlsx([EXAMPLE_ROW], COLUMNS)
+
+
+# Reading and checking -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Checked:
+    number: int
+    data: NomineeData
+    errors: list[str]
+    cnic_masked: str
+    deposit_receipt: str
+    deposit_date: datetime.date | None
+
+
+def _read(*, data: bytes, filename: str) -> list[dict]:
+    try:
+        return read_table(
+            data,
+            filename=filename or "",
+            required=REQUIRED_COLUMNS,
+            optional=OPTIONAL_COLUMNS,
+            max_bytes=settings.NOMINATIONS_FILE_MAX_BYTES,
+            max_rows=settings.NOMINATIONS_FILE_MAX_ROWS,
+        )
+    except TableRefused as refused:
+        raise RegistrationError(refused.message) from refused
+
+
+def _file_gate(*, phase: Phase, university: University) -> Quota:
+    """What must hold before any row is looked at; else the whole file is refused."""
+    if not Disclaimer.objects.filter(phase=phase, university=university).exists():
+        raise RegistrationError(_("Upload the signed disclaimer form first."))
+    closed = registration_open_problems(phase=phase)
+    if closed:
+        raise RegistrationError(closed[0])
+    quota = Quota.objects.filter(phase=phase, university=university).first()
+    if quota is None:
+        raise RegistrationError(
+            _("%(university)s has no licenses in %(phase)s yet: HEC has not published its allocation.")
+            % {"university": university.name, "phase": phase.name}
+        )
+    return quota
+
+
+def _programme_years(text: str) -> int | None:
+    """Blank → None; a whole number → it; anything else → -1, which the programme rule refuses
+    for a student (and which does not matter for faculty, who need no programme)."""
+    text = text.strip()
+    if not text:
+        return None
+    if text.isascii() and text.isdigit() and len(text) <= 3:
+        return int(text)
+    return -1
+
+
+def _deposit_date(text: str) -> tuple[datetime.date | None, list[str]]:
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            day = datetime.datetime.strptime(text, pattern).date()  # noqa: DTZ007 - a calendar day
+        except ValueError:
+            continue
+        if day > timezone.localdate():
+            return None, [_("The deposit date %(day)s is in the future.") % {"day": day.isoformat()}]
+        return day, []
+    return None, [
+        _("The deposit date “%(value)s” is not a date; write it as YYYY-MM-DD or DD/MM/YYYY, e.g. 2021-09-15.")
+        % {"value": text}
+    ]
+
+
+def _deposit(row: dict, *, university: University) -> tuple[str, datetime.date | None, list[str]]:
+    receipt, date_text = row.get("deposit_receipt", ""), row.get("deposit_date", "")
+    if not receipt and not date_text:
+        return "", None, []
+    if university.sector != Sector.PUBLIC:
+        return "", None, [
+            _(
+                "%(university)s's nominees pay no deposit (only public universities collect the deposit); "
+                "leave deposit_receipt and deposit_date empty."
+            )
+            % {"university": university.name}
+        ]
+    errors: list[str] = []
+    if not receipt or not date_text:
+        errors.append(_("Give both the deposit receipt number and the deposit date, or leave both empty."))
+    if len(receipt) > MAX_RECEIPT_LENGTH:
+        errors.append(
+            _("The deposit receipt number is too long; at most %(max)d characters fit.") % {"max": MAX_RECEIPT_LENGTH}
+        )
+    day = None
+    if date_text:
+        day, date_errors = _deposit_date(date_text)
+        errors += date_errors
+    if errors:
+        return receipt, day, errors
+    return receipt, day, []
+
+
+def _check_rows(*, phase: Phase, university: University, rows: list[dict], viewer) -> list[_Checked]:
+    """Every row's problems in words; a person twice in the file is refused on the second row."""
+    checked: list[_Checked] = []
+    seen_cnic: dict[str, int] = {}
+    seen_email: dict[str, int] = {}
+    for row in rows:
+        number = row["_row"]
+        errors: list[str] = []
+        try:
+            disability = yes_no(row["disability"])
+        except ValueError as error:
+            disability, disability_errors = False, [str(error)]
+        else:
+            disability_errors = []
+        data = NomineeData(
+            full_name=row["full_name"],
+            cnic=row["cnic"],
+            email=row["email"],
+            phone=row["phone"],
+            role=row["role"].strip().lower(),
+            programme_years=_programme_years(row["programme_years"]),
+            disability=disability,
+        )
+        problems = nominee_problems(phase=phase, university=university, data=data, viewer=viewer, check_open=False)
+        errors += disability_errors + problems
+        clean = nominee_normalise(data)
+        try:
+            masked = cnic_mask(row["cnic"])
+            cnic = cnic_normalise(row["cnic"])
+        except ValueError:
+            masked, cnic = "", ""
+        if cnic and cnic in seen_cnic:
+            errors.append(_("The same CNIC is already on row %(row)d of this file.") % {"row": seen_cnic[cnic]})
+        if clean.email and clean.email in seen_email:
+            errors.append(
+                _("The same e-mail address is already on row %(row)d of this file.") % {"row": seen_email[clean.email]}
+            )
+        if cnic:
+            seen_cnic.setdefault(cnic, number)
+        if clean.email:
+            seen_email.setdefault(clean.email, number)
+        receipt, day, deposit_errors = _deposit(row, university=university)
+        errors += deposit_errors
+        checked.append(
+            _Checked(
+                number=number, data=data, errors=errors, cnic_masked=masked, deposit_receipt=receipt, deposit_date=day
+            )
+        )
+    return checked
+
+
+def _outcome(item: _Checked, outcome: str, *, errors: list[str] | None = None, nomination_id=None) -> RowOutcome:
+    clean = nominee_normalise(item.data)
+    return RowOutcome(
+        row=item.number,
+        full_name=clean.full_name,
+        email=clean.email,
+        cnic_masked=item.cnic_masked,
+        outcome=outcome,
+        errors=list(item.errors if errors is None else errors),
+        nomination_id=nomination_id,
+        deposit_receipt=item.deposit_receipt,
+        deposit_date=item.deposit_date,
+    )
+
+
+# Preview and commit -----------------------------------------------------------------------------------
+
+
+def nominations_file_preview(*, phase: Phase, university: University, data: bytes, filename: str) -> ImportReport:
+    """What committing the file now would do, row by row. Writes nothing.
+
+    Raises RegistrationError when the file as a whole is refused (its message says why).
+    """
+    rows = _read(data=data, filename=filename)
+    quota = _file_gate(phase=phase, university=university)
+    free = max(quota.licenses - quota.disability_reserved - quota.general_seated, 0)
+    outcomes = []
+    # A file carries no certificates, so its rows take general seats.
+    for item in _check_rows(phase=phase, university=university, rows=rows, viewer=None):
+        if item.errors:
+            outcomes.append(_outcome(item, REFUSED))
+        elif free > 0:
+            free -= 1
+            outcomes.append(_outcome(item, SEATED))
+        else:
+            outcomes.append(_outcome(item, WAITING))
+    return ImportReport(rows=outcomes)
+
+
+def nominations_file_commit(
+    *, phase: Phase, university: University, data: bytes, filename: str, actor
+) -> ImportReport:
+    """Write the file's acceptable rows in file order, in one transaction; refused rows are
+    reported, not written. A file refused as a whole, or a database failure part-way, writes
+    nothing and raises RegistrationError."""
+    from .services import nomination_submit
+
+    rows = _read(data=data, filename=filename)
+    try:
+        with transaction.atomic():
+            quota = _file_gate(phase=phase, university=university)
+            outcomes = []
+            for item in _check_rows(phase=phase, university=university, rows=rows, viewer=actor):
+                if item.errors:
+                    outcomes.append(_outcome(item, REFUSED))
+                    continue
+                try:
+                    nomination = nomination_submit(phase=phase, university=university, data=item.data, actor=actor)
+                except RegistrationError as error:  # e.g. the same person registered elsewhere meanwhile
+                    outcomes.append(_outcome(item, REFUSED, errors=getattr(error, "problems", [error.message])))
+                    continue
+                outcome = SEATED if nomination.status == NominationStatus.SEATED else WAITING
+                outcomes.append(_outcome(item, outcome, nomination_id=nomination.pk))
+            report = ImportReport(rows=outcomes)
+            audit_record(
+                actor=actor,
+                action="nominations.import",
+                target=quota,
+                summary=(
+                    f"Nominations file {filename} of {university.code}: {report.seated} seated, "
+                    f"{report.waiting} waiting, {report.refused} refused"
+                ),
+                data=report.as_json(),
+            )
+    except DatabaseError:
+        logger.exception("Nominations file of %s could not be committed", university.code)
+        raise RegistrationError(
+            _("The file could not be saved because of a database error; nothing from it was saved. Please try again.")
+        ) from None
+    return report
