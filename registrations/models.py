@@ -90,6 +90,9 @@ class Nomination(models.Model):
     status_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     seated_at = models.DateTimeField(null=True, blank=True)
+    # Place in the waiting list: empty means the arrival order (the id); a reinstated nomination
+    # gets a number after every id so far, i.e. it joins the end of the list as a new arrival.
+    queue_number = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
     # Settled: the money side is done (deposit recorded, waiver approved, invoice paid, alumni
     # payment verified). Cleared: settled *and* seated; that is when the invitation goes out.
     settled_at = models.DateTimeField(null=True, blank=True)
