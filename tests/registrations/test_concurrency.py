@@ -12,15 +12,18 @@ and shows that the quota IS exceeded then: the real tests are known to be able t
 import json
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
+from dlsei.tabular import write_csv
 from quotas.models import Quota
+from registrations.imports import COLUMNS, nominations_file_commit
 from registrations.models import ACTIVE_STATUSES, Nomination, NominationStatus
-from registrations.services import nomination_submit, nomination_withdraw
+from registrations.services import RegistrationError, nomination_submit, nomination_withdraw
 from tests import factories
 from tests.registrations.conftest import alumnus, disclaimer_on_file, student
 
@@ -254,3 +257,63 @@ def test_withdrawals_and_new_nominations_at_once_promote_the_earliest_waiting(
     now_seated, now_waiting = assert_quota_exact(crowd, seats=SEATS)
     assert set(now_seated) == set(seated[withdrawn:]) | set(waiting[:withdrawn])
     assert now_waiting[: 30 - withdrawn] == waiting[withdrawn:]
+
+
+def _hold_uncommitted_nomination(*, phase, university, actor, data, seconds: float) -> threading.Thread:
+    """Another request, in a thread with its own connection, inserts a nomination and keeps its
+    transaction open for a while: PostgreSQL's check cannot see the row, only the unique index can."""
+    inserted = threading.Event()
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                nomination_submit(phase=phase, university=university, data=data, actor=actor)
+                inserted.set()
+                time.sleep(seconds)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert inserted.wait(30)
+    return thread
+
+
+def test_a_duplicate_that_loses_the_race_at_the_database_gets_the_same_clear_message(
+    phase, university, other_university, focal, other_focal, crowd, other_quota
+):
+    person = student(1)
+    thread = _hold_uncommitted_nomination(phase=phase, university=university, actor=focal, data=person, seconds=1)
+    try:
+        with pytest.raises(RegistrationError) as refused:
+            nomination_submit(phase=phase, university=other_university, data=student(2, cnic=person.cnic),
+                              actor=other_focal)  # fmt: skip
+    finally:
+        thread.join()
+    assert "already registered in this phase through another university or the alumni pool" in refused.value.message
+    assert Nomination.objects.filter(cnic=person.cnic.replace("-", "")).count() == 1
+    other_quota.refresh_from_db()
+    assert other_quota.general_seated == 0  # the seat it took was given back with the failed insert
+
+
+def test_a_file_whose_row_loses_a_duplicate_race_still_commits_its_other_rows(
+    phase, university, other_university, focal, other_focal, crowd, other_quota
+):
+    person = student(1)
+    thread = _hold_uncommitted_nomination(phase=phase, university=university, actor=focal, data=person, seconds=1)
+    rows = [
+        [n.full_name, n.cnic, n.email, n.phone, "student", "16", "no"]
+        for n in (student(2, cnic=person.cnic), student(3))
+    ]
+    try:
+        report = nominations_file_commit(phase=phase, university=other_university, data=write_csv(rows, COLUMNS[:7]),
+                                         filename="list.csv", actor=other_focal)  # fmt: skip
+    finally:
+        thread.join()
+    assert [r.outcome for r in report.rows] == ["refused", "seated"]
+    assert "through another university or the alumni pool" in report.rows[0].errors[0]
+    assert list(Nomination.objects.filter(university=other_university).values_list("email", flat=True)) == [
+        student(3).email
+    ]
+    other_quota.refresh_from_db()
+    assert other_quota.general_seated == 1
