@@ -27,6 +27,8 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Only bench/rush.py's own server turns this on: it mounts the framework-ceiling view.
+BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -12,6 +13,11 @@ urlpatterns = [
     path("fees/", include("fees.urls")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCH_ENDPOINTS:
+    from . import bench_views
+
+    urlpatterns.append(path("bench/ceiling/", bench_views.ceiling, name="bench_ceiling"))
 
 handler404 = "dlsei.views.page_not_found"
 handler500 = "dlsei.views.server_error"
