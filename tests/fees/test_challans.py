@@ -87,7 +87,7 @@ def test_students_and_waiting_alumni_get_no_challan(phase, qau):
     factories.make_quota(phase=phase, university=None, licenses=0)
     waiting = register_alumnus(phase=phase)
     assert waiting.status == "waiting"
-    with pytest.raises(FeeError, match="on the waiting list"):
+    with pytest.raises(FeeError, match="“On the waiting list”"):
         challan_issue(nomination=waiting, actor=waiting.learner)
     assert not Challan.objects.exists()
 
