@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
@@ -151,6 +151,48 @@ def _text(data: bytes, filename: str) -> str:
     return text
 
 
+# The columns written for a new completion, in this order; _AT and _ON index its two times.
+_INSERT_COLUMNS = [
+    "nomination_id", "course_key", "course_name", "course_type", "completed_at", "completed_on", "certificate_url",
+    "first_seen_import_id",
+]  # fmt: skip
+_AT, _ON = 4, 5
+
+
+def _completions_insert(rows) -> int:
+    """Insert new completions, skipping any (learner, course) already there; returns how many were new.
+
+    Plain SQL ``INSERT … ON CONFLICT DO NOTHING`` (PostgreSQL and SQLite both have it) in batches:
+    the ORM's bulk_create spends most of its time building a model object per row, which is
+    what makes 100,000 rows take seconds instead of a minute.
+    """
+    ops = connection.ops
+    table = ops.quote_name(CourseCompletion._meta.db_table)
+    columns = ", ".join(ops.quote_name(column) for column in _INSERT_COLUMNS)
+    conflict = f"ON CONFLICT ({ops.quote_name('nomination_id')}, {ops.quote_name('course_key')}) DO NOTHING"
+    one = "(" + ", ".join(["%s"] * len(_INSERT_COLUMNS)) + ")"
+    params = [
+        (row[0], row[1], row[2], row[3], ops.adapt_datetimefield_value(row[_AT]),
+         ops.adapt_datefield_value(row[_ON]), row[6], row[7])
+        for row in rows
+    ]  # fmt: skip
+    inserted = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":  # executemany runs in C: the fastest way into SQLite
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES {one} {conflict}", params)  # noqa: S608
+            inserted = cursor.rowcount
+        else:
+            for start in range(0, len(params), BATCH_SIZE):
+                batch = params[start : start + BATCH_SIZE]
+                values = ", ".join([one] * len(batch))
+                cursor.execute(
+                    f"INSERT INTO {table} ({columns}) VALUES {values} {conflict}",  # noqa: S608 - names are ours
+                    [value for row in batch for value in row],
+                )
+                inserted += cursor.rowcount
+    return inserted
+
+
 def _cell(record: list[str], index: int | None) -> str:
     if index is None or index >= len(record):
         return ""
@@ -189,8 +231,9 @@ def completions_import(*, phase: Phase, data: bytes, filename: str, actor) -> Co
             .values_list("id", "nomination_id", "course_key", "completed_at")
             .iterator(chunk_size=10_000)
         }
-        record = CompletionImport.objects.create(phase=phase, imported_by=actor if getattr(actor, "pk", None) else None,
-                                                 filename=filename[:255])
+        record = CompletionImport.objects.create(
+            phase=phase, imported_by=actor if getattr(actor, "pk", None) else None, filename=filename[:255]
+        )
         counts = dict.fromkeys(["rows", "matched", "unmatched", "new_completions", "duplicates", "ignored"], 0)
         fresh: dict[tuple[int, str], CourseCompletion] = {}
         earlier: dict[int, tuple[dt.datetime, dt.date]] = {}
@@ -252,22 +295,16 @@ def completions_import(*, phase: Phase, data: bytes, filename: str, actor) -> Co
                 continue
             if pair in fresh:
                 counts["duplicates"] += 1
-                if completed_at < fresh[pair].completed_at:
-                    fresh[pair].completed_at, fresh[pair].completed_on = completed_at, completed_on
+                if completed_at < fresh[pair][_AT]:
+                    fresh[pair][_AT], fresh[pair][_ON] = completed_at, completed_on
                 continue
-            fresh[pair] = CourseCompletion(
-                nomination_id=nomination_id,
-                course_key=key,
-                course_name=name[:255],
-                course_type=_cell(cells, i_type)[:100],
-                completed_at=completed_at,
-                completed_on=completed_on,
-                certificate_url=_cell(cells, i_cert)[:500],
-                first_seen_import=record,
-            )
+            fresh[pair] = [
+                nomination_id, key, name[:255], _cell(cells, i_type)[:100], completed_at, completed_on,
+                _cell(cells, i_cert)[:500], record.pk,
+            ]  # fmt: skip
 
-        created = CourseCompletion.objects.bulk_create(fresh.values(), batch_size=BATCH_SIZE, ignore_conflicts=True)
-        counts["new_completions"] = len(created)
+        counts["new_completions"] = _completions_insert(fresh.values())
+        counts["duplicates"] += len(fresh) - counts["new_completions"]  # recorded meanwhile by another import
         if earlier:
             moved = [CourseCompletion(pk=pk, completed_at=at, completed_on=on) for pk, (at, on) in earlier.items()]
             CourseCompletion.objects.bulk_update(moved, ["completed_at", "completed_on"], batch_size=BATCH_SIZE)

@@ -19,9 +19,25 @@ aggregate query, one bulk insert) so a whole phase of 24,000 learners is decided
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import transaction
-from django.db.models import Count, DateField, Exists, IntegerField, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Cast, Coalesce
+from django.db import connection, transaction
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateField,
+    DateTimeField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    Max,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,14 +62,39 @@ def license_year_end(*, activated_on: dt.date | None, license_days: int) -> dt.d
     return activated_on + dt.timedelta(days=license_days) if activated_on else None
 
 
-def refund_rule(*, courses: int, phase: Phase, activated_on: dt.date | None, as_of: dt.date) -> str:
-    """"refund", "forfeit" or "pending" for a refund case with ``courses`` counted courses on ``as_of``."""
-    if activated_on is None:
-        return PENDING
-    if courses >= phase.courses_for_refund:
-        return REFUND
-    end = license_year_end(activated_on=activated_on, license_days=phase.license_days)
-    return FORFEIT if as_of >= end else PENDING
+def refund_rule(*, phase: Phase, as_of: dt.date) -> Case:
+    """THE refund rule, for a queryset of refund cases annotated with ``courses`` (see counted_courses).
+
+    "refund" once ``courses`` reaches the phase's ``courses_for_refund``; otherwise "forfeit"
+    from the first day after the license year (as_of >= activation + license_days, i.e.
+    activation <= as_of - license_days); otherwise, and before activation, "pending".
+    One SQL expression, so a whole phase is decided in the database at once.
+    """
+    return Case(
+        When(activated_on__isnull=True, then=Value(PENDING)),
+        When(courses__gte=phase.courses_for_refund, then=Value(REFUND)),
+        When(activated_on__lte=as_of - dt.timedelta(days=phase.license_days), then=Value(FORFEIT)),
+        default=Value(PENDING),
+        output_field=CharField(),
+    )
+
+
+class DatePlusDays(Func):
+    """A date column plus whole days, in the database's own date arithmetic (no Python per row)."""
+
+    output_field = DateField()
+
+    def __init__(self, expression, *, days: int):
+        super().__init__(expression)
+        self.days = int(days)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"({sql} + {self.days})", params  # PostgreSQL: date + integer is a date
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"date({sql}, '+{self.days} days')", params
 
 
 def counted_courses(*, phase: Phase, as_of: dt.date) -> Coalesce:
@@ -66,7 +107,7 @@ def counted_courses(*, phase: Phase, as_of: dt.date) -> Coalesce:
     completions = CourseCompletion.objects.filter(
         nomination=OuterRef("pk"),
         completed_on__gte=activated_on,
-        completed_on__lt=Cast(activated_on + dt.timedelta(days=phase.license_days), output_field=DateField()),
+        completed_on__lt=DatePlusDays(activated_on, days=phase.license_days),
         completed_on__lte=as_of,
     )
     if not phase.guided_projects_count:
@@ -76,9 +117,14 @@ def counted_courses(*, phase: Phase, as_of: dt.date) -> Coalesce:
 
 
 def nominations_with_courses(*, phase: Phase, as_of: dt.date, queryset: QuerySet | None = None) -> QuerySet:
-    """Nominations of the phase annotated with ``courses``: distinct counted courses on ``as_of``."""
+    """Nominations annotated with ``courses`` (distinct counted courses on ``as_of``) and ``rule``.
+
+    ``rule`` is what :func:`refund_rule` says for them; it means something only for refund cases.
+    """
     queryset = Nomination.objects.filter(phase=phase) if queryset is None else queryset
-    return queryset.annotate(courses=counted_courses(phase=phase, as_of=as_of))
+    return queryset.annotate(courses=counted_courses(phase=phase, as_of=as_of)).annotate(
+        rule=refund_rule(phase=phase, as_of=as_of)
+    )
 
 
 def current_deposits() -> QuerySet:
@@ -101,13 +147,6 @@ def refund_cases(*, phase: Phase) -> QuerySet:
     )
 
 
-def refund_courses_count(*, nomination: Nomination, as_of: dt.date) -> int:
-    """Distinct courses that count towards the refund, completed inside the license year by ``as_of``."""
-    phase = nomination.phase
-    found = nominations_with_courses(phase=phase, as_of=as_of, queryset=Nomination.objects.filter(pk=nomination.pk))
-    return found.values_list("courses", flat=True).first() or 0
-
-
 def refund_status(*, nomination: Nomination, as_of: dt.date) -> tuple[str | None, int]:
     """(decision by the rule, courses counted) for one learner on ``as_of``.
 
@@ -115,20 +154,46 @@ def refund_status(*, nomination: Nomination, as_of: dt.date) -> tuple[str | None
     deposit to refund (disability waiver, private university, alumni). The rule only: a recorded
     decision, or a correction of one, is read with :func:`refund_decision_current`.
     """
-    courses = refund_courses_count(nomination=nomination, as_of=as_of)
-    if not refund_cases(phase=nomination.phase).filter(pk=nomination.pk).exists():
-        return None, courses
-    decision = refund_rule(courses=courses, phase=nomination.phase, activated_on=nomination.activated_on, as_of=as_of)
-    return decision, courses
+    phase = nomination.phase
+    deposit = current_deposits().filter(nomination=OuterRef("pk"))
+    found = (
+        nominations_with_courses(phase=phase, as_of=as_of, queryset=Nomination.objects.filter(pk=nomination.pk))
+        .annotate(has_deposit=Exists(deposit))
+        .values_list("courses", "rule", "has_deposit", "pool", "role")
+        .first()
+    )
+    if found is None:
+        return None, 0
+    courses, rule, has_deposit, pool, role = found
+    is_case = has_deposit and pool in REFUND_POOLS and role in REFUND_ROLES
+    return (rule if is_case else None), courses
 
 
 def refund_decision_current(*, nomination: Nomination) -> RefundDecision | None:
     return current_decisions().filter(nomination=nomination).first()
 
 
-def refunds_decide(
-    *, phase: Phase, as_of: dt.date, actor, nominations: QuerySet | None = None
-) -> list[RefundDecision]:
+def _decisions_insert(cases: QuerySet, *, as_of: dt.date, actor_id: int | None, reason: str) -> None:
+    """``INSERT INTO refund decisions SELECT …`` the cases: one statement, however many learners."""
+    columns = {
+        "nomination_id": F("pk"),
+        "decision": F("rule"),
+        "courses_completed": F("courses"),
+        "amount": F("deposit_amount"),
+        "as_of": Value(as_of, output_field=DateField()),
+        "decided_by_id": Value(actor_id, output_field=IntegerField()),
+        "reason": Value(reason, output_field=CharField()),
+        "created_at": Value(timezone.now(), output_field=DateTimeField()),
+    }
+    aliases = {f"new_{name}": expression for name, expression in columns.items()}
+    select, params = cases.annotate(**aliases).values(*aliases).query.sql_with_params()
+    ops = connection.ops
+    names = ", ".join(ops.quote_name(name) for name in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {ops.quote_name(RefundDecision._meta.db_table)} ({names}) {select}", params)  # noqa: S608
+
+
+def refunds_decide(*, phase: Phase, as_of: dt.date, actor, nominations: QuerySet | None = None) -> list[RefundDecision]:
     """Record the final decisions due on ``as_of`` for the phase's refund cases that have none yet.
 
     Cases that are still pending are left alone (nothing is stored for them). A case that already
@@ -139,49 +204,41 @@ def refunds_decide(
     with transaction.atomic():
         # One run at a time per phase; the unique "one first decision" constraint backs this up.
         Phase.objects.select_for_update().filter(pk=phase.pk).first()
-        cases = refund_cases(phase=phase).filter(
-            ~Exists(RefundDecision.objects.filter(nomination=OuterRef("pk")))
-        )
+        cases = refund_cases(phase=phase).filter(~Exists(RefundDecision.objects.filter(nomination=OuterRef("pk"))))
         if nominations is not None:
             cases = cases.filter(pk__in=nominations.values("pk"))
-        rows = nominations_with_courses(phase=phase, as_of=as_of, queryset=cases).values_list(
-            "pk", "activated_on", "courses", "deposit_amount"
+        decided = nominations_with_courses(phase=phase, as_of=as_of, queryset=cases).filter(rule__in=[REFUND, FORFEIT])
+        before = RefundDecision.objects.aggregate(last=Max("pk"))["last"] or 0
+        _decisions_insert(
+            decided,
+            as_of=as_of,
+            actor_id=actor.pk if getattr(actor, "pk", None) else None,
+            reason=_("Decided from the completion reports."),
         )
-        decisions = []
-        for pk, activated_on, courses, amount in rows:
-            outcome = refund_rule(courses=courses, phase=phase, activated_on=activated_on, as_of=as_of)
-            if outcome != PENDING:
-                decisions.append(
-                    RefundDecision(
-                        nomination_id=pk,
-                        decision=outcome,
-                        courses_completed=courses,
-                        amount=amount,
-                        as_of=as_of,
-                        decided_by=actor if getattr(actor, "pk", None) else None,
-                        reason=_("Decided from the completion reports."),
-                    )
-                )
-        created = RefundDecision.objects.bulk_create(decisions, batch_size=BATCH_SIZE)
+        created = list(
+            RefundDecision.objects.filter(pk__gt=before, nomination__phase=phase, supersedes__isnull=True).order_by(
+                "pk"
+            )
+        )
         refunds = sum(1 for decision in created if decision.decision == REFUND)
         audit_record(
             actor=actor,
             action="refunds.decide",
             target_type=RefundDecision._meta.label_lower,
             summary=(
-                f"Refund decisions for {phase.slug} as of {as_of}: {refunds} refund, "
-                f"{len(created) - refunds} forfeit"
+                f"Refund decisions for {phase.slug} as of {as_of}: {refunds} refund, {len(created) - refunds} forfeit"
             ),
             data={
-                "phase": phase.slug, "as_of": as_of.isoformat(), "refund": refunds, "forfeit": len(created) - refunds,
+                "phase": phase.slug,
+                "as_of": as_of.isoformat(),
+                "refund": refunds,
+                "forfeit": len(created) - refunds,
             },  # fmt: skip
         )
     return created
 
 
-def refund_decision_correct(
-    *, decision: RefundDecision, new_decision: str, reason: str, actor
-) -> RefundDecision:
+def refund_decision_correct(*, decision: RefundDecision, new_decision: str, reason: str, actor) -> RefundDecision:
     """Correct a final decision: a new row that supersedes it, with who and why; the old row stays as it was."""
     if new_decision not in RefundOutcome.values:
         raise FeeError(_("A decision is either “refund” or “forfeit”."))
@@ -256,20 +313,35 @@ def refund_case_rows(
             decision_value=Subquery(current.values("decision")[:1]),
         )
         .values_list(
-            "pk", "full_name", "email", "cnic", "university__code", "activated_on", "courses", "deposit_amount",
-            "decision_id", "decision_value",
+            "pk",
+            "full_name",
+            "email",
+            "cnic",
+            "university__code",
+            "rule",
+            "courses",
+            "deposit_amount",
+            "decision_id",
+            "decision_value",
         )  # fmt: skip
         .order_by("university__code", "full_name", "pk")
     )
     result = []
-    for pk, name, email, cnic, code, activated_on, courses, amount, decision_id, recorded in rows:
-        value = recorded or refund_rule(courses=courses, phase=phase, activated_on=activated_on, as_of=as_of)
+    for pk, name, email, cnic, code, rule, courses, amount, decision_id, recorded in rows:
+        value = recorded or rule
         if decision and value != decision:
             continue
         result.append(
             RefundCaseRow(
-                nomination_id=pk, full_name=name, email=email, cnic=cnic, university=code or "",
-                courses_completed=courses, decision=value, recorded=recorded is not None, amount=amount,
+                nomination_id=pk,
+                full_name=name,
+                email=email,
+                cnic=cnic,
+                university=code or "",
+                courses_completed=courses,
+                decision=value,
+                recorded=recorded is not None,
+                amount=amount,
                 decision_id=decision_id,
             )  # fmt: skip
         )

@@ -68,9 +68,7 @@ def test_matches_by_external_id_and_records_the_completion(phase, learner, hec_s
 
 
 def test_matches_by_email_ignoring_case(phase, learner, hec_staff):
-    completions_import(
-        phase=phase, data=report(line(email="  SANA@Example.PK ")), filename="r.csv", actor=hec_staff
-    )
+    completions_import(phase=phase, data=report(line(email="  SANA@Example.PK ")), filename="r.csv", actor=hec_staff)
     assert CourseCompletion.objects.get().nomination == learner
 
 
