@@ -190,6 +190,21 @@ def nomination_clear_if_ready(*, nomination: Nomination) -> bool:
 # The send, step by step (called by registrations.tasks.invitation_send) -------------------------
 
 
+def _invitation_withdraw(*, invitation: Invitation, status: str, now: datetime.datetime) -> None:
+    invitation.state = State.FAILED
+    invitation.failed_at = now
+    invitation.last_error = _("Not sent: the nomination is %(status)s.") % {
+        "status": NominationStatus(status).label.lower()
+    }
+    invitation.save(update_fields=["state", "failed_at", "last_error"])
+    audit_record(
+        actor=None,
+        action="invitation.cancel",
+        target=invitation,
+        summary=f"Invitation {invitation.pk} not sent: nomination {status}",
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class Claim:
     invitation_id: int
@@ -207,6 +222,11 @@ def invitation_claim(*, invitation_id: int) -> Claim | None:
         if invitation is None or invitation.state in (State.SENT, State.FAILED):
             return None
         if invitation.state == State.SENDING and invitation.sending_since and invitation.sending_since > lease_start:
+            return None
+        status = Nomination.objects.filter(pk=invitation.nomination_id).values_list("status", flat=True).get()
+        if status != NominationStatus.SEATED:
+            # Withdrawn or rejected between the clearing and the send: nobody to invite any more.
+            _invitation_withdraw(invitation=invitation, status=status, now=now)
             return None
         # An attempt still "being sent" belongs to a worker that died: the mail server may or may
         # not have taken that message; we cannot know, so it is recorded as interrupted.
@@ -409,6 +429,11 @@ def invitation_resend(*, invitation: Invitation, actor: Any) -> InvitationAttemp
             raise RegistrationError(
                 _("The invitation to %(email)s is %(state)s; only a failed invitation can be resent.")
                 % {"email": locked.nomination.email, "state": locked.get_state_display().lower()}
+            )
+        if locked.nomination.status != NominationStatus.SEATED:
+            raise RegistrationError(
+                _("%(name)s's nomination is %(status)s; the invitation cannot be resent.")
+                % {"name": locked.nomination.full_name, "status": locked.nomination.get_status_display().lower()}
             )
         now = timezone.now()
         attempt = InvitationAttempt.objects.create(

@@ -384,3 +384,18 @@ def test_staff_download_the_coursera_csv_from_the_admin(phase, hec_staff, client
         ["Full Name", "Email", "External ID"],
         ["Sana Iqbal", "sana@example.pk", nomination.learner_id_external],
     ]
+
+
+def test_a_learner_withdrawn_before_the_send_is_not_invited(phase, hec_staff, django_capture_on_commit_callbacks):
+    nomination = factories.make_seated_nomination(phase=phase, full_name="Omar Farooq")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        settle(nomination)
+    Nomination.objects.filter(pk=nomination.pk).update(status=NominationStatus.WITHDRAWN, seat_kind="")
+    for callback in callbacks:
+        callback()
+    invitation = Invitation.objects.get()
+    assert mail.outbox == []
+    assert invitation.state == Invitation.State.FAILED
+    assert invitation.last_error == "Not sent: the nomination is withdrawn."
+    with pytest.raises(RegistrationError, match="Omar Farooq's nomination is withdrawn; the invitation cannot be"):
+        invitation_resend(invitation=invitation, actor=hec_staff)
