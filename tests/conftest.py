@@ -9,6 +9,16 @@ def _mail_in_memory(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _tasks_in_process():
+    # CI runs the suite once with REDIS_URL set (.ci/run): no worker reads that broker, so the
+    # ordinary tests still run tasks in-process after commit, as on SQLite. The real-worker tests
+    # (tests/registrations/test_worker.py) switch to their own broker and back.
+    from dlsei.celery import app
+
+    app.conf.task_always_eager = True
+
+
 @pytest.fixture
 def phase(db):
     return factories.make_phase(slug="phase-test")
