@@ -399,3 +399,26 @@ def test_a_learner_withdrawn_before_the_send_is_not_invited(phase, hec_staff, dj
     assert invitation.last_error == "Not sent: the nomination is withdrawn."
     with pytest.raises(RegistrationError, match="Omar Farooq's nomination is withdrawn; the invitation cannot be"):
         invitation_resend(invitation=invitation, actor=hec_staff)
+
+
+def test_the_one_open_window_repeats_that_one_message_and_loses_none(phase, django_capture_on_commit_callbacks):
+    """The mail server took the message, then the worker died before writing SENT."""
+    from registrations.invitations import invitation_deliver
+
+    with django_capture_on_commit_callbacks(execute=False):
+        settle(factories.make_seated_nomination(phase=phase, email="window@example.pk"))
+    invitation = Invitation.objects.get()
+    claim = invitation_claim(invitation_id=invitation.pk)
+    invitation_deliver(claim=claim)  # accepted by the server ... and the worker is killed here
+    assert len(mail.outbox) == 1
+    Invitation.objects.filter(pk=invitation.pk).update(
+        sending_since=timezone.now() - datetime.timedelta(minutes=3),
+        enqueued_at=timezone.now() - datetime.timedelta(minutes=3),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert invitations_sweep() == 1
+        assert invitations_sweep() == 0
+    assert [m.to for m in mail.outbox] == [["window@example.pk"]] * 2  # one repeat, never a loss
+    invitation.refresh_from_db()
+    assert invitation.state == Invitation.State.SENT
+    assert list(invitation.attempt_rows.order_by("id").values_list("outcome", flat=True)) == ["interrupted", "sent"]
