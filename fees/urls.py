@@ -14,6 +14,7 @@ urlpatterns: list = [
     path("deposits/<int:nomination_id>/", views.deposit_record, name="deposit_record"),
     # Staff-only files beside the admin's records.
     path("files/payment/<int:payment_id>/<str:kind>/", views.payment_file, name="payment_file"),
+    path("files/challan/<int:challan_id>.pdf", views.challan_file, name="challan_file"),
     path("files/waiver/<int:waiver_id>/", views.waiver_file, name="waiver_file"),
     path("files/invoice/<int:invoice_id>.pdf", views.invoice_pdf, name="invoice_pdf"),
 ]

@@ -202,3 +202,30 @@ def test_verify_and_reject_only_for_hec_staff_in_the_admin(client, alumnus):
     assert AlumniPayment.objects.get().status == "submitted"
     alumni_payment_verify(payment=payment, actor=factories.make_hec_staff())
     assert AlumniPayment.objects.get().status == "verified"
+
+
+def test_fee_records_in_the_admin_are_read_only_and_never_deletable(client, alumnus, hec_staff):
+    payment = alumni_payment_submit(
+        nomination=alumnus, paid_challan=pdf_upload(), transcript=pdf_upload(), actor=alumnus.learner
+    )
+    client.force_login(hec_staff)
+    for model in ("challan", "alumnipayment", "deposit", "disabilitywaiver", "invoice"):
+        listing = client.get(reverse(f"admin:fees_{model}_changelist"))
+        assert listing.status_code == 200
+        assert "delete_selected" not in listing.content.decode()
+        assert client.get(reverse(f"admin:fees_{model}_add")).status_code == 403
+    challan = Challan.objects.get()
+    assert client.get(reverse("admin:fees_challan_delete", args=[challan.pk])).status_code == 403
+    challan_page = client.get(reverse("admin:fees_challan_change", args=[challan.pk])).content.decode()
+    assert reverse("fees:challan_file", args=[challan.pk]) in challan_page
+    stored = client.get(reverse("fees:challan_file", args=[challan.pk]))
+    assert stored["Content-Type"] == "application/pdf" and stored.content.startswith(b"%PDF-")
+    client.force_login(alumnus.learner)
+    assert client.get(reverse("fees:challan_file", args=[challan.pk])).status_code == 404
+    client.force_login(hec_staff)
+    change = client.get(reverse("admin:fees_alumnipayment_change", args=[payment.pk])).content.decode()
+    assert 'name="_save"' not in change
+
+    empty = admin_action(client, "alumnipayment", "reject", [payment.pk], apply="1", reason="")
+    assert "This field is required." in empty.content.decode()
+    assert AlumniPayment.objects.get().status == "submitted"
