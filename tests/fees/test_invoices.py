@@ -105,3 +105,22 @@ def test_invoice_pdf_is_for_staff_only(client, phase, private, hec_staff):
     invoice = invoice_issue(phase=phase, university=private[0], actor=hec_staff)
     client.force_login(private[1])
     assert client.get(reverse("fees:invoice_pdf", args=[invoice.pk])).status_code == 404
+
+
+def test_issue_invoices_command_invoices_each_private_university_once(phase, private, hec_staff):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    university_ready(phase=phase, code="FAST", sector="private", licenses=3, pern_account="PERN-7")
+    university_ready(phase=phase, code="PU", licenses=50)  # public: never invoiced
+    out = StringIO()
+    call_command("issue_invoices", "--phase", phase.slug, stdout=out)
+    assert "2 invoice(s) issued." in out.getvalue()
+    assert sorted(Invoice.objects.values_list("university__code", "amount", "channel")) == [
+        ("FAST", 24_000, "pern"),
+        ("LUMS", 200_000, "separate"),
+    ]
+    again = StringIO()
+    call_command("issue_invoices", "--phase", phase.slug, stdout=again)
+    assert "0 invoice(s) issued." in again.getvalue() and Invoice.objects.count() == 2

@@ -1,0 +1,48 @@
+"""`manage.py issue_invoices --phase SLUG [--university CODE]`: invoice every participating private
+university of the phase that has licenses and no invoice yet (the same service as the admin)."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from fees.exceptions import FeeError
+from fees.models import Invoice, InvoiceStatus
+from fees.services import invoice_issue
+from quotas.models import Phase, Quota, Sector
+
+
+class Command(BaseCommand):
+    help = "Issue the invoices of the private universities of a phase (licenses × the phase's fee)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--phase", required=True, help="Slug of the phase.")
+        parser.add_argument("--university", default="", help="Only this university (its code).")
+
+    def handle(self, *args, phase: str, university: str, **options):
+        the_phase = Phase.objects.filter(slug=phase).first()
+        if the_phase is None:
+            raise CommandError(f"No phase called “{phase}”.")
+        quotas = Quota.objects.filter(
+            phase=the_phase, university__sector=Sector.PRIVATE, university__participates=True, licenses__gt=0
+        ).select_related("university")
+        if university:
+            quotas = quotas.filter(university__code__iexact=university)
+            if not quotas.exists():
+                raise CommandError(f"“{university}” is not a private university with licenses in {the_phase.slug}.")
+        invoiced = set(
+            Invoice.objects.filter(phase=the_phase)
+            .exclude(status=InvoiceStatus.CANCELLED)
+            .values_list("university_id", flat=True)
+        )
+        issued = 0
+        for quota in quotas.order_by("university__code"):
+            if quota.university_id in invoiced:
+                continue
+            try:
+                invoice = invoice_issue(phase=the_phase, university=quota.university, actor=None)
+            except FeeError as error:
+                raise CommandError(error.message) from None
+            issued += 1
+            self.stdout.write(
+                f"{invoice.number} {quota.university.code}: {invoice.licenses} × {invoice.unit_fee} = "
+                f"{invoice.amount} rupees ({invoice.get_channel_display()})"
+            )
+        self.stdout.write(f"{issued} invoice(s) issued.")
