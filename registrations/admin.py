@@ -240,9 +240,6 @@ class DisclaimerAdmin(ReadOnlyAdmin):
         url = reverse("registrations:file_disclaimer", args=[disclaimer.pk])
         return format_html('<a href="{}">{}</a>', url, _("Download"))
 
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return super().has_view_permission(request, obj) or request.user.has_perm("registrations.change_disclaimer")
-
 
 @admin.register(NominationUpload)
 class NominationUploadAdmin(ReadOnlyAdmin):

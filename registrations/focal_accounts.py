@@ -95,18 +95,21 @@ def focal_person_create(*, email: str, full_name: str, university: University, a
 @transaction.atomic
 def focal_person_update(*, focal_person: FocalPerson, university: University, phone: str, actor) -> FocalPerson:
     """Change a focal person's university or phone (HEC staff, in the admin)."""
-    before = {"university": focal_person.university.code, "phone": focal_person.phone}
-    focal_person.university = university
-    focal_person.phone = phone.strip()
-    focal_person.save(update_fields=["university", "phone"])
+    # Read what is stored (an admin form has already changed the caller's object).
+    stored = FocalPerson.objects.select_for_update().select_related("university", "user").get(pk=focal_person.pk)
+    before = {"university": stored.university.code, "phone": stored.phone}
+    stored.university = university
+    stored.phone = phone.strip()
+    stored.save(update_fields=["university", "phone"])
     audit_record(
         actor=actor,
         action="focal_person.update",
-        target=focal_person,
-        summary=f"Focal person {focal_person.user.email} now {university.code}",
-        data={"before": before, "after": {"university": university.code, "phone": focal_person.phone}},
+        target=stored,
+        summary=f"Focal person {stored.user.email} now {university.code}",
+        data={"before": before, "after": {"university": university.code, "phone": stored.phone}},
     )
-    return focal_person
+    focal_person.university, focal_person.phone = stored.university, stored.phone
+    return stored
 
 
 @transaction.atomic

@@ -198,3 +198,22 @@ def test_staff_can_send_the_email_again_from_the_admin(client, hec_staff, univer
     client.logout()
     second = _link_from_last_mail()
     assert client.get(second).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staff_move_a_focal_person_to_another_university_with_an_audit_entry(client, hec_staff, university):
+    _create_through_admin(client, hec_staff, university)
+    focal = FocalPerson.objects.get()
+    other = factories.make_university(code="PU")
+    client.force_login(hec_staff)
+    listing = client.get(reverse("admin:registrations_focalperson_changelist"))
+    assert "focal.qau@example.edu.pk" in text(listing)
+    client.post(
+        reverse("admin:registrations_focalperson_change", args=[focal.pk]),
+        {"university": other.pk, "phone": "051-9040000", "_save": "1"},
+    )
+    focal.refresh_from_db()
+    assert focal.university == other and focal.phone == "051-9040000"
+    entry = AuditEntry.objects.get(action="focal_person.update")
+    assert entry.data["before"]["university"] == "QAU" and entry.data["after"]["university"] == "PU"
+    assert client.get(reverse("admin:registrations_focalperson_delete", args=[focal.pk])).status_code == 403

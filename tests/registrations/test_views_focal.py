@@ -502,3 +502,25 @@ def test_home_sends_each_signed_in_person_to_their_own_page(client, phase, focal
     assert client.get(reverse("home"))["Location"] == reverse("registrations:alumni_register")
     client.logout()
     assert client.get(reverse("home")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_adding_before_the_allocation_is_published_says_why(client, phase, university, focal):
+    disclaimer_upload(phase=phase, university=university, file=SimpleUploadedFile("form.pdf", PDF), actor=focal)
+    client.force_login(focal)
+    response = client.post(reverse("registrations:focal_nominee_add"), person_form(1))
+    assert response.status_code == 400
+    assert "has no licenses in" in text(response) and "HEC has not published its allocation" in text(response)
+    assert not Nomination.objects.exists()
+
+
+@pytest.mark.django_db
+def test_adding_after_registration_closed_says_when_it_closed(ready, phase):
+    from django.utils import timezone
+
+    phase.registration_closes_at = timezone.now() - timezone.timedelta(days=1)
+    phase.save(update_fields=["registration_closes_at"])
+    response = ready.post(reverse("registrations:focal_nominee_add"), person_form(1))
+    assert response.status_code == 400
+    assert f"Registration for {phase.name} closed on" in text(response)
+    assert not Nomination.objects.exists()
