@@ -169,8 +169,12 @@ def focal_upload_preview(request: HttpRequest, focal: FocalPerson, phase: Phase,
     upload = get_object_or_404(NominationUpload, pk=upload_id, university=focal.university)
     context: dict = {"focal": focal, "phase": phase, "upload": upload}
     if upload.committed_at is None:
-        with upload.file.open("rb") as stored:
-            data = stored.read()
+        try:
+            with upload.file.open("rb") as stored:
+                data = stored.read()
+        except OSError:
+            messages.error(request, _("This file is no longer on the server; please upload it again."))
+            return redirect("registrations:focal_upload")
         try:
             report = nominations_file_preview(
                 phase=upload.phase, university=focal.university, data=data, filename=upload.original_name

@@ -524,3 +524,16 @@ def test_adding_after_registration_closed_says_when_it_closed(ready, phase):
     assert response.status_code == 400
     assert f"Registration for {phase.name} closed on" in text(response)
     assert not Nomination.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_preview_whose_file_went_missing_asks_for_it_again(ready):
+    ready.post(
+        reverse("registrations:focal_upload"),
+        {"file": _file(["Ayesha Siddiqui,35201-1000001-1,ayesha@qau.edu.pk,,student,16,no,,"])},
+    )
+    upload = NominationUpload.objects.get()
+    upload.file.storage.delete(upload.file.name)
+    response = ready.get(reverse("registrations:focal_upload_preview", args=[upload.pk]), follow=True)
+    assert response.redirect_chain == [(reverse("registrations:focal_upload"), 302)]
+    assert "This file is no longer on the server; please upload it again." in text(response)
