@@ -94,13 +94,6 @@ class ChallanAdmin(RecordAdmin):
     search_fields = ("number", "payer_name", "nomination__email")
     list_filter = ("nomination__phase",)
     list_select_related = ("nomination",)
-    readonly_fields = ("pdf_link",)
-
-    @admin.display(description=gettext_lazy("Challan PDF"))
-    def pdf_link(self, obj: Challan) -> str:
-        return format_html(
-            '<a href="{}">{}</a>', reverse("fees:challan_file", args=[obj.pk]), _("Open the challan (PDF)")
-        )
 
 
 @admin.register(AlumniPayment)

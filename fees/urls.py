@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_nominations
+from . import views, views_nominations, views_staff
 
 app_name = "fees"
 urlpatterns: list = [
@@ -14,7 +14,14 @@ urlpatterns: list = [
     path("deposits/<int:nomination_id>/", views.deposit_record, name="deposit_record"),
     # Staff-only files beside the admin's records.
     path("files/payment/<int:payment_id>/<str:kind>/", views.payment_file, name="payment_file"),
-    path("files/challan/<int:challan_id>.pdf", views.challan_file, name="challan_file"),
     path("files/waiver/<int:waiver_id>/", views.waiver_file, name="waiver_file"),
     path("files/invoice/<int:invoice_id>.pdf", views.invoice_pdf, name="invoice_pdf"),
+    # Completion reports, refund decisions (HEC staff) and the deposit ledgers (staff and focal persons).
+    path("completions/", views_staff.completions_import_view, name="completions_import"),
+    path("completions/<int:pk>/", views_staff.completions_import_detail, name="completions_import_detail"),
+    path("refunds/", views_staff.refund_cases, name="refund_cases"),
+    path("refunds/decide/", views_staff.refunds_decide_view, name="refunds_decide"),
+    path("refunds/<int:pk>/correct/", views_staff.refund_decision_correct_view, name="refund_decision_correct"),
+    path("ledgers/", views_staff.ledgers, name="ledgers"),
+    path("ledgers/<str:kind>.<str:fmt>", views_staff.ledger_download, name="ledger_download"),
 ]

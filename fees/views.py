@@ -22,7 +22,7 @@ from registrations.roles import user_is_hec_staff
 from . import selectors, services
 from .exceptions import FeeError
 from .forms import AlumniPaymentForm, DepositCorrectionForm, DepositForm
-from .models import AlumniPayment, Challan, DisabilityWaiver, Invoice
+from .models import AlumniPayment, DisabilityWaiver, Invoice
 
 CONTENT_TYPES = {"pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg"}
 
@@ -243,16 +243,6 @@ def waiver_file(request: HttpRequest, waiver_id: int) -> HttpResponse:
     _staff_only(request)
     waiver = get_object_or_404(DisabilityWaiver, pk=waiver_id)
     return _file_response(waiver.certificate, filename=f"certificate-{waiver.pk}")
-
-
-@never_cache
-@login_required
-@require_GET
-def challan_file(request: HttpRequest, challan_id: int) -> HttpResponse:
-    """The stored PDF of any challan, for HEC staff (the alumnus downloads theirs from their page)."""
-    _staff_only(request)
-    challan = get_object_or_404(Challan, pk=challan_id)
-    return _pdf_response(services.challan_pdf(challan=challan), filename=f"{challan.number}.pdf", inline=True)
 
 
 @never_cache

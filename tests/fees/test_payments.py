@@ -217,12 +217,7 @@ def test_fee_records_in_the_admin_are_read_only_and_never_deletable(client, alum
     challan = Challan.objects.get()
     assert client.get(reverse("admin:fees_challan_delete", args=[challan.pk])).status_code == 403
     challan_page = client.get(reverse("admin:fees_challan_change", args=[challan.pk])).content.decode()
-    assert reverse("fees:challan_file", args=[challan.pk]) in challan_page
-    stored = client.get(reverse("fees:challan_file", args=[challan.pk]))
-    assert stored["Content-Type"] == "application/pdf" and stored.content.startswith(b"%PDF-")
-    client.force_login(alumnus.learner)
-    assert client.get(reverse("fees:challan_file", args=[challan.pk])).status_code == 404
-    client.force_login(hec_staff)
+    assert challan.number in challan_page and 'name="_save"' not in challan_page
     change = client.get(reverse("admin:fees_alumnipayment_change", args=[payment.pk])).content.decode()
     assert 'name="_save"' not in change
 
