@@ -268,11 +268,21 @@ def duplicate_find(*, phase: Phase, cnic: str, email: str, exclude_id: int | Non
     return found.order_by("id").first()
 
 
-def duplicate_message(*, existing: Nomination, cnic: str, email: str, university: University | None, viewer) -> str:
+def duplicate_message(
+    *,
+    existing: Nomination,
+    cnic: str,
+    email: str,
+    university: University | None,
+    viewer,
+    viewer_university: University | None = None,
+) -> str:
     """Say where the person's first nomination is, telling each viewer only what they may know.
 
     HEC staff learn the university; a focal person of the same university learns the row; anyone
     else (another university, an alumnus) only that the person is registered elsewhere.
+    ``viewer_university`` names the viewer's university when there is no user at hand (the
+    preview of a university's file is read by that university's focal person).
     """
     what = _("This CNIC") if existing.cnic == cnic else _("This e-mail address")
     if viewer is not None and user_is_hec_staff(viewer):
@@ -283,7 +293,9 @@ def duplicate_message(*, existing: Nomination, cnic: str, email: str, university
             "id": existing.pk,
             "status": existing.get_status_display().lower(),
         }
-    viewer_university_id = getattr(getattr(viewer, "focal_person", None), "university_id", None)
+    viewer_university_id = getattr(getattr(viewer, "focal_person", None), "university_id", None) or (
+        viewer_university.pk if viewer_university is not None else None
+    )
     same_side = (
         existing.university_id is not None
         and existing.university_id == (university.pk if university else None)
@@ -313,13 +325,29 @@ def duplicate_message(*, existing: Nomination, cnic: str, email: str, university
 
 
 def duplicate_problems(
-    *, phase: Phase, cnic: str, email: str, university: University | None, viewer, exclude_id: int | None = None
+    *,
+    phase: Phase,
+    cnic: str,
+    email: str,
+    university: University | None,
+    viewer,
+    exclude_id: int | None = None,
+    viewer_university: University | None = None,
 ) -> list[str]:
     """One license per person per phase: the same CNIC or e-mail may not be active twice."""
     existing = duplicate_find(phase=phase, cnic=cnic, email=email, exclude_id=exclude_id)
     if existing is None:
         return []
-    return [duplicate_message(existing=existing, cnic=cnic, email=email, university=university, viewer=viewer)]
+    return [
+        duplicate_message(
+            existing=existing,
+            cnic=cnic,
+            email=email,
+            university=university,
+            viewer=viewer,
+            viewer_university=viewer_university,
+        )
+    ]
 
 
 def nominee_problems(
@@ -331,6 +359,7 @@ def nominee_problems(
     now: datetime.datetime | None = None,
     check_duplicates: bool = True,
     check_open: bool = True,
+    viewer_university: University | None = None,
 ) -> list[str]:
     """Every eligibility problem of one nomination, in the order a person reads the form."""
     problems: list[str] = []
@@ -352,5 +381,12 @@ def nominee_problems(
         normal = nominee_normalise(data)
         cnic = normal.cnic if not cnic_problems(data.cnic) else ""
         email = normal.email if not email_problems(data.email) else ""
-        problems += duplicate_problems(phase=phase, cnic=cnic, email=email, university=university, viewer=viewer)
+        problems += duplicate_problems(
+            phase=phase,
+            cnic=cnic,
+            email=email,
+            university=university,
+            viewer=viewer,
+            viewer_university=viewer_university,
+        )
     return problems

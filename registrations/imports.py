@@ -230,7 +230,14 @@ def _check_rows(*, phase: Phase, university: University, rows: list[dict], viewe
             programme_years=_programme_years(row["programme_years"]),
             disability=disability,
         )
-        problems = nominee_problems(phase=phase, university=university, data=data, viewer=viewer, check_open=False)
+        problems = nominee_problems(
+            phase=phase,
+            university=university,
+            data=data,
+            viewer=viewer,
+            check_open=False,
+            viewer_university=university if viewer is None else None,
+        )
         errors += disability_errors + problems
         clean = nominee_normalise(data)
         try:

@@ -184,8 +184,10 @@ def test_a_person_nominated_by_another_university_is_refused_without_saying_whic
 
 def test_a_person_already_nominated_by_the_same_university_is_shown_where(phase, university, focal, quota):
     commit(phase, university, focal, csv_file(row(1)))
+    said = preview(phase, university, csv_file(row(1)))
     report = commit(phase, university, focal, csv_file(row(1)))
     assert "already nominated by your university: Person 1" in report.rows[0].errors[0]
+    assert said.rows[0].errors == report.rows[0].errors
 
 
 # Deposits ---------------------------------------------------------------------------------------------
