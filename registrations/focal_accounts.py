@@ -4,6 +4,9 @@ allauth has no invitations, so the portal builds the small flow itself with Djan
 ``PasswordResetTokenGenerator``: the link carries the user's id and a token that is valid until
 ``PASSWORD_RESET_TIMEOUT`` passes or the password changes (so it works exactly once). Setting the
 password proves the person reads that mailbox, so their allauth ``EmailAddress`` becomes verified.
+
+It also keeps a focal person's nominations file between its preview and its confirmation
+(``nomination_upload_store``); the confirmation itself is ``fees.services.nominations_file_commit``.
 """
 
 from allauth.account.models import EmailAddress
