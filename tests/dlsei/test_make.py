@@ -1,0 +1,34 @@
+"""The two commands of the README: what `make run` and `make test` do, and the missing-venv message."""
+
+import subprocess
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(settings.BASE_DIR)
+
+
+def make(*arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["make", *arguments], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_make_run_migrates_seeds_the_demo_and_serves_on_port_8000():
+    planned = make("--dry-run", "run")
+    assert planned.returncode == 0, planned.stderr
+    steps = [line.split("manage.py ", 1)[1] for line in planned.stdout.splitlines() if "manage.py " in line]
+    assert steps == ["migrate --noinput", "seed_demo", "runserver 127.0.0.1:8000"]
+    assert "http://127.0.0.1:8000" in planned.stdout
+
+
+def test_make_test_runs_pytest_with_the_extra_arguments():
+    planned = make("--dry-run", "test", "PYTEST_ARGS=tests/quotas -x")
+    assert planned.returncode == 0, planned.stderr
+    assert planned.stdout.splitlines()[-1] == ".venv/bin/pytest tests/quotas -x"
+
+
+def test_a_python_without_venv_gets_a_clear_message_and_no_half_made_venv(tmp_path):
+    venv = tmp_path / "venv"
+    failed = make(f"PYTHON={tmp_path / 'no-such-python3'}", f"VENV={venv}", f"{venv}/bin/python")
+    assert failed.returncode != 0
+    assert "install python3-venv first: sudo apt install python3-venv" in failed.stderr
+    assert not venv.exists()
