@@ -75,10 +75,13 @@ class InvitationAdmin(_NoWrites, admin.ModelAdmin):
         changelist = getattr(response, "context_data", {}).get("cl")
         if changelist is not None:
             counts = invitation_counts(invitations=changelist.queryset)
-            response.context_data["subtitle"] = _(
-                "Sent: %(sent)d · Queued: %(queued)d · Sending: %(sending)d · Waiting to retry: %(retrying)d · "
-                "Failed: %(failed)d"
-            ) % counts
+            response.context_data["subtitle"] = (
+                _(
+                    "Sent: %(sent)d · Queued: %(queued)d · Sending: %(sending)d · Waiting to retry: %(retrying)d · "
+                    "Failed: %(failed)d"
+                )
+                % counts
+            )
         return response
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):

@@ -345,7 +345,7 @@ def _csv(data: bytes) -> list[list[str]]:
 
 
 def test_export_coursera_invites_lists_the_cleared_learners(phase, tmp_path, django_capture_on_commit_callbacks):
-    cleared = factories.make_seated_nomination(phase=phase, full_name="=HYPERLINK(\"http://x\")", email="a@example.pk")
+    cleared = factories.make_seated_nomination(phase=phase, full_name='=HYPERLINK("http://x")', email="a@example.pk")
     factories.make_seated_nomination(phase=phase, email="not-cleared@example.pk")
     with django_capture_on_commit_callbacks(execute=True):
         settle(cleared)
@@ -354,7 +354,7 @@ def test_export_coursera_invites_lists_the_cleared_learners(phase, tmp_path, dja
     rows = _csv(target.read_bytes())
     assert rows == [
         ["Full Name", "Email", "External ID"],
-        ["'=HYPERLINK(\"http://x\")", "a@example.pk", cleared.learner_id_external],
+        ['\'=HYPERLINK("http://x")', "a@example.pk", cleared.learner_id_external],
     ]
     assert re.fullmatch(r"DLSEI-\d+-\d+", rows[1][2])
 

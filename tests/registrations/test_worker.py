@@ -77,9 +77,21 @@ class Workers:
         log = self.tmp_path / f"worker-{number}.log"
         process = subprocess.Popen(
             [
-                str(CELERY), "-A", "dlsei", "worker", "-B", "-s", str(self.tmp_path / f"beat-{number}"),
-                "--concurrency", str(CONCURRENCY), "--loglevel", "INFO", "-n", f"invite-test-{number}@%h",
-                "--without-gossip", "--without-mingle",
+                str(CELERY),
+                "-A",
+                "dlsei",
+                "worker",
+                "-B",
+                "-s",
+                str(self.tmp_path / f"beat-{number}"),
+                "--concurrency",
+                str(CONCURRENCY),
+                "--loglevel",
+                "INFO",
+                "-n",
+                f"invite-test-{number}@%h",
+                "--without-gossip",
+                "--without-mingle",
             ],  # fmt: skip
             cwd=settings.BASE_DIR,
             env=self.env,
