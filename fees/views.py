@@ -217,9 +217,12 @@ def _file_response(field, *, filename: str) -> HttpResponse:
         data = handle.read()
     content_type = CONTENT_TYPES.get(sniff(data) or "", "application/octet-stream")
     response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    # An upload is never rendered by the browser as a page of the portal: a download, sandboxed.
+    # (The admin's <img> preview still shows, as images ignore Content-Disposition.)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
 
 
@@ -227,7 +230,7 @@ def _file_response(field, *, filename: str) -> HttpResponse:
 @login_required
 @require_GET
 def payment_file(request: HttpRequest, payment_id: int, kind: str) -> HttpResponse:
-    """A paid challan or transcript, shown inline to HEC staff beside the payment record."""
+    """A paid challan or transcript, downloaded by HEC staff beside the payment record."""
     _staff_only(request)
     if kind not in ("paid_challan", "transcript"):
         raise Http404
