@@ -273,3 +273,6 @@ class InvoiceAdmin(RecordAdmin):
             _("%(count)d invoice(s) marked paid."),
         )
         return None
+
+
+from . import admin_refunds  # noqa: E402, F401  - completions and refund decisions (fees/admin_refunds.py)

@@ -43,6 +43,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from quotas.models import Phase, Pool
+from registrations.cnic import cnic_mask
 from registrations.models import Nomination, Role
 
 from .exceptions import FeeError
@@ -292,6 +293,10 @@ class RefundCaseRow:
     recorded: bool
     amount: int
     decision_id: int | None
+
+    @property
+    def cnic_masked(self) -> str:
+        return cnic_mask(self.cnic)
 
 
 def refund_case_rows(

@@ -251,6 +251,28 @@ def welcome_kwargs(w: World) -> dict:
     return {"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)}
 
 
+def _completion_import(w: World):
+    if "completion_import" not in w.extra:
+        from fees.completions import completions_import
+
+        report = "Email,External Id,Course,Course Type,Completed,Completion Time\nnobody@example.pk,,ML,Course,Yes,\n"
+        w.extra["completion_import"] = completions_import(
+            phase=w.phase, data=report.encode(), filename="usage.csv", actor=w.users["staff"]
+        )
+    return w.extra["completion_import"]
+
+
+def _refund_decision(w: World):
+    if "refund_decision" not in w.extra:
+        from fees.models import RefundDecision
+
+        w.extra["refund_decision"] = RefundDecision.objects.create(
+            nomination=w.plain_nomination, decision="forfeit", courses_completed=0, amount=4000,
+            as_of=datetime.date(2022, 10, 1),
+        )  # fmt: skip
+    return w.extra["refund_decision"]
+
+
 PHASE = lambda w: {"phase_slug": w.phase.slug}  # noqa: E731
 VERSION = lambda w: {"phase_slug": w.phase.slug, "version": w.allocation.version}  # noqa: E731
 PUBLIC_ALLAUTH = {"anonymous": OK, **dict.fromkeys(ROLES[1:], GONE)}
@@ -355,6 +377,14 @@ TABLE: dict[str, list[Case]] = {
     ],
     "fees:waiver_file": [Case(kwargs=lambda w: {"waiver_id": w.waiver.pk}, expect=every(NOT_FOUND, staff=OK))],
     "fees:invoice_pdf": [Case(kwargs=lambda w: {"invoice_id": w.invoice.pk}, expect=every(NOT_FOUND, staff=OK))],
+    # Completion reports and refund decisions: HEC staff; the ledgers: staff, and focal persons for their own.
+    "fees:completions_import": [Case(expect=staff_only())],
+    "fees:completions_import_detail": [Case(kwargs=lambda w: {"pk": _completion_import(w).pk}, expect=staff_only())],
+    "fees:refund_cases": [Case(expect=staff_only())],
+    "fees:refunds_decide": [Case(method="post", expect=every(FORBIDDEN, staff=GONE))],
+    "fees:refund_decision_correct": [Case(kwargs=lambda w: {"pk": _refund_decision(w).pk}, expect=staff_only())],
+    "fees:ledgers": [Case(expect=focal_only(staff=OK))],
+    "fees:ledger_download": [Case(kwargs=lambda w: {"kind": "refund", "fmt": "csv"}, expect=focal_only(staff=OK))],
 }
 # Only mounted by bench/rush.py's own server (BENCH_ENDPOINTS=1), never in the portal.
 NOT_SERVED = {"bench_ceiling"}

@@ -289,3 +289,67 @@ def test_command_summary_and_refusals(phase, uni, capsys):
         call_command("decide_refunds", "--phase", phase.slug, "--as-of", "01/10/2022")
     with pytest.raises(CommandError, match="No phase"):
         call_command("decide_refunds", "--phase", "nope")
+
+
+# The learner's own page ------------------------------------------------------------------------------
+
+
+def my_page(client, nomination) -> str:
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(email=nomination.email).first()
+    client.force_login(user or factories.make_user(email=nomination.email))
+    response = client.get("/fees/me/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_learner_sees_courses_days_left_and_pending(client, phase, uni):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    sana = learner(phase, uni, activated_on=today - dt.timedelta(days=100))
+    complete(phase, sana, ("a", today - dt.timedelta(days=50)), ("gp", today - dt.timedelta(days=40), "Guided Project"))
+    html = my_page(client, sana)
+    assert "Your courses and your deposit" in html
+    assert "1 of 3" in html and '<progress value="1" max="3"' in html
+    assert "265 days" in html
+    assert "Pending" in html and "Complete 3 courses by" in html
+    assert "No: guided projects do not count" in html
+
+
+def test_learner_sees_the_refund_due(client, phase, uni):
+    sana = learner(phase, uni)
+    complete(phase, sana, ("a", day(1)), ("b", day(2)), ("c", day(3)), ("late", END))
+    html = my_page(client, sana)
+    assert "3 of 3" in html and "Refund due" in html and "pays your Rs. 4,000 deposit back" in html
+    assert "None: the license year has ended." in html
+    assert "No: outside the license year" in html
+
+
+def test_learner_sees_the_forfeit_and_a_correction(client, phase, uni, hec_staff):
+    sana = learner(phase, uni)
+    [forfeit] = refunds_decide(phase=phase, as_of=END, actor=None)
+    html = my_page(client, sana)
+    assert "Forfeited" in html and "goes to HEC" in html
+    refund_decision_correct(decision=forfeit, new_decision="refund", reason="Certificate checked", actor=hec_staff)
+    html = my_page(client, sana)
+    assert "Refund due" in html and "HEC corrected this decision: Certificate checked" in html
+
+
+def test_learner_without_deposit_sees_no_refund(client, phase, uni):
+    alumnus = learner(phase, None, deposit=0, activated_on=None)
+    html = my_page(client, alumnus)
+    assert "0 of 3" in html and "No deposit: there is nothing to refund" in html
+    assert "Not started yet" in html
+
+
+def test_a_certificate_link_must_be_https(client, phase, uni):
+    sana = learner(phase, uni)
+    data = report(
+        line(email=sana.email, slug="a", cert="javascript:alert(1)", time="2021-11-01 00:00:00 UTC"),
+        line(email=sana.email, slug="b", cert="https://coursera.org/verify/OK", time="2021-11-02 00:00:00 UTC"),
+    )
+    completions_import(phase=phase, data=data, filename="r.csv", actor=None)
+    html = my_page(client, sana)
+    assert 'href="https://coursera.org/verify/OK"' in html and "javascript:" not in html

@@ -1,0 +1,64 @@
+"""The learner's own progress towards the refund: courses, days left, what happens to the deposit."""
+
+import datetime as dt
+
+from registrations.models import Nomination
+
+from .models import CourseCompletion
+from .refunds import (
+    GUIDED_PROJECT,
+    PENDING,
+    current_deposits,
+    license_year_end,
+    refund_decision_current,
+    refund_status,
+)
+
+# What the learner reads about the deposit; the template words each one.
+REFUND_DUE, FORFEITED, NO_DEPOSIT = "refund", "forfeit", "none"
+
+
+def learner_progress(*, nomination: Nomination, today: dt.date) -> dict:
+    """What the learner's page shows: courses counted out of the phase's number, the license year,
+    days left in it, the deposit's status ("refund", "forfeit", "pending" or "none") and the courses.
+
+    A recorded decision (or HEC's correction of it) is what the learner sees once there is one;
+    before that, what the rule says today.
+    """
+    phase = nomination.phase
+    rule, courses = refund_status(nomination=nomination, as_of=today)
+    end = license_year_end(activated_on=nomination.activated_on, license_days=phase.license_days)
+    recorded = refund_decision_current(nomination=nomination) if rule is not None else None
+    deposit = current_deposits().filter(nomination=nomination).first() if rule is not None else None
+    status = NO_DEPOSIT if rule is None else (recorded.decision if recorded else rule)
+    completions = []
+    for completion in CourseCompletion.objects.filter(nomination=nomination).order_by("completed_at", "id"):
+        guided = GUIDED_PROJECT in completion.course_type.casefold()
+        in_year = end is not None and nomination.activated_on <= completion.completed_on < end
+        completions.append(
+            {
+                "name": completion.course_name,
+                "completed_on": completion.completed_on,
+                # From Coursera's file: linked only when it is a plain https address.
+                "certificate_url": completion.certificate_url
+                if completion.certificate_url.startswith("https://")
+                else "",
+                "guided_project": guided,
+                "counts": in_year and completion.completed_on <= today and (phase.guided_projects_count or not guided),
+            }
+        )
+    return {
+        "courses_completed": courses,
+        "courses_needed": phase.courses_for_refund,
+        "courses_percent": min(100, round(100 * courses / phase.courses_for_refund))
+        if phase.courses_for_refund
+        else 100,
+        "activated_on": nomination.activated_on,
+        "last_day": end - dt.timedelta(days=1) if end else None,
+        "days_left": max((end - today).days, 0) if end else None,
+        "deposit_status": status,
+        "deposit_amount": deposit.amount if deposit else None,
+        "decision": recorded,
+        "pending": status == PENDING,
+        "completions": completions,
+    }
