@@ -22,6 +22,7 @@ from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,7 +33,7 @@ from quotas.selectors import quota_for
 from registrations.exceptions import RegistrationError
 from registrations.imports import ImportReport
 from registrations.imports import nominations_file_commit as registrations_file_commit
-from registrations.invitations import learner_page_url, nomination_settle, university_settle
+from registrations.invitations import nomination_settle, university_settle
 from registrations.models import Nomination, NominationStatus, NominationUpload, SeatKind
 from registrations.roles import user_is_hec_staff
 from registrations.services import alumni_hold_set
@@ -271,7 +272,7 @@ def payment_rejection_email_send(*, payment_id: int) -> None:
         "payment": payment,
         "nomination": nomination,
         "hold_expires_at": nomination.hold_expires_at,
-        "page_url": learner_page_url().rstrip("/") + "/fees/me/",
+        "page_url": settings.SITE_URL.rstrip("/") + reverse("fees:my_license"),
     }
     subject = render_to_string("fees/email/payment_rejected_subject.txt", context).strip()
     body = render_to_string("fees/email/payment_rejected_body.txt", context)
