@@ -102,3 +102,13 @@ def test_a_confirmed_file_cannot_be_committed_twice(phase, uni, csv_file):
     with pytest.raises(FeeError, match="already added"):
         nominations_file_commit(upload=upload, actor=focal)
     assert Nomination.objects.count() == 3
+
+
+def test_a_deposit_that_cannot_be_recorded_refuses_the_whole_file(phase, uni, csv_file):
+    from tests import factories
+
+    factories.make_user(email="clerk@example.pk")  # neither the focal person nor HEC staff
+    with pytest.raises(CommandError, match=r"Row 2 \(Ayesha Khan\): Only the focal person .* Nothing from this file"):
+        run("--phase", phase.slug, "--university", "QAU", csv_file, "--as", "clerk@example.pk")
+    assert not Nomination.objects.exists() and not Deposit.objects.exists()
+    assert NominationUpload.objects.get().committed_at is None
