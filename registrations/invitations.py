@@ -468,26 +468,29 @@ def invitations_resend(*, invitations: Iterable[Invitation], actor: Any) -> tupl
     return resent, refusals
 
 
-def invitations_sweep() -> int:
+def invitations_sweep(*, queue_is_empty: bool = True) -> int:
     """Queue again every invitation whose task may have been lost: QUEUED for longer than the
     re-queue delay, SENDING with an expired lease (the worker died), RETRYING long past its retry
     time. Run by beat every minute and once when a worker starts, so a killed worker's invitations
     go out within minutes instead of after Redis's visibility timeout (an hour by default).
 
-    A re-queued task that finds its row already handled does nothing, so being generous here
-    costs a queue message, never a second e-mail. Returns how many were queued."""
+    While the broker still holds waiting messages (`queue_is_empty` False: a big batch draining
+    under the rate limit), a QUEUED row's task is most likely among them, so QUEUED rows are left
+    alone until the queue has drained; re-queueing them would only fill the queue with tasks that
+    find nothing to do and use up the rate limit. A re-queued task that finds its row already
+    handled does nothing, so a generous sweep costs a queue message, never a second e-mail.
+    Returns how many were queued."""
     now = timezone.now()
     stale = now - datetime.timedelta(seconds=settings.INVITATION_REQUEUE_AFTER_SECONDS)
     lease_start = now - datetime.timedelta(seconds=settings.INVITATION_LEASE_SECONDS)
+    lost = Q(state=State.SENDING, sending_since__lt=lease_start) | Q(state=State.RETRYING, retry_at__lt=stale)
+    if queue_is_empty:
+        lost |= Q(state=State.QUEUED)
     with transaction.atomic():
         due = (
             Invitation.objects.select_for_update(skip_locked=True)
             .filter(Q(enqueued_at__lt=stale) | Q(enqueued_at__isnull=True))
-            .filter(
-                Q(state=State.QUEUED)
-                | Q(state=State.SENDING, sending_since__lt=lease_start)
-                | Q(state=State.RETRYING, retry_at__lt=stale)
-            )
+            .filter(lost)
             .order_by("enqueued_at", "id")
             .values_list("id", flat=True)[: settings.INVITATION_SWEEP_LIMIT]
         )

@@ -50,7 +50,7 @@ phase's 24,000 invitations drain steadily without the mail server refusing them.
 
 import logging
 
-from celery import shared_task
+from celery import current_app, shared_task
 from celery.signals import worker_ready
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
@@ -103,10 +103,24 @@ def invitation_send(self, invitation_id: int) -> str:
     return "sent"
 
 
+def broker_queue_is_empty() -> bool:
+    """Whether the default queue holds no waiting message (True when tasks run in-process, or
+    when the broker cannot tell: then the sweep errs on the side of queueing again)."""
+    if current_app.conf.task_always_eager:
+        return True
+    try:
+        with current_app.connection_for_read() as connection:
+            declared = connection.default_channel.queue_declare(queue=current_app.conf.task_default_queue, passive=True)
+            return declared.message_count == 0
+    except Exception:  # noqa: BLE001 - a queue not declared yet, a broker hiccup: assume nothing waits
+        logger.info("Could not read the broker's queue length; the sweep re-queues queued invitations.")
+        return True
+
+
 @shared_task(acks_late=True)
 def invitations_sweep() -> int:
     """Beat, every minute: queue again the invitations whose task may have been lost."""
-    return invitations.invitations_sweep()
+    return invitations.invitations_sweep(queue_is_empty=broker_queue_is_empty())
 
 
 @worker_ready.connect

@@ -295,3 +295,21 @@ def test_beat_tasks_on_a_real_worker_remind_and_expire_once(phase, workers, sink
     assert sorted(sink.recipients()) == ["alum@example.pk", "learner@example.pk"]
     assert list(ReminderSent.objects.values_list("nomination_id", "days_before")) == [(learner.pk, 7)]
     assert Nomination.objects.get(pk=alumnus.pk).status == NominationStatus.EXPIRED
+
+
+def test_the_sweep_leaves_queued_invitations_alone_while_the_queue_drains(phase, broker):
+    """A big batch waits in Redis under the rate limit: the sweep must not queue it all again."""
+    from registrations.invitations import nomination_settle
+    from registrations.tasks import invitations_sweep
+
+    for _ in range(3):
+        nomination_settle(nomination=factories.make_seated_nomination(phase=phase), reason="Deposit", actor=None)
+    assert broker.llen("celery") == 3  # queued after commit, no worker running
+    Invitation.objects.update(enqueued_at=timezone.now() - datetime.timedelta(minutes=10))
+    assert invitations_sweep() == 0
+    assert broker.llen("celery") == 3
+
+    broker.delete("celery")  # the messages are gone (say, with a killed worker): now they are lost
+    assert invitations_sweep() == 3
+    assert broker.llen("celery") == 3
+    assert set(Invitation.objects.values_list("state", flat=True)) == {"queued"}
