@@ -115,6 +115,7 @@ def main() -> None:
     env = server_env(database_url, var_dir)
     recreate_database(database_url)
     subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
+    subprocess.run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], env=env, cwd=ROOT, check=True)
 
     port = free_port()
     server = subprocess.Popen(
