@@ -20,8 +20,9 @@ clears the learner, and the task is queued only after that commits. `invitation_
 The task is `acks_late`: Redis keeps the message until the task returns, and a worker that dies
 leaves it to be delivered again. What a crash (kill -9, power cut) at each point leads to:
 
-- before the claim commits: nothing was written and nothing sent; the redelivered or re-queued
-  task (the sweep re-queues QUEUED rows after INVITATION_REQUEUE_AFTER_SECONDS) sends it.
+- before the claim commits: nothing was written and nothing sent; the row is still QUEUED and
+  the sweep queues it again (after INVITATION_REQUEUE_AFTER_SECONDS, once the broker's queue
+  has no more waiting messages that could be its task), and that task sends it.
 - after the claim commits, before the mail server accepted the message: the row is SENDING
   with a lease; once the lease expires the sweep queues it again, and the next claim records the
   old attempt as interrupted and sends. No message had left, so none is repeated.
