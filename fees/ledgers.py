@@ -185,16 +185,12 @@ def ledger_totals_by_university(*, phase: Phase) -> list[tuple[University, Ledge
     ]
 
 
-def _titles() -> dict[str, str]:
-    return {
-        REFUND: _("Refunds due"),
-        FORFEIT: _("Forfeited to HEC"),
-        PENDING: _("Pending"),
-    }
-
-
 def ledger_export(*, phase: Phase, kind: str, fmt: str, university: University | None = None) -> tuple[str, str, bytes]:
-    """(file name, content type, content) of one ledger as CSV or XLSX, with a total row at the end."""
+    """(file name, content type, content) of one ledger as CSV or XLSX: one row per learner, nothing else.
+
+    The totals and their check are on the ledgers page; a file of rows only sums and filters
+    cleanly in a spreadsheet and reads back into another program without a special last line.
+    """
     if fmt not in FORMATS:
         raise FeeError(_("Ledgers are downloaded as CSV or XLSX, not “%(format)s”.") % {"format": fmt})
     rows = ledger_rows(phase=phase, kind=kind, university=university)
@@ -223,9 +219,6 @@ def ledger_export(*, phase: Phase, kind: str, fmt: str, university: University |
         ]
         for row in rows
     ]
-    total = sum(row.amount for row in rows)
-    label = _("Total: %(title)s, %(count)d learner(s)") % {"title": _titles()[kind], "count": len(rows)}
-    cells.append([label, None, None, None, None, None, total, None, None])
     writer = write_csv if fmt == "csv" else write_xlsx
     scope = university.code if university is not None else "all"
     filename = f"dlsei-{phase.slug}-{kind}-{scope}.{fmt}"

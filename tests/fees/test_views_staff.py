@@ -188,7 +188,7 @@ def test_staff_see_every_university_and_the_check(staff_client, phase, decided):
     response = staff_client.get(reverse("fees:ledger_download", args=["refund", "csv"]), {"university": "UET"})
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert response["Content-Disposition"] == f'attachment; filename="dlsei-{phase.slug}-refund-UET.csv"'
-    assert [row[1] for row in rows[1:-1]] == ["Omar Refund"]
+    assert [row[1] for row in rows[1:]] == ["Omar Refund"]
 
 
 def test_a_focal_person_sees_only_their_own_university(client, phase, qau, decided):
@@ -199,7 +199,7 @@ def test_a_focal_person_sees_only_their_own_university(client, phase, qau, decid
     assert response.status_code == 200 and "-refund-QAU.xlsx" in response["Content-Disposition"]
     response = client.get(reverse("fees:ledger_download", args=["refund", "csv"]), {"university": "UET"})
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert [row[1] for row in rows[1:-1]] == ["Sana Refund"]
+    assert [row[1] for row in rows[1:]] == ["Sana Refund"]
     assert client.get(reverse("fees:ledger_download", args=["everything", "csv"])).status_code == 404
 
 
