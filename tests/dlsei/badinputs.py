@@ -74,14 +74,14 @@ def zip_of(entries: dict[str, bytes]) -> bytes:
 
 
 def zip_bomb() -> bytes:
-    """An .xlsx-shaped zip whose sheet unpacks to 300 MB of nothing from a few hundred KB."""
+    """An .xlsx-shaped zip whose sheet unpacks to 120 MB of nothing (over every limit) from about 120 KB."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", b"<Types/>")
         archive.writestr("xl/workbook.xml", b"<workbook/>")
         with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as entry:
             block = b" " * (1024 * 1024)
-            for _ in range(300):
+            for _ in range(120):
                 entry.write(block)
     return out.getvalue()
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
@@ -183,19 +184,54 @@ def test_cnics_are_masked_in_list_pages(world):
     assert "*****-*****" in nominees  # shown, masked
 
 
-def test_cnics_are_not_in_the_exports(world):
+def test_cnics_are_masked_in_the_exports(world):
+    from fees.services import deposit_record
     from registrations.invitations import coursera_invites_csv
     from registrations.models import Nomination
 
+    deposit_record(
+        nomination=world.plain_nomination,
+        receipt="R-1",
+        paid_on=datetime.date(2021, 9, 15),
+        actor=world.users["focal_own"],
+    )
     cnics = full_cnics(world)
     client = signed_in(world.users["staff"])
+    ledger = reverse("fees:ledger_download", args=["pending", "csv"]) + f"?phase={world.phase.slug}"
     exports = [
         client.get(reverse("registrations:staff_utilisation_export", args=[world.phase.slug, "csv"])).content,
+        client.get(ledger).content,
+        signed_in(world.users["focal_own"]).get(ledger).content,
         coursera_invites_csv(nominations=Nomination.objects.all()),
     ]
     for data in exports:
         text = data.decode("utf-8-sig")
         assert not [cnic for cnic in cnics if cnic in text]
+    assert "*****-*****" in exports[1].decode("utf-8-sig")  # the ledger names the learner by the masked CNIC
+
+
+def test_cnics_never_reach_the_logs(world, caplog):
+    """Submitting, refusing a duplicate, importing a file and withdrawing, with every logger on."""
+    caplog.set_level("DEBUG")
+    focal = world.users["focal_own"]
+    client = signed_in(focal)
+    add = reverse("registrations:focal_nominee_add")
+    form = {"full_name": "Log Test", "cnic": "37405-0000077-7", "email": "log@example.edu.pk", "role": "student",
+            "programme_years": "16"}  # fmt: skip
+    assert client.post(add, form).status_code == 302
+    assert client.post(add, {**form, "email": "other@example.edu.pk"}).status_code == 400  # the same CNIC again
+    data = (
+        "full_name,cnic,email,phone,role,programme_years,disability\n"
+        "File Test,37405-0000078-8,f@example.edu.pk,,student,16,no\n"
+    )
+    upload = client.post(reverse("registrations:focal_upload"), {"file": SimpleUploadedFile("l.csv", data.encode())})
+    assert upload.status_code == 302
+    upload_id = int(upload["Location"].rstrip("/").rsplit("/", 1)[1])
+    client.post(reverse("fees:nominations_confirm", args=[upload_id]))
+    client.post(reverse("registrations:focal_nominee_withdraw", args=[world.plain_nomination.pk]), {"reason": "Left"})
+    cnics = full_cnics(world)
+    assert "3740500000777" in cnics and "3740500000788" in cnics  # both were stored
+    assert not [cnic for cnic in cnics if cnic in caplog.text]
 
 
 def test_audit_summaries_never_hold_a_full_cnic(world):
