@@ -188,10 +188,12 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Karachi"
 USE_I18N = True
 USE_TZ = True
+# Django has Urdu translations but no Urdu date and number formats: ours are in dlsei/formats/ur.
+FORMAT_MODULE_PATH = ["dlsei.formats"]
 
 # --- Static files and private uploads -------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Uploads (disclaimers, transcripts, challans, certificates) hold personal data: they live
 # outside any public URL and are served only by views that check who is asking.
@@ -208,6 +210,10 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage",
     },
 }
+# With DEBUG off whitenoise serves the hashed, gzip- and brotli-compressed copies that collectstatic
+# wrote: a hashed name never changes content, so it is cached for years ("immutable"); a file asked
+# for by its plain name is cached for a day.
+WHITENOISE_MAX_AGE = 0 if DEBUG else 24 * 3600
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
 NOMINATIONS_FILE_MAX_BYTES = env.int("NOMINATIONS_FILE_MAX_BYTES", default=2 * 1024 * 1024)
 NOMINATIONS_FILE_MAX_ROWS = env.int("NOMINATIONS_FILE_MAX_ROWS", default=5000)
