@@ -354,9 +354,13 @@ def test_exports_neutralise_formulas(setup):
     assert coursera.status_code == 200
     utilisation_csv = client.get(reverse("registrations:staff_utilisation_export", args=[phase.slug, "csv"]))
     utilisation_xlsx = client.get(reverse("registrations:staff_utilisation_export", args=[phase.slug, "xlsx"]))
-    cells = _cells_csv(coursera.content) + _cells_csv(utilisation_csv.content)
-    book = load_workbook(io.BytesIO(utilisation_xlsx.content))
-    cells += [str(c.value) for row in book.active.iter_rows() for c in row if isinstance(c.value, str)]
+    ledger = reverse("fees:ledger_download", args=["pending", "csv"]) + f"?phase={phase.slug}"
+    ledger_xlsx = reverse("fees:ledger_download", args=["pending", "xlsx"]) + f"?phase={phase.slug}"
+    cells = _cells_csv(coursera.content) + _cells_csv(utilisation_csv.content) + _cells_csv(client.get(ledger).content)
+    for workbook in (utilisation_xlsx.content, client.get(ledger_xlsx).content):
+        book = load_workbook(io.BytesIO(workbook))
+        cells += [str(c.value) for row in book.active.iter_rows() for c in row if isinstance(c.value, str)]
+    assert sum(cell.startswith("'@SUM") for cell in cells) == 3  # the name in the Coursera CSV and both ledgers
     assert any(cell.startswith("'=HYPERLINK") for cell in cells)
     assert any(cell.startswith("'=1+1 University") for cell in cells)
     for cell in cells:
