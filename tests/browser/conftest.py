@@ -1,0 +1,141 @@
+"""Browser journeys: Debian's Chromium driven by Playwright against pytest-django's live server.
+
+Every step of a journey saves a screenshot under artefacts/screenshots/<journey>/ and is checked
+with axe-core in English and again in Urdu (switched with the portal's own language form). The
+live server runs in a thread of this process, so e-mails land in django.core.mail.outbox.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+from tests.browser.a11y import assert_accessible
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls of the tests are still
+# plain synchronous calls between browser steps.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(django_settings.BASE_DIR) / "artefacts" / "screenshots"
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (.ci/run does).")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _browser_settings(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # test accounts only
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    settings.MEDIA_ROOT = tmp_path / "private"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "private", "base_url": "/never/"},
+        },
+        # The live server serves the CSS from static/ as it is (no manifest to build).
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def phase(phase):
+    """The test phase, with the Coursera invitation link cleared learners are sent."""
+    phase.coursera_invitation_url = "https://www.coursera.org/programs/dlsei-test?authProvider=hec"
+    phase.save(update_fields=["coursera_invitation_url"])
+    return phase
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    context = chromium.new_context(base_url=live_server.url, accept_downloads=True, locale="en-GB")
+    context.set_default_timeout(8_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def sign_in(page, *, email: str, password: str | None = None) -> None:
+    """Sign in on the portal's sign-in page with e-mail and password."""
+    from tests.factories import PASSWORD
+
+    page.goto("/accounts/login/")
+    page.locator("input[name=login]").fill(email)
+    page.locator("input[name=password]").fill(password or PASSWORD)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+
+
+def pdf_file(name: str) -> dict:
+    """A small valid PDF as Playwright's set_input_files takes it."""
+    return {"name": name, "mimeType": "application/pdf", "buffer": PDF}
+
+
+class Journey:
+    """One person's journey: numbered screenshots of every step, each page checked by axe twice."""
+
+    def __init__(self, page, name: str):
+        self.page = page
+        self.name = name
+        self.number = 0
+        self.folder = SCREENSHOTS / name
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for old in self.folder.glob("*.png"):
+            old.unlink()
+
+    def shot(self, step: str) -> Path:
+        self.number += 1
+        slug = re.sub(r"[^a-z0-9]+", "-", step.lower()).strip("-")
+        path = self.folder / f"{self.number:02d}-{slug}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def step(self, step: str, *, urdu: bool = True) -> None:
+        """Screenshot the page, check it with axe in English and (reloaded) in Urdu, back to English.
+
+        Assertions on one-time messages belong before this call: the Urdu pass reloads the page.
+        """
+        self.shot(step)
+        assert_accessible(self.page, where=f"{self.name}: {step}")
+        if urdu:
+            self.language("ur")
+            assert self.page.locator("html").get_attribute("lang") == "ur"
+            self.shot(f"{step} (urdu)")
+            assert_accessible(self.page, where=f"{self.name}: {step} in Urdu")
+            self.language("en")
+            assert self.page.locator("html").get_attribute("lang") == "en"
+
+    def language(self, code: str) -> None:
+        """Switch with the language form in the page header, as a person would."""
+        form = self.page.locator("form.lang")
+        form.locator("select[name=language]").select_option(code)
+        with self.page.expect_navigation():
+            form.locator("button[type=submit]").click()
+
+
+@pytest.fixture
+def journey(page, request):
+    def start(name: str) -> Journey:
+        return Journey(page, name)
+
+    return start
