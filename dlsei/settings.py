@@ -190,6 +190,9 @@ USE_I18N = True
 USE_TZ = True
 # Django has Urdu translations but no Urdu date and number formats: ours are in dlsei/formats/ur.
 FORMAT_MODULE_PATH = ["dlsei.formats"]
+# The language switch (Django's set_language, a plain form) keeps the choice for a year, not only
+# until the browser closes.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 
 # --- Static files and private uploads -------------------------------------------------------
 STATIC_URL = "static/"

@@ -1,0 +1,373 @@
+"""The portal in Urdu: a language switch that remembers the choice without JavaScript, pages of
+every role right-to-left and in Urdu with no English left from our templates, Urdu dates and
+numbers, a complete catalogue (the committed .mo included), and e-mails that carry Urdu."""
+
+import datetime
+import gettext
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+
+from tests import factories
+from tests.dlsei.test_authorization import _private_files, build_world, client_for  # noqa: F401
+
+PO = Path(settings.BASE_DIR, "locale", "ur", "LC_MESSAGES", "django.po")
+MO = PO.with_suffix(".mo")
+URDU_MONTHS = ["جنوری", "فروری", "مارچ", "اپریل", "مئی", "جون", "جولائی", "اگست", "ستمبر", "اکتوبر", "نومبر", "دسمبر"]
+URDU_LETTERS = re.compile(r"[\u0600-\u06FF]")
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%%")
+
+
+# A tiny .po reader -------------------------------------------------------------------------------
+
+
+def po_entries(path: Path = PO) -> list[dict]:
+    """Every entry of a .po file: msgctxt, msgid, msgid_plural, msgstr (or msgstr[n]) and flags."""
+    entries: list[dict] = []
+    entry: dict = {}
+    key = ""
+    for raw in path.read_text(encoding="utf-8").splitlines() + [""]:
+        line = raw.strip()
+        if not line:
+            if "msgid" in entry:
+                entries.append(entry)
+            entry, key = {}, ""
+            continue
+        if line.startswith("#~"):
+            entry["obsolete"] = True
+        elif line.startswith("#,"):
+            entry["flags"] = {flag.strip() for flag in line[2:].split(",")}
+        elif line.startswith("#"):
+            continue
+        elif line.startswith('"'):
+            entry[key] += _unquote(line)
+        else:
+            key, _space, value = line.partition(" ")
+            entry[key] = _unquote(value)
+    return entries
+
+
+def _unquote(text: str) -> str:
+    assert text.startswith('"') and text.endswith('"'), text
+    return json.loads(text)
+
+
+def test_the_po_reader_reads_what_msgfmt_reads(tmp_path):
+    po = tmp_path / "sample.po"
+    po.write_text(
+        'msgid ""\nmsgstr "Language: ur\\n"\n\n#, python-format\nmsgid "Dear %(name)s,"\nmsgstr "محترم %(name)s،"\n\n'
+        '#, fuzzy\nmsgid "a\\n"\n"b"\nmsgstr ""\n\n'
+        'msgid "one"\nmsgid_plural "many"\nmsgstr[0] "ایک"\nmsgstr[1] ""\n',
+        encoding="utf-8",
+    )
+    header, dear, fuzzy, plural = po_entries(po)
+    assert header["msgstr"] == "Language: ur\n"
+    assert dear == {"msgid": "Dear %(name)s,", "msgstr": "محترم %(name)s،", "flags": {"python-format"}}
+    assert fuzzy["msgid"] == "a\nb" and fuzzy["flags"] == {"fuzzy"} and fuzzy["msgstr"] == ""
+    assert plural["msgstr[0]"] == "ایک" and plural["msgstr[1]"] == ""
+
+
+# The language switch names each language in itself ("English", "اردو") so a reader finds theirs.
+NAMED_IN_ITSELF = {"English"}
+
+
+def translated() -> dict[str, str]:
+    """English msgid → Urdu msgstr for the entries whose Urdu differs from the English."""
+    pairs = {}
+    for entry in po_entries():
+        if entry["msgid"] in NAMED_IN_ITSELF:
+            continue
+        if entry["msgid"] and "msgid_plural" not in entry and entry["msgstr"] != entry["msgid"]:
+            pairs[" ".join(entry["msgid"].split())] = entry["msgstr"]
+    return pairs
+
+
+# The catalogue ----------------------------------------------------------------------------------------
+
+
+def test_every_message_is_translated_into_urdu_with_its_placeholders():
+    entries = [e for e in po_entries() if e["msgid"] and not e.get("obsolete")]
+    assert len(entries) > 900  # the portal's own strings, found by makemessages
+    header = next(e for e in po_entries() if e["msgid"] == "")
+    assert "Language: ur\n" in header["msgstr"]
+    assert "Plural-Forms: nplurals=2; plural=(n != 1);" in header["msgstr"]
+    problems = []
+    for entry in entries:
+        if "fuzzy" in entry.get("flags", set()):
+            problems.append(f"fuzzy: {entry['msgid']!r}")
+        if "msgid_plural" in entry:
+            forms = [(entry["msgid"], entry.get("msgstr[0]", "")), (entry["msgid_plural"], entry.get("msgstr[1]", ""))]
+        else:
+            forms = [(entry["msgid"], entry.get("msgstr", ""))]
+        for english, urdu in forms:
+            if not urdu:
+                problems.append(f"untranslated: {english!r}")
+            elif sorted(PLACEHOLDER.findall(english)) != sorted(PLACEHOLDER.findall(urdu)):
+                problems.append(f"placeholders differ: {english!r} → {urdu!r}")
+            elif sorted(re.findall(r"<[^>]+>", english)) != sorted(re.findall(r"<[^>]+>", urdu)):
+                problems.append(f"markup differs: {english!r} → {urdu!r}")
+    assert not problems, "\n".join(problems)
+
+
+def test_most_translations_are_written_in_urdu_script():
+    pairs = translated()
+    in_urdu = [urdu for urdu in pairs.values() if URDU_LETTERS.search(urdu)]
+    assert len(in_urdu) >= 0.97 * len(pairs)
+
+
+def test_the_committed_mo_file_holds_every_translation_of_the_po_file():
+    """A fresh machine without gettext reads the committed .mo: it must not lag behind the .po."""
+    with MO.open("rb") as handle:
+        catalog = gettext.GNUTranslations(handle)
+    stale = []
+    for entry in po_entries():
+        if not entry["msgid"] or entry.get("obsolete"):
+            continue
+        context = entry.get("msgctxt")
+        if "msgid_plural" in entry:
+            got = [catalog.ngettext(entry["msgid"], entry["msgid_plural"], n) for n in (1, 2)]
+            want = [entry["msgstr[0]"], entry["msgstr[1]"]]
+        elif context is not None:
+            got, want = catalog.pgettext(context, entry["msgid"]), entry["msgstr"]
+        else:
+            got, want = catalog.gettext(entry["msgid"]), entry["msgstr"]
+        if got != want:
+            stale.append(entry["msgid"])
+    assert not stale, f"run compilemessages: {stale[:5]}"
+
+
+def test_the_mo_file_is_not_ignored_by_git():
+    ignored = Path(settings.BASE_DIR, ".gitignore").read_text().split()
+    assert "*.mo" not in ignored and "locale/" not in ignored
+
+
+# The language switch ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_every_page_offers_the_language_switch_as_a_plain_form():
+    html = Client().get(reverse("home")).content.decode()
+    form = re.search(r'<form class="lang" action="([^"]+)" method="post">(.*?)</form>', html, re.S)
+    assert form and form.group(1) == reverse("set_language")
+    assert 'name="csrfmiddlewaretoken"' in form.group(2)
+    assert '<select id="lang-select" name="language">' in form.group(2)
+    assert '<option value="ur">اردو</option>' in form.group(2)
+    assert '<label for="lang-select"' in form.group(2)
+    assert '<button type="submit"' in form.group(2)  # no JavaScript needed to send it
+
+
+@pytest.mark.django_db
+def test_switching_to_urdu_is_remembered_and_pages_turn_right_to_left():
+    client = Client(enforce_csrf_checks=True)
+    english = client.get(reverse("account_login")).content.decode()
+    assert '<html lang="en" dir="ltr">' in english
+    token = client.cookies["csrftoken"].value
+
+    response = client.post(
+        reverse("set_language"),
+        {"language": "ur", "next": reverse("account_login"), "csrfmiddlewaretoken": token},
+    )
+
+    assert response.status_code == 302 and response["Location"] == reverse("account_login")
+    cookie = client.cookies[settings.LANGUAGE_COOKIE_NAME]
+    assert cookie.value == "ur"
+    assert int(cookie["max-age"]) >= 300 * 24 * 3600  # remembered across visits, not only this one
+    for name in ("account_login", "home", "account_request_login_code"):
+        html = client.get(reverse(name)).content.decode()
+        assert '<html lang="ur" dir="rtl">' in html, name
+        assert '<option value="ur" selected>اردو</option>' in html
+    assert "سائن اِن" in client.get(reverse("account_login")).content.decode()
+
+    back = client.post(reverse("set_language"), {"language": "en", "next": "/", "csrfmiddlewaretoken": token})
+    assert back["Location"] == "/"
+    assert '<html lang="en" dir="ltr">' in client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_choice_survives_signing_in():
+    user = factories.make_user(email="alum@example.pk")
+    client = Client()
+    client.post(reverse("set_language"), {"language": "ur", "next": "/"})
+    response = client.post(reverse("account_login"), {"login": user.email, "password": factories.PASSWORD}, follow=True)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="ur" dir="rtl">' in html
+
+
+# Pages of every role in Urdu ------------------------------------------------------------------------
+
+
+class _Text(HTMLParser):
+    """The text a reader meets: text nodes and the attributes screen readers speak."""
+
+    def __init__(self):
+        super().__init__()
+        self.texts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self._skip += 1
+        for name, value in attrs:
+            if name in ("aria-label", "title", "alt", "placeholder") and value:
+                self.texts.append(value)
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip and data.strip():
+            self.texts.append(data)
+
+
+def visible_texts(html: str) -> list[str]:
+    parser = _Text()
+    parser.feed(html)
+    return [" ".join(t.split()).rstrip(":").strip() for t in parser.texts]
+
+
+def urdu_get(client: Client, url: str) -> str:
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return response.content.decode()
+
+
+def _pages(world) -> list[tuple[str, str, list[str]]]:
+    """(role, URL, Urdu the reader must find there)."""
+    return [
+        ("anonymous", reverse("home"), ["خوش آمدید", "جامعات کے فوکل پرسنز", "سابق طلبہ سائن اپ"]),
+        ("anonymous", reverse("account_login"), ["سائن اِن", "طلبہ اور اساتذہ", "مجھے یاد رکھیں", "پاس ورڈ"]),
+        ("anonymous", reverse("account_signup"), ["سابق طالب علم کا اکاؤنٹ بنائیں", "پاس ورڈ (دوبارہ)"]),
+        ("anonymous", reverse("account_request_login_code"), ["ای میل کیے گئے کوڈ سے سائن اِن کریں"]),
+        ("focal_own", reverse("registrations:focal_dashboard"), ["آپ کی جامعہ ایک نظر میں", "کوٹہ"]),
+        ("alumnus", reverse("registrations:alumni_register"), ["آپ کی رجسٹریشن"]),
+        ("alumnus", reverse("fees:my_license"), ["آپ کا لائسنس", "چالان نمبر", "آپ کے اپ لوڈ"]),
+        ("learner", reverse("fees:my_license"), ["آپ کا لائسنس", "معذور طالب علم کے لیے مخصوص نشست"]),
+        (
+            "staff",
+            reverse("registrations:staff_utilisation", args=[world.phase.slug]),
+            ["ہر پول کا استعمال", "ہر جامعہ اور سابق طلبہ کے پول کا استعمال"],
+        ),
+    ]
+
+
+@pytest.mark.django_db
+def test_pages_of_every_role_come_in_urdu_with_no_english_left_from_our_templates():
+    world = build_world()
+    english = translated()
+    for role, url, expected in _pages(world):
+        html = urdu_get(client_for(world, role), url)
+        assert '<html lang="ur" dir="rtl">' in html, url
+        for text in expected:
+            assert text in html, (url, text)
+        leftovers = [text for text in visible_texts(html) if text in english]
+        assert not leftovers, f"{url} ({role}) still shows English: {leftovers}"
+        # The same page in English has those strings in English: the check above can fail.
+        client = client_for(world, role)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        assert any(text in english for text in visible_texts(client.get(url).content.decode())), url
+
+
+@pytest.mark.django_db
+def test_a_newcomer_sees_the_alumni_registration_form_in_urdu():
+    world = build_world()
+    client = Client()
+    client.force_login(factories.make_user(email="newcomer@example.pk"))
+    html = urdu_get(client, reverse("registrations:alumni_register"))
+    assert "سابق طلبہ (اوپن میرٹ) پول میں رجسٹر ہوں" in html
+    assert "پورا نام (جیسا شناختی کارڈ پر ہے)" in html
+    assert "فراغت کی تاریخ" in html
+    english = translated()
+    assert not [text for text in visible_texts(html) if text in english]
+    assert world.phase.slug  # the phase is open for registration
+
+
+@pytest.mark.django_db
+def test_a_wrong_form_answers_in_urdu():
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
+    html = client.post(reverse("account_login"), {"login": "nobody@example.pk", "password": "wrong"}).content.decode()
+    assert "آپ کا درج کردہ ای میل پتہ اور/یا پاس ورڈ درست نہیں۔" in html
+    html = client.post(reverse("account_signup"), {"email": "", "password1": "", "password2": ""}).content.decode()
+    assert "یہ خانہ لازمی ہے۔" in html
+    assert "براہِ کرم نیچے نشان زد چیزیں درست کریں؛ ابھی کچھ محفوظ نہیں ہوا۔" in html
+
+
+# Dates and numbers ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_numbers_keep_their_thousands_separator_in_urdu():
+    factories.make_phase(slug="big-phase", total_licenses=24_000)
+    html = urdu_get(Client(), reverse("home"))
+    assert "24,000" in html and "24000" not in html
+
+
+@pytest.mark.django_db
+def test_dates_are_written_day_month_year_with_urdu_month_names():
+    world = build_world()
+    challan = world.payment.challan
+    html = urdu_get(client_for(world, "alumnus"), reverse("fees:my_license"))
+    due = challan.due_date
+    assert f"{due.day} {URDU_MONTHS[due.month - 1]} {due.year}" in html
+    assert f"Rs. {challan.amount:,}" in html  # 8,000, not 8000
+
+    client = client_for(world, "alumnus")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert f"{due.strftime('%b')[:3]}" in client.get(reverse("fees:my_license")).content.decode()
+
+
+def test_urdu_date_input_takes_the_iso_form_the_forms_ask_for():
+    from django import forms
+
+    with translation.override("ur"):
+        field = forms.DateField()
+        assert field.clean("2021-09-15") == datetime.date(2021, 9, 15)
+        assert field.clean("15/09/2021") == datetime.date(2021, 9, 15)
+
+
+# E-mails ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_invitation_email_carries_urdu_beside_the_english():
+    from registrations.invitations import invitation_email
+    from registrations.models import Invitation
+
+    phase = factories.make_phase(slug="mail-phase", coursera_invitation_url="https://www.coursera.org/programs/x")
+    nomination = factories.make_seated_nomination(
+        phase=phase, university=factories.make_university(), activated_on=datetime.date(2021, 10, 1)
+    )
+    invitation = Invitation.objects.create(nomination=nomination)
+    message = invitation_email(invitation=invitation)
+    assert "Dear" in message.body and URDU_LETTERS.search(message.body)
+    assert "آگے کیا کرنا ہے" in message.body
+    html = message.alternatives[0][0]
+    assert 'lang="ur" dir="rtl"' in html and "آگے کیا کرنا ہے" in html
+
+
+@pytest.mark.django_db
+def test_the_payment_rejection_email_is_in_urdu_when_sent_in_urdu(django_capture_on_commit_callbacks):
+    from fees.services import alumni_payment_reject
+
+    world = build_world()
+    mail.outbox.clear()
+    with translation.override("ur"), django_capture_on_commit_callbacks(execute=True):
+        alumni_payment_reject(payment=world.payment, actor=world.users["staff"], reason="مہر صاف نہیں")
+    (message,) = mail.outbox
+    assert message.to == [world.alumni_nomination.email]
+    assert message.subject == "[DLSEI] آپ کی ادائیگی کے ثبوت پر دوبارہ توجہ درکار ہے"
+    assert "محترم/محترمہ Alumnus 1،" in message.body
+    assert "براہِ کرم سائن اِن کریں، اپنے لائسنس کا صفحہ کھولیں" in message.body
+    assert "مہر صاف نہیں" in message.body
+    assert "Dear" not in message.body
