@@ -32,6 +32,7 @@ from django.db.models import (
     IntegerField,
     Max,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -299,55 +300,61 @@ class RefundCaseRow:
         return cnic_mask(self.cnic)
 
 
-def refund_case_rows(
-    *, phase: Phase, as_of: dt.date, university_id: int | None = None, decision: str | None = None
-) -> list[RefundCaseRow]:
-    """Every refund case of the phase (optionally of one university) with its courses and decision.
+_CASE_COLUMNS = [
+    "pk", "full_name", "email", "cnic", "university__code", "courses", "deposit_amount", "decision_id",
+    "decision_value", "shown_decision",
+]  # fmt: skip
 
-    The decision is the recorded one when there is one (corrections included), else the rule's
-    ("pending" after :func:`refunds_decide` has run). One query however many cases there are.
+
+def refund_cases_listed(
+    *,
+    phase: Phase,
+    as_of: dt.date,
+    university_id: int | None = None,
+    decision: str | None = None,
+    search: str | None = None,
+) -> QuerySet:
+    """The refund cases as lists show them, filtered and ordered in the database (so a page of them
+    is one LIMIT away): values rows of ``_CASE_COLUMNS``; see :func:`refund_case_row`.
+
+    ``shown_decision`` is the recorded decision when there is one (corrections included), else
+    the rule's ("pending" after :func:`refunds_decide` has run).
     """
     current = current_decisions().filter(nomination=OuterRef("pk"))
     cases = refund_cases(phase=phase)
     if university_id is not None:
         cases = cases.filter(university_id=university_id)
-    rows = (
-        nominations_with_courses(phase=phase, as_of=as_of, queryset=cases)
-        .annotate(
-            decision_id=Subquery(current.values("pk")[:1]),
-            decision_value=Subquery(current.values("decision")[:1]),
-        )
-        .values_list(
-            "pk",
-            "full_name",
-            "email",
-            "cnic",
-            "university__code",
-            "rule",
-            "courses",
-            "deposit_amount",
-            "decision_id",
-            "decision_value",
-        )  # fmt: skip
-        .order_by("university__code", "full_name", "pk")
+    if search:
+        cases = cases.filter(Q(email__icontains=search) | Q(full_name__icontains=search))
+    listed = nominations_with_courses(phase=phase, as_of=as_of, queryset=cases).annotate(
+        decision_id=Subquery(current.values("pk")[:1]),
+        decision_value=Subquery(current.values("decision")[:1]),
     )
-    result = []
-    for pk, name, email, cnic, code, rule, courses, amount, decision_id, recorded in rows:
-        value = recorded or rule
-        if decision and value != decision:
-            continue
-        result.append(
-            RefundCaseRow(
-                nomination_id=pk,
-                full_name=name,
-                email=email,
-                cnic=cnic,
-                university=code or "",
-                courses_completed=courses,
-                decision=value,
-                recorded=recorded is not None,
-                amount=amount,
-                decision_id=decision_id,
-            )  # fmt: skip
-        )
-    return result
+    listed = listed.annotate(shown_decision=Coalesce(F("decision_value"), F("rule"), output_field=CharField()))
+    if decision:
+        listed = listed.filter(shown_decision=decision)
+    return listed.values_list(*_CASE_COLUMNS).order_by("university__code", "full_name", "pk")
+
+
+def refund_case_row(values: tuple) -> RefundCaseRow:
+    pk, name, email, cnic, code, courses, amount, decision_id, recorded, shown = values
+    return RefundCaseRow(
+        nomination_id=pk,
+        full_name=name,
+        email=email,
+        cnic=cnic,
+        university=code or "",
+        courses_completed=courses,
+        decision=shown,
+        recorded=recorded is not None,
+        amount=amount,
+        decision_id=decision_id,
+    )
+
+
+def refund_case_rows(
+    *, phase: Phase, as_of: dt.date, university_id: int | None = None, decision: str | None = None
+) -> list[RefundCaseRow]:
+    """Every refund case of the phase (optionally of one university, or one decision), in one query."""
+    listed = refund_cases_listed(phase=phase, as_of=as_of, university_id=university_id, decision=decision)
+    return [refund_case_row(values) for values in listed]

@@ -36,7 +36,15 @@ from .completions import completions_import
 from .exceptions import FeeError
 from .ledgers import FORMATS, KINDS, ledger_export, ledger_totals, ledger_totals_by_university
 from .models import CompletionImport, RefundDecision, RefundOutcome
-from .refunds import FORFEIT, PENDING, REFUND, refund_case_rows, refund_decision_correct, refunds_decide
+from .refunds import (
+    FORFEIT,
+    PENDING,
+    REFUND,
+    refund_case_row,
+    refund_cases_listed,
+    refund_decision_correct,
+    refunds_decide,
+)
 
 PAGE_SIZE = 100
 UNMATCHED_PAGE_SIZE = 200
@@ -180,13 +188,16 @@ def refund_cases(request: HttpRequest) -> HttpResponse:
     if filters.is_valid():
         university = filters.cleaned_data["university"]
         decision = filters.cleaned_data["decision"] or None
-        query = (filters.cleaned_data["q"] or "").strip().casefold() or None
-    rows = refund_case_rows(
-        phase=phase, as_of=today, university_id=university.pk if university else None, decision=decision
+        query = (filters.cleaned_data["q"] or "").strip() or None
+    listed = refund_cases_listed(
+        phase=phase,
+        as_of=today,
+        university_id=university.pk if university else None,
+        decision=decision,
+        search=query,
     )
-    if query:
-        rows = [row for row in rows if query in row.email.casefold() or query in row.full_name.casefold()]
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = [refund_case_row(values) for values in page.object_list]
     params = {key: value for key, value in request.GET.items() if key != "page" and value}
     return render(
         request,
@@ -197,7 +208,7 @@ def refund_cases(request: HttpRequest) -> HttpResponse:
             "today": today,
             "filters": filters,
             "page": page,
-            "count": len(rows),
+            "count": page.paginator.count,
             "query_string": urlencode(params),
             "decide_form": RefundsDecideForm(initial={"phase": phase, "as_of": today}),
         },
