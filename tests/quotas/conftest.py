@@ -18,10 +18,8 @@ def demo_universities(db):
 
 @pytest.fixture
 def demo_phase(demo_universities):
-    # The demo file lists 23 public universities besides AIOU and VU; with the SOP's maximum of 650
-    # they cannot hold the 17,000 proportional licenses (23 × 650 = 14,950), so the demo phase
-    # allows up to 1,500 per public university.
-    return factories.make_phase(slug="demo", public_max_licenses=1_500)
+    # The demo file with the SOP's default numbers, as seed_demo uses it.
+    return factories.make_phase(slug="demo")
 
 
 def small_phase(**numbers):
