@@ -40,6 +40,21 @@ ALLAUTH_ERRORS = [
     _("Be patient, you are sending too many requests."),
 ]
 
+# allauth's own e-mail addresses page (account/email.html), which the portal does not restyle.
+ALLAUTH_EMAIL_PAGE = [
+    _("Email Addresses"),
+    _("The following email addresses are associated with your account:"),
+    _("Verified"),
+    _("Unverified"),
+    _("Primary"),
+    _("Make Primary"),
+    _("Re-send Verification"),
+    _("Remove"),
+    _("Add Email Address"),
+    _("Add Email"),
+    _("Do you really want to remove the selected email address?"),
+]
+
 # allauth's templates/account/messages/*.txt, shown after signing in, out, confirming and so on.
 ALLAUTH_MESSAGES = [
     _("Successfully signed in as %(name)s."),

@@ -253,6 +253,7 @@ def _pages(world) -> list[tuple[str, str, list[str]]]:
         ("alumnus", reverse("registrations:alumni_register"), ["آپ کی رجسٹریشن"]),
         ("alumnus", reverse("fees:my_license"), ["آپ کا لائسنس", "چالان نمبر", "آپ کے اپ لوڈ"]),
         ("learner", reverse("fees:my_license"), ["آپ کا لائسنس", "معذور طالب علم کے لیے مخصوص نشست"]),
+        ("learner", reverse("account_email"), ["یہ ای میل پتے آپ کے اکاؤنٹ سے منسلک ہیں", "بنیادی"]),
         (
             "staff",
             reverse("registrations:staff_utilisation", args=[world.phase.slug]),
