@@ -8,6 +8,7 @@ live server runs in a thread of this process, so e-mails land in django.core.mai
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings as django_settings
@@ -126,11 +127,22 @@ class Journey:
             assert self.page.locator("html").get_attribute("lang") == "en"
 
     def language(self, code: str) -> None:
-        """Switch with the language form in the page header, as a person would."""
+        """Switch with the language form in the page header, as a person would.
+
+        The Django admin has no such form: there the language cookie the form sets is set
+        directly and the page reloaded.
+        """
         form = self.page.locator("form.lang")
-        form.locator("select[name=language]").select_option(code)
-        with self.page.expect_navigation():
-            form.locator("button[type=submit]").click()
+        if form.count():
+            form.locator("select[name=language]").select_option(code)
+            with self.page.expect_navigation():
+                form.locator("button[type=submit]").click()
+        else:
+            host = urlsplit(self.page.url).hostname
+            self.page.context.add_cookies(
+                [{"name": django_settings.LANGUAGE_COOKIE_NAME, "value": code, "domain": host, "path": "/"}]
+            )
+            self.page.reload()
 
 
 @pytest.fixture

@@ -1,0 +1,197 @@
+"""HEC staff's journey in Chromium: preview and publish an allocation, verify an alumni payment in
+the admin, import a Coursera completion report, decide refunds and download a ledger."""
+
+import csv
+import datetime
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from fees.models import AlumniPayment, PaymentStatus, RefundDecision
+from fees.services import alumni_payment_submit, challan_issue, deposit_record
+from quotas.models import Allocation, Quota
+from registrations.eligibility import NomineeData
+from registrations.models import Nomination
+from registrations.services import disclaimer_upload, nomination_submit
+from tests import factories
+from tests.browser.conftest import PDF, sign_in
+
+HEADER = (
+    "Name,Email,External Id,Course,Course ID,Course Slug,University,Enrollment Time,Overall Progress,"
+    "Completed,Removed From Program,Completion Time,Course Grade,Course Certificate URL,Course Type"
+)
+
+
+def small_phase():
+    """100 licenses: public 60 (10 to a distance-learning grant), NAHE 10, alumni 10, private 20."""
+    phase = factories.make_phase(
+        slug="phase-staff",
+        total_licenses=100,
+        public_pool_licenses=60,
+        nahe_pool_licenses=10,
+        alumni_pool_licenses=10,
+        private_pool_licenses=20,
+        distance_learning_licenses=10,
+        public_min_licenses=5,
+        public_max_licenses=40,
+        private_min_licenses=0,
+        private_max_licenses=15,
+        coursera_invitation_url="https://www.coursera.org/programs/dlsei-test?authProvider=hec",
+    )
+    factories.make_university(code="DL", enrolment=500_000, distance_learning_licenses=10)
+    factories.make_university(code="BIG", enrolment=30_000)
+    factories.make_university(code="MID", enrolment=20_000)
+    factories.make_university(code="NAHE", sector="nahe", enrolment=0)
+    factories.make_university(code="PRI", sector="private", enrolment=4_000)
+    factories.make_university(code="PRJ", sector="private", enrolment=2_000)
+    return phase
+
+
+def student(n: int, name: str) -> NomineeData:
+    return NomineeData(
+        full_name=name,
+        cnic=f"35202-{6000000 + n:07d}-{n}",
+        email=f"student{n}@big.edu.pk",
+        phone="0300 6666666",
+        role="student",
+        programme_years=16,
+    )
+
+
+def row(*, email: str, course: str, day: datetime.date) -> str:
+    slug = course.lower().replace(" ", "-")
+    return (
+        f'"Learner",{email},,"{course}",c-{slug},{slug},Stanford,{day.isoformat()} 08:00:00 UTC,100,'
+        f"Yes,No,{day.isoformat()} 12:00:00 UTC,0.9,,Course"
+    )
+
+
+def learners_after_publish(*, phase, staff):
+    """What happens between publishing and the end of the year, made through the real services:
+    an alumnus who uploaded a paid challan, two students whose deposits were recorded."""
+    alumnus = nomination_submit(
+        phase=phase,
+        university=None,
+        data=NomineeData(
+            full_name="Zara Hussain",
+            cnic="35202-8888888-8",
+            email="zara@example.pk",
+            phone="0300 8888888",
+            role="alumnus",
+            degree="BS Physics",
+            graduated_from="University BIG",
+            graduation_date=datetime.date(2020, 6, 30),
+        ),
+        actor=None,
+    )
+    challan_issue(nomination=alumnus, actor=alumnus.learner)
+    alumni_payment_submit(
+        nomination=alumnus,
+        paid_challan=SimpleUploadedFile("paid.pdf", PDF),
+        transcript=SimpleUploadedFile("transcript.pdf", PDF),
+        actor=alumnus.learner,
+    )
+    big = Quota.objects.get(phase=phase, university__code="BIG").university
+    focal = factories.make_focal_person(university=big, email="focal@big.edu.pk")
+    disclaimer_upload(phase=phase, university=big, file=SimpleUploadedFile("form.pdf", PDF), actor=focal)
+    today = timezone.localdate()
+    achiever = nomination_submit(phase=phase, university=big, data=student(1, "Adeel Raza"), actor=focal)
+    idle = nomination_submit(phase=phase, university=big, data=student(2, "Fatima Noor"), actor=focal)
+    for nomination, days in ((achiever, 60), (idle, phase.license_days + 10)):
+        paid_on = today - datetime.timedelta(days=days)
+        deposit_record(nomination=nomination, receipt=f"BIG-{nomination.pk}", paid_on=paid_on, actor=focal)
+        Nomination.objects.filter(pk=nomination.pk).update(activated_on=paid_on)
+    return alumnus, achiever, idle
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_hec_staff_publish_verify_import_decide_and_export(page, journey):
+    phase = small_phase()
+    staff = factories.make_hec_staff(email="staff@hec.gov.pk")
+    j = journey("staff")
+
+    sign_in(page, email="staff@hec.gov.pk")
+    page.wait_for_url("**/admin/")
+    j.step("administration")
+
+    page.goto("/quotas/")
+    j.step("phases")
+    page.get_by_role("link", name=phase.name).click()
+    page.wait_for_url(f"**/quotas/{phase.slug}/")
+    j.step("allocations of the phase")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Run a new allocation").click()
+    assert "Version 1 was computed. Check it below, then publish it." in page.content()
+    j.step("allocation preview")
+    page.get_by_role("link", name="Publish this version").click()
+    page.wait_for_url(f"**/quotas/{phase.slug}/v1/publish/")
+    j.step("publish confirmation")
+    page.locator("input[name=confirm]").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Publish this version").click()
+    assert "Version 1 is published: registration now counts against it." in page.content()
+    assert Allocation.objects.get().status == Allocation.Status.PUBLISHED
+    assert sum(Quota.objects.filter(phase=phase).values_list("licenses", flat=True)) == 100
+    j.step("allocation published")
+
+    alumnus, achiever, idle = learners_after_publish(phase=phase, staff=staff)
+
+    page.goto("/admin/fees/alumnipayment/")
+    assert "Zara Hussain" in page.locator("#result_list").inner_text()
+    j.step("payments in the admin")
+    page.locator("input[name=_selected_action]").first.check()
+    page.locator("select[name=action]").select_option("verify")
+    with page.expect_navigation():
+        page.locator("button[name=index]").click()
+    assert "1 payment(s) verified." in page.content()
+    assert AlumniPayment.objects.get().status == PaymentStatus.VERIFIED
+    alumnus.refresh_from_db()
+    assert alumnus.cleared_at is not None
+    j.step("payment verified")
+
+    page.goto("/fees/completions/")
+    j.step("completion report upload")
+    today = timezone.localdate()
+    started = today - datetime.timedelta(days=60)  # the achiever's license year began then
+    report = "\r\n".join(
+        [
+            HEADER,
+            row(email=achiever.email, course="Machine Learning", day=started + datetime.timedelta(days=3)),
+            row(email=achiever.email, course="Machine Learning", day=started + datetime.timedelta(days=4)),
+            row(email=achiever.email, course="Python for Everybody", day=started + datetime.timedelta(days=9)),
+            row(email=achiever.email, course="Financial Markets", day=started + datetime.timedelta(days=30)),
+            row(email=idle.email, course="Machine Learning", day=today - datetime.timedelta(days=phase.license_days)),
+            row(email="stranger@example.com", course="Machine Learning", day=started),
+        ]
+    )
+    page.locator("input[name=file]").set_input_files(
+        {"name": "usage-report.csv", "mimeType": "text/csv", "buffer": ("\ufeff" + report + "\r\n").encode()}
+    )
+    with page.expect_navigation():
+        page.get_by_role("button", name="Import the report").click()
+    assert "usage-report.csv imported: 4 new completions, 1 rows matched nobody." in page.content()
+    assert "stranger@example.com" in page.locator("main").inner_text()
+    j.step("completion report imported")
+
+    page.goto(f"/fees/refunds/?phase={phase.slug}")
+    j.step("refund cases")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Decide refunds").click()
+    assert "2 decisions recorded" in page.content() and "1 refunds, 1 forfeits" in page.content()
+    decisions = dict(RefundDecision.objects.values_list("nomination__full_name", "decision"))
+    assert decisions == {"Adeel Raza": "refund", "Fatima Noor": "forfeit"}
+    j.step("refunds decided")
+
+    page.goto(f"/fees/ledgers/?phase={phase.slug}")
+    j.step("ledgers")
+    with page.expect_download() as download_info:
+        page.locator("a[href*='/fees/ledgers/refund.csv']").first.click()
+    ledger = download_info.value
+    assert ledger.suggested_filename.endswith(".csv")
+    with open(ledger.path(), encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(io.StringIO(handle.read())))
+    assert any("Adeel Raza" in cells for cells in rows)
+    assert not any("Fatima Noor" in cells for cells in rows)
