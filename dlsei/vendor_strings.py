@@ -67,6 +67,35 @@ ALLAUTH_MESSAGES = [
     _("Unable to confirm %(email)s because it is already confirmed by a different account."),
 ]
 
+# allauth's e-mails (templates/account/email/*.txt): the sign-in code learners receive, the address
+# confirmation alumni receive, the password reset. Sent in the language of the page that asked.
+ALLAUTH_EMAILS = [
+    _("Hello from %(site_name)s!"),
+    _("Thank you for using %(site_name)s!\n%(site_domain)s"),
+    _("Sign-In Code"),
+    _("Your sign-in code is listed below. Please enter it in your open browser window."),
+    _("This mail can be safely ignored if you did not initiate this action."),
+    _("Please Confirm Your Email Address"),
+    _(
+        "You're receiving this email because user %(user_display)s has given your email address to register an "
+        "account on %(site_domain)s."
+    ),
+    _("Your email verification code is listed below. Please enter it in your open browser window."),
+    _("To confirm this is correct, go to %(activate_url)s"),
+    _("Password Reset Email"),
+    _(
+        "You're receiving this email because you or someone else has requested a password reset for your user "
+        "account.\nIt can be safely ignored if you did not request a password reset. Click the link below to reset "
+        "your password."
+    ),
+    _("In case you forgot, your username is %(username)s."),
+    _(
+        "You are receiving this email because you, or someone else, tried to access an account with email "
+        "%(email)s. However, we do not have any record of such an account in our database."
+    ),
+    _("If it was you, you can sign up for an account using the link below."),
+]
+
 # Django's password validators: the rules listed under the sign-up and new-password fields.
 DJANGO_PASSWORD_RULES = [
     _("Your password can’t be too similar to your other personal information."),

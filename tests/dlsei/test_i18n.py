@@ -372,3 +372,18 @@ def test_the_payment_rejection_email_is_in_urdu_when_sent_in_urdu(django_capture
     assert "براہِ کرم سائن اِن کریں، اپنے لائسنس کا صفحہ کھولیں" in message.body
     assert "مہر صاف نہیں" in message.body
     assert "Dear" not in message.body
+
+
+@pytest.mark.django_db
+def test_the_sign_in_code_email_is_in_urdu_for_a_learner_reading_urdu():
+    learner = factories.make_user(email="learner@example.edu.pk")
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
+    mail.outbox.clear()
+    response = client.post(reverse("account_request_login_code"), {"email": learner.email})
+    assert response.status_code == 302
+    (message,) = mail.outbox
+    assert message.to == [learner.email]
+    assert "سائن اِن کوڈ" in message.subject
+    assert "آپ کا سائن اِن کوڈ نیچے درج ہے۔" in message.body
+    assert "Your sign-in code" not in message.body
