@@ -159,7 +159,9 @@ def test_every_page_offers_the_language_switch_as_a_plain_form():
     assert form and form.group(1) == reverse("set_language")
     assert 'name="csrfmiddlewaretoken"' in form.group(2)
     assert '<select id="lang-select" name="language">' in form.group(2)
-    assert '<option value="ur">اردو</option>' in form.group(2)
+    # Each language named in itself and marked as such, so a screen reader speaks it right.
+    assert '<option value="ur" lang="ur">اردو</option>' in form.group(2)
+    assert '<option value="en" lang="en" selected>English</option>' in form.group(2)
     assert '<label for="lang-select"' in form.group(2)
     assert '<button type="submit"' in form.group(2)  # no JavaScript needed to send it
 
@@ -183,7 +185,7 @@ def test_switching_to_urdu_is_remembered_and_pages_turn_right_to_left():
     for name in ("account_login", "home", "account_request_login_code"):
         html = client.get(reverse(name)).content.decode()
         assert '<html lang="ur" dir="rtl">' in html, name
-        assert '<option value="ur" selected>اردو</option>' in html
+        assert '<option value="ur" lang="ur" selected>اردو</option>' in html
     assert "سائن اِن" in client.get(reverse("account_login")).content.decode()
 
     back = client.post(reverse("set_language"), {"language": "en", "next": "/", "csrfmiddlewaretoken": token})
