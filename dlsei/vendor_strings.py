@@ -115,3 +115,10 @@ DJANGO_PASSWORD_RULES = [
     _("This field is required."),
     _("Enter a valid email address."),
 ]
+
+# Django's dates (TIME_FORMAT "g:i A" in dlsei/formats/ur): its Urdu catalogue calls every p.m. hour
+# "evening"; Urdu writes قبل دوپہر / بعد دوپہر (before / after noon).
+DJANGO_DATES = [
+    _("AM"),
+    _("PM"),
+]

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from tests import factories
 from tests.dlsei.test_authorization import _private_files, build_world, client_for  # noqa: F401
@@ -324,6 +324,10 @@ def test_dates_are_written_day_month_year_with_urdu_month_names():
     due = challan.due_date
     assert f"{due.day} {URDU_MONTHS[due.month - 1]} {due.year}" in html
     assert f"Rs. {challan.amount:,}" in html  # 8,000, not 8000
+    sent = timezone.localtime(world.payment.submitted_at)
+    noon = "قبل دوپہر" if sent.hour < 12 else "بعد دوپہر"
+    when = f"{sent.day} {URDU_MONTHS[sent.month - 1]} {sent.year}، {sent.hour % 12 or 12}:{sent.minute:02d} {noon}"
+    assert when in html
 
     client = client_for(world, "alumnus")
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
