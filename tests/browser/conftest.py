@@ -126,6 +126,20 @@ class Journey:
             self.language("en")
             assert self.page.locator("html").get_attribute("lang") == "en"
 
+    def keyboard_check(self) -> None:
+        """The first Tab reaches the skip link, with a visible focus outline; Enter on it moves
+        focus to the page's main content (keyboard and screen-reader users skip the header)."""
+        self.page.locator("body").focus()
+        self.page.keyboard.press("Tab")
+        focused = self.page.evaluate(
+            "() => { const e = document.activeElement, s = getComputedStyle(e);"
+            " return {cls: e.className, style: s.outlineStyle, width: parseFloat(s.outlineWidth)}; }"
+        )
+        assert focused["cls"] == "skip-link", focused
+        assert focused["style"] != "none" and focused["width"] >= 2, f"no visible focus: {focused}"
+        self.page.keyboard.press("Enter")
+        assert self.page.evaluate("() => document.activeElement.id") == "main"
+
     def language(self, code: str) -> None:
         """Switch with the language form in the page header, as a person would.
 
@@ -146,7 +160,7 @@ class Journey:
 
 
 @pytest.fixture
-def journey(page, request):
+def journey(page):
     def start(name: str) -> Journey:
         return Journey(page, name)
 

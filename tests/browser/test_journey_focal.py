@@ -26,6 +26,7 @@ def test_focal_person_nominates_from_a_file_and_records_a_deposit(page, journey,
     j = journey("focal")
 
     page.goto("/")
+    j.keyboard_check()
     j.step("home")
     page.goto("/accounts/login/")
     j.step("sign in")

@@ -80,12 +80,14 @@ def test_learner_signs_in_with_an_emailed_code_and_sees_courses_days_left_and_re
     with page.expect_navigation():
         page.locator("main form").first.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/fees/me/")
+    j.keyboard_check()
     j.step("license page")
 
     progress = page.locator("section.licence-progress").inner_text()
     assert "3 of 3" in progress
     days_left = phase.license_days - 40
-    assert f"{days_left} days" in progress
+    # (one day fewer if midnight in Pakistan passed since the deposit was recorded)
+    assert f"{days_left} days" in progress or f"{days_left - 1} days" in progress
     assert "Refund due" in progress
     assert "Machine Learning" in progress and "Financial Markets" in progress
     summary = page.locator("main").inner_text()
