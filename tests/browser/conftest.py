@@ -126,6 +126,27 @@ class Journey:
             self.language("en")
             assert self.page.locator("html").get_attribute("lang") == "en"
 
+    def form_errors_step(self, step: str, *, submit: str, fields: list[str]) -> None:
+        """Submit the form on the page as it is (left wrong on purpose), in English and then in
+        Urdu: every named field is marked invalid and points to its error message with
+        aria-describedby, and the page with the errors passes axe."""
+        for code in ("en", "ur"):
+            if code == "ur":
+                self.language("ur")
+            with self.page.expect_navigation():
+                self.page.locator(submit).click()
+            for name in fields:
+                field = self.page.locator(f"[name={name}]")
+                assert field.get_attribute("aria-invalid") == "true", f"{name} is not marked invalid"
+                described = (field.get_attribute("aria-describedby") or "").split()
+                errors = [i for i in described if self.page.locator(f"#{i}.errorlist").count()]
+                assert errors, f"{name} does not point to its error message: {described}"
+                assert self.page.locator(f"#{errors[0]}").inner_text().strip()
+            label = step if code == "en" else f"{step} (urdu)"
+            self.shot(label)
+            assert_accessible(self.page, where=f"{self.name}: {label}")
+        self.language("en")
+
     def keyboard_check(self) -> None:
         """The first Tab reaches the skip link, with a visible focus outline; Enter on it moves
         focus to the page's main content (keyboard and screen-reader users skip the header)."""
