@@ -74,8 +74,8 @@ def test_focal_person_nominates_from_a_file_and_records_a_deposit(page, journey,
     assert not Nomination.objects.exists()  # nothing saved before confirmation
     j.step("preview")
 
-    page.get_by_role("button", name="Confirm and save 3 nominations").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Confirm and save 3 nominations").click()
     statuses = dict(Nomination.objects.values_list("full_name", "status"))
     assert statuses == {
         "Ayesha Khan": NominationStatus.SEATED,
