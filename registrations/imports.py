@@ -14,10 +14,11 @@ the deposits is ``fees.services.nominations_file_commit``, which wraps this comm
 
 import datetime
 import logging
+import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,7 +27,17 @@ from dlsei.tabular import TableRefused, read_table, write_csv, write_xlsx
 from quotas.models import Phase, Quota, Sector, University
 
 from .cnic import cnic_mask, cnic_normalise
-from .eligibility import NomineeData, nominee_normalise, nominee_problems, registration_open_problems, yes_no
+from .eligibility import (
+    NomineeData,
+    duplicate_message,
+    duplicate_pick,
+    duplicates_find_many,
+    email_problems,
+    nominee_normalise,
+    nominee_problems,
+    registration_open_problems,
+    yes_no,
+)
 from .exceptions import RegistrationError
 from .models import Disclaimer, NominationStatus
 
@@ -121,6 +132,7 @@ class _Checked:
     cnic_masked: str
     deposit_receipt: str
     deposit_date: datetime.date | None
+    clean: NomineeData
 
 
 def _read(*, data: bytes, filename: str) -> list[dict]:
@@ -164,7 +176,19 @@ def _programme_years(text: str) -> int | None:
     return -1
 
 
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _deposit_date(text: str) -> tuple[datetime.date | None, list[str]]:
+    if _ISO_DAY.fullmatch(text):  # the usual case, without strptime's cost; the same days as "%Y-%m-%d"
+        try:
+            day = datetime.date.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            if day > timezone.localdate():
+                return None, [_("The deposit date %(day)s is in the future.") % {"day": day.isoformat()}]
+            return day, []
     for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
             day = datetime.datetime.strptime(text, pattern).date()  # noqa: DTZ007 - a calendar day
@@ -210,6 +234,7 @@ def _deposit(row: dict, *, university: University) -> tuple[str, datetime.date |
 def _check_rows(*, phase: Phase, university: University, rows: list[dict], viewer) -> list[_Checked]:
     """Every row's problems in words; a person twice in the file is refused on the second row."""
     checked: list[_Checked] = []
+    pending: list[tuple[int, int, str, str]] = []
     seen_cnic: dict[str, int] = {}
     seen_email: dict[str, int] = {}
     for row in rows:
@@ -236,15 +261,18 @@ def _check_rows(*, phase: Phase, university: University, rows: list[dict], viewe
             data=data,
             viewer=viewer,
             check_open=False,
-            viewer_university=university if viewer is None else None,
+            check_duplicates=False,  # for the whole file at once, below
         )
         errors += disability_errors + problems
         clean = nominee_normalise(data)
         try:
-            masked = cnic_mask(row["cnic"])
             cnic = cnic_normalise(row["cnic"])
+            masked = cnic_mask(cnic)
         except ValueError:
             masked, cnic = "", ""
+        email = clean.email if not email_problems(data.email) else ""
+        # Where the database's duplicate (if any) goes among the row's errors, as nominee_problems had it.
+        pending.append((len(checked), len(errors), cnic, email))
         if cnic and cnic in seen_cnic:
             errors.append(_("The same CNIC is already on row %(row)d of this file.") % {"row": seen_cnic[cnic]})
         if clean.email and clean.email in seen_email:
@@ -259,14 +287,36 @@ def _check_rows(*, phase: Phase, university: University, rows: list[dict], viewe
         errors += deposit_errors
         checked.append(
             _Checked(
-                number=number, data=data, errors=errors, cnic_masked=masked, deposit_receipt=receipt, deposit_date=day
+                number=number,
+                data=data,
+                errors=errors,
+                cnic_masked=masked,
+                deposit_receipt=receipt,
+                deposit_date=day,
+                clean=clean,
             )
         )
+    # One license per person per phase, against the database: the whole file in one or two queries.
+    by_cnic, by_email = duplicates_find_many(
+        phase=phase, cnics=[cnic for *_rest, cnic, _email in pending], emails=[email for *_rest, email in pending]
+    )
+    for index, position, cnic, email in pending:
+        existing = duplicate_pick(by_cnic=by_cnic, by_email=by_email, cnic=cnic, email=email)
+        if existing is not None:
+            message = duplicate_message(
+                existing=existing,
+                cnic=cnic,
+                email=email,
+                university=university,
+                viewer=viewer,
+                viewer_university=university if viewer is None else None,
+            )
+            checked[index].errors.insert(position, message)
     return checked
 
 
 def _outcome(item: _Checked, outcome: str, *, errors: list[str] | None = None, nomination_id=None) -> RowOutcome:
-    clean = nominee_normalise(item.data)
+    clean = item.clean
     return RowOutcome(
         row=item.number,
         full_name=clean.full_name,
@@ -281,6 +331,15 @@ def _outcome(item: _Checked, outcome: str, *, errors: list[str] | None = None, n
 
 
 # Preview and commit -----------------------------------------------------------------------------------
+
+
+def nominations_file_check(*, phase: Phase, university: University, data: bytes, filename: str) -> int:
+    """What the preview refuses a file for as a whole (columns, encoding, size, not a spreadsheet,
+    no disclaimer, registration closed, no quota), without judging the rows. Returns the number
+    of rows. Raises RegistrationError saying why."""
+    rows = _read(data=data, filename=filename)
+    _file_gate(phase=phase, university=university)
+    return len(rows)
 
 
 def nominations_file_preview(*, phase: Phase, university: University, data: bytes, filename: str) -> ImportReport:
@@ -309,25 +368,27 @@ def nominations_file_commit(
 ) -> ImportReport:
     """Write the file's acceptable rows in file order, in one transaction; refused rows are
     reported, not written. A file refused as a whole, or a database failure part-way, writes
-    nothing and raises RegistrationError."""
-    from .services import nomination_submit
+    nothing and raises RegistrationError.
 
+    The whole file is written at once (``nominations_submit_many``: one lock of the quota row,
+    one insert of the nominations in file order). If that insert meets a person registered
+    meanwhile through another university (the unique indexes refuse it), it is undone and the
+    file is written row by row through ``nomination_submit`` instead, which refuses just that row.
+    """
     rows = _read(data=data, filename=filename)
     try:
         with transaction.atomic():
             quota = _file_gate(phase=phase, university=university)
-            outcomes = []
-            for item in _check_rows(phase=phase, university=university, rows=rows, viewer=actor):
-                if item.errors:
-                    outcomes.append(_outcome(item, REFUSED))
-                    continue
-                try:
-                    nomination = nomination_submit(phase=phase, university=university, data=item.data, actor=actor)
-                except RegistrationError as error:  # e.g. the same person registered elsewhere meanwhile
-                    outcomes.append(_outcome(item, REFUSED, errors=getattr(error, "problems", [error.message])))
-                    continue
-                outcome = SEATED if nomination.status == NominationStatus.SEATED else WAITING
-                outcomes.append(_outcome(item, outcome, nomination_id=nomination.pk))
+            # The quota row stays locked until the file is written, also if it falls back to row by
+            # row: single nominations of this university queue behind the whole file.
+            Quota.objects.select_for_update().filter(pk=quota.pk).exists()
+            checked = _check_rows(phase=phase, university=university, rows=rows, viewer=actor)
+            try:
+                with transaction.atomic():  # a savepoint: a lost race undoes only the bulk attempt
+                    outcomes = _commit_together(phase=phase, university=university, checked=checked, actor=actor)
+            except IntegrityError:
+                logger.info("Nominations file of %s met a concurrent duplicate; written row by row", university.code)
+                outcomes = _commit_row_by_row(phase=phase, university=university, checked=checked, actor=actor)
             report = ImportReport(rows=outcomes)
             audit_record(
                 actor=actor,
@@ -345,3 +406,44 @@ def nominations_file_commit(
             _("The file could not be saved because of a database error; nothing from it was saved. Please try again.")
         ) from None
     return report
+
+
+def _commit_together(*, phase: Phase, university: University, checked: list[_Checked], actor) -> list[RowOutcome]:
+    from .services import nominations_submit_many
+
+    accepted = [item for item in checked if not item.errors]
+    try:
+        nominations = iter(
+            nominations_submit_many(
+                phase=phase, university=university, people=[item.data for item in accepted], actor=actor
+            )
+        )
+    except RegistrationError as error:  # e.g. acting for another university: every row says so
+        return [_outcome(item, REFUSED, errors=item.errors or [error.message]) for item in checked]
+    outcomes = []
+    for item in checked:
+        if item.errors:
+            outcomes.append(_outcome(item, REFUSED))
+            continue
+        nomination = next(nominations)
+        outcome = SEATED if nomination.status == NominationStatus.SEATED else WAITING
+        outcomes.append(_outcome(item, outcome, nomination_id=nomination.pk))
+    return outcomes
+
+
+def _commit_row_by_row(*, phase: Phase, university: University, checked: list[_Checked], actor) -> list[RowOutcome]:
+    from .services import nomination_submit
+
+    outcomes = []
+    for item in checked:
+        if item.errors:
+            outcomes.append(_outcome(item, REFUSED))
+            continue
+        try:
+            nomination = nomination_submit(phase=phase, university=university, data=item.data, actor=actor)
+        except RegistrationError as error:  # e.g. the same person registered elsewhere meanwhile
+            outcomes.append(_outcome(item, REFUSED, errors=getattr(error, "problems", [error.message])))
+            continue
+        outcome = SEATED if nomination.status == NominationStatus.SEATED else WAITING
+        outcomes.append(_outcome(item, outcome, nomination_id=nomination.pk))
+    return outcomes

@@ -24,6 +24,7 @@ import datetime
 import logging
 import uuid
 from functools import partial
+from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -31,11 +32,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files import File
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
-from django.db.models.functions import Coalesce
+from django.db.models import F, Max, Q
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.models import AuditEntry
 from audit.services import audit_record
 from dlsei.uploads import UploadRefused, check_upload
 from quotas import services as quota_services
@@ -53,7 +55,7 @@ from .eligibility import (
     nominee_problems,
 )
 from .exceptions import RegistrationError
-from .models import ACTIVE_STATUSES, Disclaimer, Nomination, NominationStatus, Role
+from .models import ACTIVE_STATUSES, Disclaimer, Nomination, NominationStatus, Role, SeatKind, UniversitySettlement
 from .roles import LEARNER, user_is_hec_staff
 
 __all__ = [
@@ -66,6 +68,7 @@ __all__ = [
     "nomination_reject",
     "nomination_submit",
     "nomination_withdraw",
+    "nominations_submit_many",
     "waiting_list_promote",
 ]
 
@@ -146,6 +149,67 @@ def _learner_for(*, email: str, full_name: str):
     has_primary = EmailAddress.objects.filter(user=user, primary=True).exists()
     EmailAddress.objects.create(user=user, email=email, verified=False, primary=not has_primary)
     return user
+
+
+def learners_for_many(*, people: list[tuple[str, str]]) -> dict[str, Any]:
+    """``_learner_for`` for a whole list of (e-mail, full name) at once, in a fixed number of
+    queries: existing accounts found by address, then by user name or e-mail; the missing ones
+    created together (no password, in the Learner group) with their unverified addresses.
+
+    E-mails are given normalised (lower case) and distinct. Returns {e-mail: user}."""
+    User = get_user_model()
+    emails = [email for email, _name in people]
+    found: dict[str, Any] = {}
+    addresses = (
+        EmailAddress.objects.annotate(email_lower=Lower("email"))
+        .filter(email_lower__in=emails)
+        .select_related("user")
+        .order_by("-verified", "id")
+    )
+    for address in addresses:
+        found.setdefault(address.email_lower, address.user)
+    wanted = [email for email in emails if email not in found]
+    by_account: dict[str, Any] = {}
+    if wanted:
+        accounts = (
+            User.objects.annotate(username_lower=Lower("username"), email_lower=Lower("email"))
+            .filter(Q(username_lower__in=wanted) | Q(email_lower__in=wanted))
+            .order_by("id")
+        )
+        for user in accounts:
+            by_account.setdefault(user.username_lower, user)
+            by_account.setdefault(user.email_lower, user)
+    names = dict(people)
+    new_users = []
+    for email in wanted:
+        if email in by_account:
+            continue
+        user = User(username=email, email=email, first_name=names[email][:150])
+        user.set_unusable_password()
+        new_users.append(user)
+    if new_users:
+        User.objects.bulk_create(new_users)
+        if any(user.pk is None for user in new_users):  # a database that returns no ids on bulk insert
+            ids = dict(User.objects.filter(username__in=[u.username for u in new_users]).values_list("username", "id"))
+            for user in new_users:
+                user.pk = ids[user.username]
+        group = Group.objects.filter(name=LEARNER).first()
+        if group is not None:
+            Membership = User.groups.through
+            Membership.objects.bulk_create([Membership(user_id=user.pk, group_id=group.pk) for user in new_users])
+    created = {user.username: user for user in new_users}
+    existing_ids = {by_account[email].pk for email in wanted if email in by_account}
+    has_primary = set(
+        EmailAddress.objects.filter(user_id__in=existing_ids, primary=True).values_list("user_id", flat=True)
+    )
+    new_addresses = []
+    for email in wanted:
+        user = by_account.get(email) or created[email]
+        new_addresses.append(EmailAddress(user=user, email=email, verified=False, primary=user.pk not in has_primary))
+        has_primary.add(user.pk)
+        found[email] = user
+    EmailAddress.objects.bulk_create(new_addresses)
+    return found
 
 
 def _hold_until(*, phase: Phase, now: datetime.datetime) -> datetime.datetime:
@@ -276,6 +340,99 @@ def nomination_submit(
         if nomination.status == NominationStatus.SEATED:
             _clear_if_ready(nomination)
     return nomination
+
+
+def nominations_submit_many(
+    *, phase: Phase, university: University, people: list[NomineeData], actor
+) -> list[Nomination]:
+    """Nominate a list of people of one university's quota at once, in list order: the same
+    outcome as ``nomination_submit`` for each in turn, in a fixed number of queries (the file
+    import). The people must already be checked (``nominee_problems``, no duplicates among them);
+    they carry no certificates, so they take general seats while free, then the waiting list.
+
+    The quota row is locked (``select_for_update``; on SQLite the IMMEDIATE transaction is the
+    lock) for the rest of the caller's transaction, so the free seats counted here stay free and
+    single nominations of the same quota queue behind the list; the counter moves by one
+    conditional UPDATE that the check constraints still guard. The nominations are inserted in
+    one go in list order, so their ids keep the arrival order. A person who meanwhile registered
+    elsewhere makes the insert fail with IntegrityError (the partial unique indexes): the caller
+    rolls back to its savepoint and takes the row-by-row path, which names that person.
+    """
+    if not people:
+        return []
+    _check_acting_for(actor=actor, university=university)
+    locked = Quota.objects.select_for_update().get(phase=phase, university=university)
+    free = max(locked.licenses - locked.disability_reserved - locked.general_seated, 0)
+    seats = min(free, len(people))
+    if seats and not Quota.objects.filter(
+        pk=locked.pk, general_seated__lte=F("licenses") - F("disability_reserved") - seats
+    ).update(general_seated=F("general_seated") + seats):
+        raise IntegrityError("the quota's free seats changed under its lock")  # never expected; the caller falls back
+    clean_people = [nominee_normalise(data) for data in people]
+    learners = learners_for_many(people=[(clean.email, clean.full_name) for clean in clean_people])
+    now = timezone.now()
+    acting = actor if getattr(actor, "pk", None) else None
+    nominations = []
+    for number, clean in enumerate(clean_people):
+        learner = learners[clean.email]
+        nomination = Nomination(
+            phase=phase,
+            quota=locked,
+            university=university,
+            pool=locked.pool,
+            role=clean.role,
+            full_name=clean.full_name,
+            cnic=clean.cnic,
+            email=clean.email,
+            phone=clean.phone,
+            programme_years=clean.programme_years if clean.role == Role.STUDENT else None,
+            disability=clean.disability,
+            status=NominationStatus.WAITING,
+            submitted_by=acting or learner,
+            learner=learner,
+        )
+        if number < seats:
+            _seat(nomination, seat_kind=SeatKind.GENERAL, now=now)
+        nominations.append(nomination)
+    Nomination.objects.bulk_create(nominations)
+    if any(nomination.pk is None for nomination in nominations):  # pragma: no cover - PostgreSQL, SQLite ≥ 3.35
+        raise IntegrityError("the database returned no ids for the nominations")
+    audit_records(
+        actor=actor,
+        action="nomination.submit",
+        entries=[
+            (
+                nomination,
+                f"{nomination.role} {cnic_mask(nomination.cnic)} nominated in {university.code}: {nomination.status}",
+                {"status": nomination.status, "seat_kind": nomination.seat_kind, "quota": locked.pk},
+            )
+            for nomination in nominations
+        ],
+    )
+    seated = [nomination for nomination in nominations if nomination.status == NominationStatus.SEATED]
+    if seated and UniversitySettlement.objects.filter(
+        phase=phase, university=university
+    ).exists():
+        for nomination in seated:  # a private university that has paid: cleared at once
+            _clear_if_ready(nomination)
+    return nominations
+
+
+def audit_records(*, actor, action: str, entries: list[tuple[Any, str, dict]]) -> None:
+    """``audit_record`` for many rows in one insert: (target, summary, data) each."""
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                actor=actor if getattr(actor, "pk", None) else None,
+                action=action,
+                target_type=target._meta.label_lower,
+                target_id=str(target.pk),
+                summary=summary[:500],
+                data=data or {},
+            )
+            for target, summary, data in entries
+        ]
+    )
 
 
 # Leaving and coming back ----------------------------------------------------------------------------

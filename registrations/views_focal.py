@@ -136,16 +136,16 @@ def focal_template(request: HttpRequest, focal: FocalPerson, phase: Phase, fmt: 
 @focal_view()
 def focal_upload(request: HttpRequest, focal: FocalPerson, phase: Phase) -> HttpResponse:
     from .focal_accounts import nomination_upload_store
-    from .imports import nominations_file_preview
+    from .imports import nominations_file_check
 
     form = NominationsFileForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         file = form.cleaned_data["file"]
         data = file.read(settings.NOMINATIONS_FILE_MAX_BYTES + 1)
         try:
-            # The preview refuses a bad file whole (columns, encoding, size, not a spreadsheet)
-            # before anything is stored.
-            nominations_file_preview(phase=phase, university=focal.university, data=data, filename=file.name)
+            # A bad file is refused whole (columns, encoding, size, not a spreadsheet) before
+            # anything is stored; its rows are judged on the preview page.
+            nominations_file_check(phase=phase, university=focal.university, data=data, filename=file.name)
             upload = nomination_upload_store(
                 phase=phase, university=focal.university, data=data, filename=file.name, actor=request.user
             )
