@@ -36,7 +36,7 @@ from registrations.imports import nominations_file_commit as registrations_file_
 from registrations.invitations import nomination_settle, university_settle
 from registrations.models import Nomination, NominationStatus, NominationUpload, SeatKind
 from registrations.roles import user_is_hec_staff
-from registrations.services import alumni_hold_set
+from registrations.services import alumni_hold_set, audit_records
 
 from . import challans
 from .exceptions import FeeError
@@ -572,6 +572,90 @@ def invoice_mark_paid(*, invoice: Invoice, reference: str, actor: Any) -> Invoic
 # Nominations file with deposit columns ------------------------------------------------------
 
 
+def _file_deposits_record(*, rows: list, actor: Any) -> None:
+    """``deposit_record`` for every committed row of a file that carries a deposit, in a fixed
+    number of queries: the same checks in the same order, row by row in file order (the first row
+    refused refuses the file, naming it), then the deposits and their audit entries inserted
+    together, then the learners settled. Runs inside the file's transaction."""
+    if not rows:
+        return
+
+    def refused(row, message: str) -> FeeError:
+        return FeeError(
+            _("Row %(row)s (%(name)s): %(error)s Nothing from this file was saved.")
+            % {"row": row.row, "name": row.full_name, "error": message}
+        )
+
+    nominations = Nomination.objects.select_for_update(of=("self",)).select_related("phase", "university")
+    nominations = nominations.in_bulk([row.nomination_id for row in rows])
+    existing = {
+        deposit.nomination_id: deposit
+        for deposit in Deposit.objects.filter(nomination_id__in=list(nominations), superseded_by__isnull=True)
+    }
+    is_staff = user_is_hec_staff(actor)
+    focal = getattr(actor, "focal_person", None) if getattr(actor, "is_authenticated", False) else None
+    deposits = []
+    for row in rows:
+        try:
+            receipt = _deposit_fields_check(receipt=row.deposit_receipt, paid_on=row.deposit_date)
+        except FeeError as error:
+            raise refused(row, error.message) from error
+        nomination = nominations[row.nomination_id]
+        university_id = nomination.university_id
+        own = focal is not None and university_id is not None and focal.university_id == university_id
+        may_record = is_staff or own
+        if not may_record:
+            raise refused(
+                row, _("Only the focal person of the nominee's university or HEC staff may record a deposit.")
+            )
+        refusal = deposit_refusal(nomination=nomination)
+        if refusal:
+            raise refused(row, refusal)
+        if nomination.pk in existing:
+            earlier = existing[nomination.pk]
+            raise refused(
+                row,
+                _(
+                    "A deposit is already recorded for %(name)s (receipt %(receipt)s of %(date)s). To change it, "
+                    "record a correction with a reason."
+                )
+                % {"name": nomination.full_name, "receipt": earlier.receipt, "date": earlier.paid_on.isoformat()},
+            )
+        deposits.append(
+            Deposit(
+                nomination=nomination,
+                amount=nomination.phase.public_deposit_rupees,
+                receipt=receipt,
+                paid_on=row.deposit_date,
+                recorded_by=actor,
+            )
+        )
+    Deposit.objects.bulk_create(deposits)
+    audit_records(
+        actor=actor,
+        action="deposit.record",
+        entries=[
+            (
+                deposit,
+                f"Deposit of {deposit.amount} rupees recorded for nomination {deposit.nomination_id}, "
+                f"receipt {deposit.receipt}",
+                {
+                    "nomination": deposit.nomination_id,
+                    "amount": deposit.amount,
+                    "receipt": deposit.receipt,
+                    "paid_on": deposit.paid_on.isoformat(),
+                },
+            )
+            for deposit in deposits
+        ],
+    )
+    for row, deposit in zip(rows, deposits, strict=True):
+        try:
+            _settle(nomination=deposit.nomination, reason="deposit recorded", actor=actor)
+        except FeeError as error:
+            raise refused(row, error.message) from error
+
+
 def nominations_file_commit(*, upload: NominationUpload, actor: Any) -> ImportReport:
     """Commit a previewed nominations file in one transaction: the nominations (registrations'
     import, in file order), then the deposit of every committed row that carries deposit columns.
@@ -594,21 +678,8 @@ def nominations_file_commit(*, upload: NominationUpload, actor: Any) -> ImportRe
             )
         except RegistrationError as error:
             raise FeeError(error.message) from error
-        for row in report.rows:
-            if not row.nomination_id or not row.deposit_receipt:
-                continue
-            try:
-                deposit_record(
-                    nomination=Nomination.objects.get(pk=row.nomination_id),
-                    receipt=row.deposit_receipt,
-                    paid_on=row.deposit_date,
-                    actor=actor,
-                )
-            except FeeError as error:
-                raise FeeError(
-                    _("Row %(row)s (%(name)s): %(error)s Nothing from this file was saved.")
-                    % {"row": row.row, "name": row.full_name, "error": error.message}
-                ) from error
+        _file_deposits_record(rows=[row for row in report.rows if row.nomination_id and row.deposit_receipt],
+                              actor=actor)  # fmt: skip
         locked.committed_at = timezone.now()
         locked.result = report.as_json()
         locked.save(update_fields=["committed_at", "result"])
