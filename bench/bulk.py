@@ -114,10 +114,14 @@ def bench_upload(phase, staff) -> dict:
     FocalPerson.objects.create(user=focal, university=university)
     from django.core.files.base import ContentFile
 
-    Disclaimer.objects.create(phase=phase, university=university, uploaded_by=focal, file=ContentFile(TINY_PDF, "d.pdf"))
+    Disclaimer.objects.create(
+        phase=phase, university=university, uploaded_by=focal, file=ContentFile(TINY_PDF, "d.pdf")
+    )
     lines = ["full_name,cnic,email,phone,role,programme_years,disability,deposit_receipt,deposit_date"]
     for n in range(650):
-        lines.append(f"Student {n},{4_220_100_000_000 + n:013d},s{n}@bulk.bench,03001234567,student,16,no,R-{n},2021-09-10")
+        lines.append(
+            f"Student {n},{4_220_100_000_000 + n:013d},s{n}@bulk.bench,03001234567,student,16,no,R-{n},2021-09-10"
+        )
     data = ("\n".join(lines) + "\n").encode()
     client = Client()
     client.force_login(focal)
@@ -170,8 +174,16 @@ def bench_completions(phase, staff, nominations, baseline_rows: int) -> dict:
     class CompletionRowResource(resources.ModelResource):
         class Meta:
             model = CourseCompletion
-            fields = ["nomination", "course_key", "course_name", "course_type", "completed_at", "completed_on",
-                      "certificate_url", "first_seen_import"]
+            fields = [
+                "nomination",
+                "course_key",
+                "course_name",
+                "course_type",
+                "completed_at",
+                "completed_on",
+                "certificate_url",
+                "first_seen_import",
+            ]
             import_id_fields = ["nomination", "course_key"]
 
     dataset = tablib.Dataset(headers=CompletionRowResource.Meta.fields)
@@ -181,8 +193,18 @@ def bench_completions(phase, staff, nominations, baseline_rows: int) -> dict:
         if cells[7] != "Yes":
             continue
         nomination_id = int(cells[2].rsplit("-", 1)[1])
-        dataset.append([nomination_id, cells[4] + "-rowwise", cells[3], cells[5], "2022-01-15 09:30:00",
-                        "2022-01-15", cells[9], record.pk])
+        dataset.append(
+            [
+                nomination_id,
+                cells[4] + "-rowwise",
+                cells[3],
+                cells[5],
+                "2022-01-15 09:30:00",
+                "2022-01-15",
+                cells[9],
+                record.pk,
+            ]
+        )
     baseline_seconds, _ = timed(lambda: CompletionRowResource().import_data(dataset, raise_errors=True))
     scale = COMPLETION_ROWS / baseline_rows
 
@@ -223,8 +245,13 @@ def bench_refunds(phase, staff) -> dict:
     cases = Nomination.objects.filter(phase=phase, university__code="BULKR")
     Deposit.objects.bulk_create(
         [
-            Deposit(nomination_id=pk, amount=phase.public_deposit_rupees, receipt=f"R{pk}", paid_on=phase.launch_date,
-                    recorded_by=staff)
+            Deposit(
+                nomination_id=pk,
+                amount=phase.public_deposit_rupees,
+                receipt=f"R{pk}",
+                paid_on=phase.launch_date,
+                recorded_by=staff,
+            )
             for pk in cases.values_list("pk", flat=True)
         ],
         batch_size=5000,

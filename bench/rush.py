@@ -150,7 +150,8 @@ def main() -> None:
             ceiling_plan = [
                 {
                     "cookies": c["cookies"],
-                    "requests": [{"path": "/bench/ceiling/", "fields": {}, "accepted_status": 200}] * len(c["requests"]),
+                    "requests": [{"path": "/bench/ceiling/", "fields": {}, "accepted_status": 200}]
+                    * len(c["requests"]),
                 }
                 for c in plan["clients"]
             ]

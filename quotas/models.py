@@ -36,7 +36,9 @@ class Phase(models.Model):
 
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=120)
-    launch_date = models.DateField(help_text=_("The day registration opens; the alumni window is counted back from it."))
+    launch_date = models.DateField(
+        help_text=_("The day registration opens; the alumni window is counted back from it.")
+    )
     registration_opens_at = models.DateTimeField()
     registration_closes_at = models.DateTimeField(
         null=True, blank=True, help_text=_("Leave empty to keep registration open until HEC closes it.")
@@ -49,7 +51,9 @@ class Phase(models.Model):
     private_pool_licenses = models.PositiveIntegerField(default=3_600)
     distance_learning_licenses = models.PositiveIntegerField(
         default=1_000,
-        help_text=_("Part of the public pool granted as fixed numbers to distance-learning universities (AIOU 600, VU 400)."),
+        help_text=_(
+            "Part of the public pool granted as fixed numbers to distance-learning universities (AIOU 600, VU 400)."
+        ),
     )
     public_min_licenses = models.PositiveIntegerField(default=70)
     public_max_licenses = models.PositiveIntegerField(default=650, null=True, blank=True)
@@ -188,6 +192,9 @@ class AllocationLine(models.Model):
             models.UniqueConstraint(fields=["allocation", "university"], name="allocation_line_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.university_id}: {self.licenses}"
+
 
 class Quota(models.Model):
     """The live seat counter of one university (or of the national alumni pool) in a phase.
@@ -199,9 +206,7 @@ class Quota(models.Model):
     """
 
     phase = models.ForeignKey(Phase, on_delete=models.PROTECT, related_name="quotas")
-    university = models.ForeignKey(
-        University, null=True, blank=True, on_delete=models.PROTECT, related_name="quotas"
-    )
+    university = models.ForeignKey(University, null=True, blank=True, on_delete=models.PROTECT, related_name="quotas")
     pool = models.CharField(max_length=10, choices=Pool.choices)
     licenses = models.PositiveIntegerField(default=0)
     disability_reserved = models.PositiveIntegerField(default=0)
@@ -256,3 +261,6 @@ class LicenseMove(models.Model):
             models.CheckConstraint(condition=Q(licenses__gt=0), name="license_move_positive"),
             models.CheckConstraint(condition=~Q(from_quota=F("to_quota")), name="license_move_between_two"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.licenses} licenses, quota {self.from_quota_id} → {self.to_quota_id}"

@@ -36,6 +36,9 @@ class Disclaimer(models.Model):
     class Meta:
         ordering = ["-uploaded_at"]
 
+    def __str__(self) -> str:
+        return f"Disclaimer of {self.university_id} for phase {self.phase_id}"
+
 
 class Role(models.TextChoices):
     STUDENT = "student", _("Student")
@@ -97,7 +100,9 @@ class Nomination(models.Model):
     # payment verified). Cleared: settled *and* seated; that is when the invitation goes out.
     settled_at = models.DateTimeField(null=True, blank=True)
     settled_reason = models.CharField(max_length=200, blank=True)
-    cleared_at = models.DateTimeField(null=True, blank=True, help_text=_("When the learner was cleared for an invitation."))
+    cleared_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the learner was cleared for an invitation.")
+    )
     activated_on = models.DateField(null=True, blank=True, help_text=_("Start of the license year."))
 
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -146,6 +151,9 @@ class NominationUpload(models.Model):
     uploaded_at = models.DateTimeField(auto_now_add=True)
     committed_at = models.DateTimeField(null=True, blank=True)
     result = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return self.original_name
 
 
 class Invitation(models.Model):

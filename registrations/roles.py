@@ -22,7 +22,9 @@ def roles_ensure() -> dict[str, Group]:
 
 
 def user_is_hec_staff(user) -> bool:
-    return bool(user.is_authenticated and (user.is_superuser or (user.is_staff and user.groups.filter(name=HEC_STAFF).exists())))
+    return bool(
+        user.is_authenticated and (user.is_superuser or (user.is_staff and user.groups.filter(name=HEC_STAFF).exists()))
+    )
 
 
 def user_is_focal_person(user) -> bool:

@@ -24,7 +24,9 @@ def make_phase(*, slug: str | None = None, launch: datetime.date = datetime.date
     return phase
 
 
-def make_university(*, code: str | None = None, sector: str = "public", enrolment: int = 10_000, **fields) -> University:
+def make_university(
+    *, code: str | None = None, sector: str = "public", enrolment: int = 10_000, **fields
+) -> University:
     code = code or f"U{next(_seq)}"
     return University.objects.create(code=code, name=f"University {code}", sector=sector, enrolment=enrolment, **fields)
 

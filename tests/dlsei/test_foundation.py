@@ -24,7 +24,11 @@ def test_create_phase_has_the_spec_numbers(capsys):
     call_command("create_phase", "--slug", "p1", "--launch", "2021-09-09")
     phase = Phase.objects.get(slug="p1")
     assert (phase.total_licenses, phase.public_pool_licenses, phase.nahe_pool_licenses) == (24000, 18000, 1200)
-    assert (phase.alumni_pool_licenses, phase.private_pool_licenses, phase.distance_learning_licenses) == (1200, 3600, 1000)
+    assert (phase.alumni_pool_licenses, phase.private_pool_licenses, phase.distance_learning_licenses) == (
+        1200,
+        3600,
+        1000,
+    )
     assert (phase.public_min_licenses, phase.public_max_licenses, phase.private_max_licenses) == (70, 650, 650)
     assert (phase.public_deposit_rupees, phase.private_fee_rupees, phase.alumni_fee_rupees) == (4000, 8000, 8000)
     assert phase.alumni_graduated_from == datetime.date(2019, 9, 9)
@@ -126,7 +130,10 @@ def test_check_deploy_with_production_values_is_clean(tmp_path):
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        env=env, capture_output=True, text=True, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -134,6 +141,8 @@ def test_check_deploy_with_production_values_is_clean(tmp_path):
 
 def test_production_refuses_to_start_without_a_secret(tmp_path):
     env = {"DEBUG": "0", "PATH": "/usr/bin:/bin", "VAR_DIR": str(tmp_path)}
-    result = subprocess.run([sys.executable, "manage.py", "check"], env=env, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], env=env, capture_output=True, text=True, check=False
+    )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr

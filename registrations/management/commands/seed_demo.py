@@ -15,15 +15,13 @@ from quotas.services import allocation_publish, allocation_run, phase_create, un
 from registrations.models import FocalPerson
 from registrations.roles import FOCAL_PERSON, HEC_STAFF, roles_ensure
 
-DEMO_PASSWORD = "dlsei-demo-2021"
+DEMO_PASSWORD = "dlsei-demo-2021"  # noqa: S105 - demo accounts on a developer machine
 DEMO_FOCAL_UNIVERSITIES = ["QAU", "PU", "UOK", "LUMS", "NAHE"]
 UNIVERSITIES_CSV = Path(__file__).resolve().parents[3] / "quotas" / "demo" / "universities.csv"
 
 
 def _user(email: str, *, staff: bool = False):
-    user, created = get_user_model().objects.get_or_create(
-        username=email, defaults={"email": email, "is_staff": staff}
-    )
+    user, created = get_user_model().objects.get_or_create(username=email, defaults={"email": email, "is_staff": staff})
     if created:
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
@@ -63,6 +61,6 @@ class Command(BaseCommand):
             logins.append((f"Focal person, {university.name}", user.email))
 
         self.stdout.write(f"Demo phase: {phase.name} ({phase.slug}), {University.objects.count()} universities.")
-        self.stdout.write("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for role, email in logins:
             self.stdout.write(f"  {role:<55} {email}")
