@@ -23,6 +23,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from audit.models import AuditEntry
 from audit.services import audit_record
 from dlsei.tabular import write_csv
 from quotas.models import Phase, Sector, University
@@ -128,6 +129,128 @@ def nomination_settle(*, nomination: Nomination, reason: str, actor: Any) -> Non
     _copy_clearing_fields(nomination, locked)
 
 
+SETTLE_BATCH = 5000
+
+
+def _enqueue_many_on_commit(invitation_ids: list[int]) -> None:
+    """`_enqueue_on_commit` for many invitations: after commit, one producer (one broker
+    connection) queues one `invitation_send` task per invitation. If the broker fails part-way,
+    the rest stay QUEUED and the sweep queues them again, as for a single one."""
+    if not invitation_ids:
+        return
+    ids = list(invitation_ids)
+
+    def enqueue() -> None:
+        from .tasks import invitation_send
+
+        with invitation_send.app.producer_or_acquire() as producer:
+            for invitation_id in ids:
+                invitation_send.apply_async((invitation_id,), producer=producer)
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+def _audit_many(*, actor: Any, action: str, entries: list[tuple[str, str, dict]]) -> None:
+    """`audit_record` for many nominations in one insert: (nomination id, summary, data) each."""
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                actor=actor if getattr(actor, "pk", None) else None,
+                action=action,
+                target_type=Nomination._meta.label_lower,
+                target_id=str(pk),
+                summary=summary[:500],
+                data=data,
+            )
+            for pk, summary, data in entries
+        ],
+        batch_size=SETTLE_BATCH,
+    )
+
+
+def _settle_and_clear_many(
+    *, rows: list[tuple[int, str, datetime.datetime | None, datetime.datetime | None]], reason: str, actor: Any,
+    now: datetime.datetime,
+) -> tuple[set[int], set[int]]:  # fmt: skip
+    """`_settle_locked` + `_clear_locked` for many locked nominations, given as (id, status,
+    settled_at, cleared_at), set-based: one UPDATE per 5,000 for each of settled_at and
+    cleared_at, the outbox rows and the audit entries inserted together, the send tasks queued
+    after commit. Returns the ids settled and the ids cleared by this call."""
+    reason = reason[:200]
+    to_settle = [pk for pk, _status, settled_at, _cleared in rows if settled_at is None]
+    for start in range(0, len(to_settle), SETTLE_BATCH):
+        Nomination.objects.filter(pk__in=to_settle[start : start + SETTLE_BATCH], settled_at__isnull=True).update(
+            settled_at=now, settled_reason=reason
+        )
+    _audit_many(
+        actor=actor,
+        action="nomination.settle",
+        entries=[(pk, f"Nomination {pk} settled: {reason}", {"reason": reason}) for pk in to_settle],
+    )
+    seated = NominationStatus.SEATED
+    to_clear = [pk for pk, status, _settled, cleared_at in rows if status == seated and cleared_at is None]
+    for start in range(0, len(to_clear), SETTLE_BATCH):
+        Nomination.objects.filter(pk__in=to_clear[start : start + SETTLE_BATCH], cleared_at__isnull=True).update(
+            cleared_at=now
+        )
+    outbox: dict[int, int] = {}
+    for start in range(0, len(to_clear), SETTLE_BATCH):
+        outbox.update(
+            Invitation.objects.filter(nomination_id__in=to_clear[start : start + SETTLE_BATCH]).values_list(
+                "nomination_id", "id"
+            )
+        )
+    created = [Invitation(nomination_id=pk, enqueued_at=now) for pk in to_clear if pk not in outbox]
+    Invitation.objects.bulk_create(created, batch_size=SETTLE_BATCH)
+    outbox.update((invitation.nomination_id, invitation.pk) for invitation in created)
+    _audit_many(
+        actor=None,
+        action="nomination.clear",
+        entries=[
+            (pk, f"Nomination {pk} cleared; invitation {outbox[pk]} queued", {"invitation": outbox[pk]})
+            for pk in to_clear
+        ],
+    )
+    _enqueue_many_on_commit([invitation.pk for invitation in created])
+    return set(to_settle), set(to_clear)
+
+
+def nominations_settle(*, nominations: Iterable[Nomination], reason: str, actor: Any) -> int:
+    """`nomination_settle` for many nominations at once (a nominations file's deposits): the same
+    rows, audit entries and invitations, in a fixed number of queries. If one of them cannot be
+    settled (withdrawn, rejected, expired), RegistrationError names the first such, in the order
+    given, and nothing is written. Returns how many were settled by this call."""
+    given = list(nominations)
+    if not given:
+        return 0
+    with transaction.atomic():
+        locked = {
+            row[0]: row
+            for start in range(0, len(given), SETTLE_BATCH)
+            for row in Nomination.objects.select_for_update()
+            .filter(pk__in=[n.pk for n in given[start : start + SETTLE_BATCH]])
+            .order_by("id")
+            .values_list("id", "status", "settled_at", "cleared_at", "full_name")
+        }
+        for nomination in given:
+            _pk, status, settled_at, _cleared, name = locked[nomination.pk]
+            if settled_at is None and status not in ACTIVE_STATUSES:
+                raise RegistrationError(
+                    _("%(name)s's nomination is %(status)s, so nothing can be settled for it.")
+                    % {"name": name, "status": NominationStatus(status).label.lower()}
+                )
+        now = timezone.now()
+        settled, cleared = _settle_and_clear_many(
+            rows=[row[:4] for row in locked.values()], reason=reason, actor=actor, now=now
+        )
+    for nomination in given:
+        if nomination.pk in settled:
+            nomination.settled_at, nomination.settled_reason = now, reason[:200]
+        if nomination.pk in cleared:
+            nomination.cleared_at = now
+    return len(settled)
+
+
 def university_settle(*, phase: Phase, university: University, reason: str, actor: Any) -> int:
     """A private university's invoice for the phase is paid. Records the settlement (once) and
     settles every active nomination of the university; seated ones are cleared now, those seated
@@ -156,16 +279,14 @@ def university_settle(*, phase: Phase, university: University, reason: str, acto
                 data={"phase": phase.pk, "university": university.pk, "reason": reason},
             )
         now = timezone.now()
-        settled = 0
-        nominations = (
+        rows = list(
             Nomination.objects.select_for_update()
             .filter(phase=phase, university=university, status__in=ACTIVE_STATUSES, settled_at__isnull=True)
             .order_by("id")
+            .values_list("id", "status", "settled_at", "cleared_at")
         )
-        for nomination in nominations:
-            settled += _settle_locked(nomination=nomination, reason=settlement.reason, actor=actor, now=now)
-            _clear_locked(nomination=nomination, now=now)
-    return settled
+        settled, _cleared = _settle_and_clear_many(rows=rows, reason=settlement.reason, actor=actor, now=now)
+    return len(settled)
 
 
 def nomination_clear_if_ready(*, nomination: Nomination) -> bool:
