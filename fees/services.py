@@ -33,7 +33,7 @@ from quotas.selectors import quota_for
 from registrations.exceptions import RegistrationError
 from registrations.imports import ImportReport
 from registrations.imports import nominations_file_commit as registrations_file_commit
-from registrations.invitations import nomination_settle, university_settle
+from registrations.invitations import nomination_settle, nominations_settle, university_settle
 from registrations.models import Nomination, NominationStatus, NominationUpload, SeatKind
 from registrations.roles import user_is_hec_staff
 from registrations.services import alumni_hold_set, audit_records
@@ -649,11 +649,13 @@ def _file_deposits_record(*, rows: list, actor: Any) -> None:
             for deposit in deposits
         ],
     )
-    for row, deposit in zip(rows, deposits, strict=True):
-        try:
-            _settle(nomination=deposit.nomination, reason="deposit recorded", actor=actor)
-        except FeeError as error:
-            raise refused(row, error.message) from error
+    try:
+        nominations_settle(nominations=[deposit.nomination for deposit in deposits], reason="deposit recorded",
+                           actor=actor)  # fmt: skip
+    except RegistrationError as error:  # not expected: deposit_refusal above refuses what cannot be settled
+        raise FeeError(
+            _("%(error)s Nothing from this file was saved.") % {"error": error.message}
+        ) from error
 
 
 def nominations_file_commit(*, upload: NominationUpload, actor: Any) -> ImportReport:
