@@ -5,7 +5,6 @@ with axe-core in English and again in Urdu (switched with the portal's own langu
 live server runs in a thread of this process, so e-mails land in django.core.mail.outbox.
 """
 
-import os
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,9 +14,17 @@ from django.conf import settings as django_settings
 
 from tests.browser.a11y import assert_accessible
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls of the tests are still
-# plain synchronous calls between browser steps.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+@pytest.fixture(scope="module", autouse=True)
+def _sync_orm_beside_playwright():
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the tests are still
+    # plain synchronous calls between browser steps. Only for these modules (set before and undone
+    # after every database fixture of theirs): a process-wide setting would leak into the
+    # production checks other tests run in subprocesses.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -31,8 +38,10 @@ SCREENSHOTS = Path(django_settings.BASE_DIR) / "artefacts" / "screenshots"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
+    # One browser per journey module: Playwright's event loop then stops with the module, so the
+    # rest of the suite runs its ORM calls outside any event loop, as in production.
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():

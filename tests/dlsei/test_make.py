@@ -1,5 +1,6 @@
 """The two commands of the README: what `make run` and `make test` do, and the missing-venv message."""
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -9,7 +10,10 @@ ROOT = Path(settings.BASE_DIR)
 
 
 def make(*arguments: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", *arguments], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    # `make test` itself runs this suite: without its MAKELEVEL/MAKEFLAGS the inner make prints
+    # only the planned commands, as it does for a person at a shell.
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKELEVEL", "MAKEFLAGS", "MFLAGS"}}
+    return subprocess.run(["make", *arguments], cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
 
 
 def test_make_run_migrates_seeds_the_demo_and_serves_on_port_8000():
