@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.services import audit_record
+from audit.services import audit_record, audit_records
 from dlsei.uploads import UploadedFileLike, UploadRefused, check_upload
 from quotas.models import Phase, Pool, Sector, University
 from quotas.selectors import quota_for
@@ -36,7 +36,7 @@ from registrations.imports import nominations_file_commit as registrations_file_
 from registrations.invitations import nomination_settle, nominations_settle, university_settle
 from registrations.models import Nomination, NominationStatus, NominationUpload, SeatKind
 from registrations.roles import user_is_hec_staff
-from registrations.services import alumni_hold_set, audit_records
+from registrations.services import alumni_hold_set
 
 from . import challans
 from .exceptions import FeeError
@@ -653,9 +653,7 @@ def _file_deposits_record(*, rows: list, actor: Any) -> None:
         nominations_settle(nominations=[deposit.nomination for deposit in deposits], reason="deposit recorded",
                            actor=actor)  # fmt: skip
     except RegistrationError as error:  # not expected: deposit_refusal above refuses what cannot be settled
-        raise FeeError(
-            _("%(error)s Nothing from this file was saved.") % {"error": error.message}
-        ) from error
+        raise FeeError(_("%(error)s Nothing from this file was saved.") % {"error": error.message}) from error
 
 
 def nominations_file_commit(*, upload: NominationUpload, actor: Any) -> ImportReport:

@@ -23,8 +23,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from audit.models import AuditEntry
-from audit.services import audit_record
+from audit.services import audit_record, audit_records
 from dlsei.tabular import write_csv
 from quotas.models import Phase, Sector, University
 
@@ -150,24 +149,6 @@ def _enqueue_many_on_commit(invitation_ids: list[int]) -> None:
     transaction.on_commit(enqueue, robust=True)
 
 
-def _audit_many(*, actor: Any, action: str, entries: list[tuple[str, str, dict]]) -> None:
-    """`audit_record` for many nominations in one insert: (nomination id, summary, data) each."""
-    AuditEntry.objects.bulk_create(
-        [
-            AuditEntry(
-                actor=actor if getattr(actor, "pk", None) else None,
-                action=action,
-                target_type=Nomination._meta.label_lower,
-                target_id=str(pk),
-                summary=summary[:500],
-                data=data,
-            )
-            for pk, summary, data in entries
-        ],
-        batch_size=SETTLE_BATCH,
-    )
-
-
 def _settle_and_clear_many(
     *, rows: list[tuple[int, str, datetime.datetime | None, datetime.datetime | None]], reason: str, actor: Any,
     now: datetime.datetime,
@@ -182,10 +163,10 @@ def _settle_and_clear_many(
         Nomination.objects.filter(pk__in=to_settle[start : start + SETTLE_BATCH], settled_at__isnull=True).update(
             settled_at=now, settled_reason=reason
         )
-    _audit_many(
+    audit_records(
         actor=actor,
         action="nomination.settle",
-        entries=[(pk, f"Nomination {pk} settled: {reason}", {"reason": reason}) for pk in to_settle],
+        entries=[(Nomination(pk=pk), f"Nomination {pk} settled: {reason}", {"reason": reason}) for pk in to_settle],
     )
     seated = NominationStatus.SEATED
     to_clear = [pk for pk, status, _settled, cleared_at in rows if status == seated and cleared_at is None]
@@ -203,11 +184,11 @@ def _settle_and_clear_many(
     created = [Invitation(nomination_id=pk, enqueued_at=now) for pk in to_clear if pk not in outbox]
     Invitation.objects.bulk_create(created, batch_size=SETTLE_BATCH)
     outbox.update((invitation.nomination_id, invitation.pk) for invitation in created)
-    _audit_many(
+    audit_records(
         actor=None,
         action="nomination.clear",
         entries=[
-            (pk, f"Nomination {pk} cleared; invitation {outbox[pk]} queued", {"invitation": outbox[pk]})
+            (Nomination(pk=pk), f"Nomination {pk} cleared; invitation {outbox[pk]} queued", {"invitation": outbox[pk]})
             for pk in to_clear
         ],
     )

@@ -37,8 +37,7 @@ from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.models import AuditEntry
-from audit.services import audit_record
+from audit.services import audit_record, audit_records
 from dlsei.uploads import UploadRefused, check_upload
 from quotas import services as quota_services
 from quotas.exceptions import QuotaError
@@ -326,8 +325,11 @@ def nomination_submit(
             if existing is None:
                 raise
             raise _refuse(
-                [duplicate_message(existing=existing, cnic=clean.cnic, email=clean.email, university=university,
-                                   viewer=actor)]  # fmt: skip
+                [
+                    duplicate_message(
+                        existing=existing, cnic=clean.cnic, email=clean.email, university=university, viewer=actor
+                    )
+                ]
             ) from None
         where = university.code if university else "alumni pool"
         audit_record(
@@ -410,29 +412,10 @@ def nominations_submit_many(
         ],
     )
     seated = [nomination for nomination in nominations if nomination.status == NominationStatus.SEATED]
-    if seated and UniversitySettlement.objects.filter(
-        phase=phase, university=university
-    ).exists():
+    if seated and UniversitySettlement.objects.filter(phase=phase, university=university).exists():
         for nomination in seated:  # a private university that has paid: cleared at once
             _clear_if_ready(nomination)
     return nominations
-
-
-def audit_records(*, actor, action: str, entries: list[tuple[Any, str, dict]]) -> None:
-    """``audit_record`` for many rows in one insert: (target, summary, data) each."""
-    AuditEntry.objects.bulk_create(
-        [
-            AuditEntry(
-                actor=actor if getattr(actor, "pk", None) else None,
-                action=action,
-                target_type=target._meta.label_lower,
-                target_id=str(target.pk),
-                summary=summary[:500],
-                data=data or {},
-            )
-            for target, summary, data in entries
-        ]
-    )
 
 
 # Leaving and coming back ----------------------------------------------------------------------------
@@ -542,8 +525,15 @@ def nomination_reinstate(*, nomination: Nomination, actor) -> Nomination:
             if existing is None:
                 raise
             raise _refuse(
-                [duplicate_message(existing=existing, cnic=locked.cnic, email=locked.email,
-                                   university=locked.university, viewer=actor)]  # fmt: skip
+                [
+                    duplicate_message(
+                        existing=existing,
+                        cnic=locked.cnic,
+                        email=locked.email,
+                        university=locked.university,
+                        viewer=actor,
+                    )
+                ]
             ) from None
         audit_record(
             actor=actor,
