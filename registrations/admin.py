@@ -39,6 +39,21 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+def _run_each(modeladmin, request: HttpRequest, queryset: QuerySet, call, done_message) -> None:
+    """Call one service per selected nomination, in arrival order: each refusal is reported with
+    the person's name, and the count of those done is said once."""
+    done = 0
+    for nomination in queryset.order_by("id"):
+        try:
+            call(nomination)
+        except RegistrationError as error:
+            modeladmin.message_user(request, f"{nomination.full_name}: {error.message}", messages.ERROR)
+        else:
+            done += 1
+    if done:
+        modeladmin.message_user(request, done_message(done) % {"count": done}, messages.SUCCESS)
+
+
 @admin.register(Nomination)
 class NominationAdmin(admin.ModelAdmin):
     list_display = [
@@ -104,21 +119,13 @@ class NominationAdmin(admin.ModelAdmin):
 
         form = RejectForm(request.POST if "reason" in request.POST else None)
         if form.is_bound and form.is_valid():
-            done = 0
-            for nomination in queryset.order_by("id"):
-                try:
-                    nomination_reject(nomination=nomination, actor=request.user, reason=form.cleaned_data["reason"])
-                except RegistrationError as error:
-                    self.message_user(request, f"{nomination.full_name}: {error.message}", messages.ERROR)
-                else:
-                    done += 1
-            if done:
-                self.message_user(
-                    request,
-                    ngettext("%(count)d nomination rejected.", "%(count)d nominations rejected.", done)
-                    % {"count": done},
-                    messages.SUCCESS,
-                )
+            _run_each(
+                self,
+                request,
+                queryset,
+                lambda n: nomination_reject(nomination=n, actor=request.user, reason=form.cleaned_data["reason"]),
+                lambda done: ngettext("%(count)d nomination rejected.", "%(count)d nominations rejected.", done),
+            )
             return None
         context = {
             **self.admin_site.each_context(request),
@@ -135,21 +142,13 @@ class NominationAdmin(admin.ModelAdmin):
     def reinstate_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         from .services import nomination_reinstate
 
-        done = 0
-        for nomination in queryset.order_by("id"):
-            try:
-                nomination_reinstate(nomination=nomination, actor=request.user)
-            except RegistrationError as error:
-                self.message_user(request, f"{nomination.full_name}: {error.message}", messages.ERROR)
-            else:
-                done += 1
-        if done:
-            self.message_user(
-                request,
-                ngettext("%(count)d nomination reinstated.", "%(count)d nominations reinstated.", done)
-                % {"count": done},
-                messages.SUCCESS,
-            )
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda n: nomination_reinstate(nomination=n, actor=request.user),
+            lambda done: ngettext("%(count)d nomination reinstated.", "%(count)d nominations reinstated.", done),
+        )
 
 
 @admin.register(FocalPerson)
