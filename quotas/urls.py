@@ -9,5 +9,4 @@ urlpatterns: list = [
     path("<slug:phase_slug>/", views.allocation_list, name="allocation_list"),
     path("<slug:phase_slug>/run/", views.allocation_run, name="allocation_run"),
     path("<slug:phase_slug>/v<int:version>/", views.allocation_preview, name="allocation_preview"),
-    path("<slug:phase_slug>/v<int:version>/publish/", views.allocation_publish, name="allocation_publish"),
 ]

@@ -1,4 +1,5 @@
-"""HEC staff pages of the allocation: phases, versions, run, preview, publish.
+"""HEC staff pages of the allocation: phases, versions, run, preview. (Publishing is a
+registrations page: the seats it adds go to the waiting lists at once.)
 
 Thin views: a form, one service call, QuotaError turned into a message and a redirect. Only HEC
 staff may use them; anyone else signed in gets a friendly 403 page, anonymous visitors the
@@ -19,7 +20,6 @@ from django.views.decorators.http import require_http_methods
 
 from .allocation import ROUNDING_RULES
 from .exceptions import QuotaError
-from .forms import AllocationPublishForm
 from .models import Allocation, Phase
 from .selectors import (
     allocation_get,
@@ -28,7 +28,6 @@ from .selectors import (
     allocations_for_phase,
     phases_all,
 )
-from .services import allocation_publish as allocation_publish_service
 from .services import allocation_run as allocation_run_service
 
 STAFF_PERMISSION = "quotas.add_allocation"
@@ -131,37 +130,4 @@ def allocation_preview(request: HttpRequest, phase_slug: str, version: int) -> H
             "totals": allocation_pool_totals(allocation=allocation, lines=lines),
             "disability_rule": disability_rule(phase),
         },
-    )
-
-
-@staff_view
-@require_http_methods(["GET", "POST"])
-def allocation_publish(request: HttpRequest, phase_slug: str, version: int) -> HttpResponse:
-    phase = _phase(phase_slug)
-    allocation = _allocation(phase, version)
-    if allocation.status != Allocation.Status.DRAFT:
-        messages.error(
-            request,
-            _("Version %(version)s is %(status)s; only a draft can be published. Run a new allocation instead.")
-            % {"version": allocation.version, "status": allocation.get_status_display().lower()},
-        )
-        return redirect("quotas:allocation_preview", phase_slug=phase.slug, version=allocation.version)
-    form = AllocationPublishForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            allocation_publish_service(allocation=allocation, actor=request.user)
-        except QuotaError as error:
-            messages.error(request, error.message)
-            return redirect("quotas:allocation_preview", phase_slug=phase.slug, version=allocation.version)
-        messages.success(
-            request,
-            _("Version %(version)s is published: registration now counts against it.")
-            % {"version": allocation.version},
-        )
-        return redirect("quotas:allocation_list", phase_slug=phase.slug)
-    return render(
-        request,
-        "quotas/allocation_publish.html",
-        {"phase": phase, "allocation": allocation, "form": form},
-        status=400 if form.errors else 200,
     )

@@ -41,7 +41,7 @@ from audit.services import audit_record, audit_records
 from dlsei.uploads import UploadRefused, check_upload
 from quotas import services as quota_services
 from quotas.exceptions import QuotaError
-from quotas.models import LicenseMove, Phase, Pool, Quota, University
+from quotas.models import Allocation, LicenseMove, Phase, Pool, Quota, University
 
 from . import notifications
 from .cnic import cnic_mask
@@ -703,3 +703,45 @@ def disclaimer_upload(*, phase: Phase, university: University, file, actor) -> D
             summary=f"Signed disclaimer of {university.code} for {phase.slug} uploaded",
         )
     return disclaimer
+
+
+# Publishing an allocation ------------------------------------------------------------------------
+
+
+def allocation_publish_and_promote(*, allocation: Allocation, actor) -> tuple[Allocation, list[Nomination]]:
+    """Publish an allocation (quotas sets every seat counter) and give the seats it adds to the
+    waiting lists in the same transaction, as moving licenses in does; returns the allocation and
+    the nominations promoted. A publish that would leave a quota below its seats taken is refused
+    by quotas and changes nothing."""
+    try:
+        with transaction.atomic():
+            # Locked before the counters are read so that a concurrent publish cannot slip between
+            # the snapshot and ours; quotas locks the same row again.
+            Phase.objects.select_for_update().get(pk=allocation.phase_id)
+            before = {
+                pk: (licenses - reserved, reserved)
+                for pk, licenses, reserved in Quota.objects.filter(phase_id=allocation.phase_id).values_list(
+                    "pk", "licenses", "disability_reserved"
+                )
+            }
+            published = quota_services.allocation_publish(allocation=allocation, actor=actor)
+            grown = [
+                pk
+                for pk, licenses, reserved in Quota.objects.filter(phase_id=allocation.phase_id)
+                .order_by("pk")
+                .values_list("pk", "licenses", "disability_reserved")
+                if pk in before and (licenses - reserved > before[pk][0] or reserved > before[pk][1])
+            ]
+            waiting = set(
+                Nomination.objects.filter(quota_id__in=grown, status=NominationStatus.WAITING).values_list(
+                    "quota_id", flat=True
+                )
+            )
+            now = timezone.now()
+            promoted: list[Nomination] = []
+            for quota_id in grown:
+                if quota_id in waiting:
+                    promoted.extend(_promote(quota_id=quota_id, actor=actor, now=now))
+    except QuotaError as error:
+        raise RegistrationError(error.message) from error
+    return published, promoted

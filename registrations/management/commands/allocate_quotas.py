@@ -1,4 +1,6 @@
-"""`allocate_quotas --phase SLUG [--publish] [--json]`: the same services as the staff pages."""
+"""`allocate_quotas --phase SLUG [--publish] [--json]`: the same services as the staff pages.
+
+It lives in registrations, not quotas, because publishing promotes the waiting lists."""
 
 import json
 
@@ -8,7 +10,9 @@ from django.db import transaction
 from quotas.exceptions import QuotaError
 from quotas.models import Phase
 from quotas.selectors import allocation_lines, allocation_pool_totals, phase_get
-from quotas.services import allocation_publish, allocation_run
+from quotas.services import allocation_run
+from registrations.exceptions import RegistrationError
+from registrations.services import allocation_publish_and_promote
 
 
 class Command(BaseCommand):
@@ -34,8 +38,8 @@ class Command(BaseCommand):
             with transaction.atomic():  # a refused publish leaves no draft behind either
                 allocation = allocation_run(phase=the_phase, actor=None)
                 if publish:
-                    allocation = allocation_publish(allocation=allocation, actor=None)
-        except QuotaError as error:
+                    allocation, _promoted = allocation_publish_and_promote(allocation=allocation, actor=None)
+        except (QuotaError, RegistrationError) as error:
             raise CommandError(f"No allocation was made for {phase}: {error.message}") from None
 
         lines = allocation_lines(allocation=allocation)
