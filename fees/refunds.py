@@ -43,7 +43,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from quotas.models import Phase, Pool
+from quotas.models import DEPOSIT_POOLS, Phase
 from registrations.cnic import cnic_mask
 from registrations.models import Nomination, Role
 
@@ -53,7 +53,7 @@ from .models import CourseCompletion, Deposit, RefundDecision, RefundOutcome
 PENDING = "pending"
 REFUND = RefundOutcome.REFUND.value
 FORFEIT = RefundOutcome.FORFEIT.value
-REFUND_POOLS = [Pool.PUBLIC, Pool.NAHE]
+REFUND_POOLS = sorted(DEPOSIT_POOLS)  # a refund case is a deposit paid
 REFUND_ROLES = [Role.STUDENT, Role.FACULTY]
 GUIDED_PROJECT = "guided project"
 BATCH_SIZE = 5_000

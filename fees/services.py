@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record, audit_records
 from dlsei.uploads import UploadedFileLike, UploadRefused, check_upload
-from quotas.models import Phase, Pool, Sector, University
+from quotas.models import DEPOSIT_POOLS, Phase, Pool, Sector, University
 from quotas.selectors import quota_for
 from registrations.exceptions import RegistrationError
 from registrations.imports import ImportReport
@@ -54,7 +54,6 @@ from .models import (
 )
 
 PROOF_KINDS = {"pdf", "png", "jpeg"}
-DEPOSIT_POOLS = (Pool.PUBLIC, Pool.NAHE)
 
 
 def _lock(nomination: Nomination) -> Nomination:
@@ -310,10 +309,10 @@ def _deposit_fields_check(*, receipt: str, paid_on: datetime.date | None) -> str
 
 def deposit_refusal(*, nomination: Nomination) -> str:
     """Why no deposit can be recorded for this nomination at all, or "" when one can."""
-    if nomination.pool == Pool.PRIVATE:
+    if nomination.pool not in DEPOSIT_POOLS:
+        if nomination.pool == Pool.ALUMNI:
+            return _("Alumni pay their fee by bank challan on the portal, not as a deposit.")
         return _("Private university learners pay no deposit: their university's invoice covers them.")
-    if nomination.pool == Pool.ALUMNI:
-        return _("Alumni pay their fee by bank challan on the portal, not as a deposit.")
     if nomination.seat_kind == SeatKind.DISABILITY:
         return _(
             "This nominee holds a reserved seat for a learner with a disability: the license is free once HEC "

@@ -19,6 +19,14 @@ class Pool(models.TextChoices):
     PRIVATE = "private", _("Private sector universities")
 
 
+# The pools whose learners pay the refundable deposit (the phase's public_deposit_rupees) to
+# their focal person: public universities and NAHE, itself a public institution whose trainees
+# are public-university faculty. Private universities pay HEC by invoice and alumni by challan,
+# so neither has a deposit. fees records and refunds deposits and the nominations file accepts
+# deposit columns by this one rule; it is here because both apps can read it.
+DEPOSIT_POOLS: frozenset[str] = frozenset({Pool.PUBLIC, Pool.NAHE})
+
+
 class Sector(models.TextChoices):
     PUBLIC = "public", _("Public")
     PRIVATE = "private", _("Private")

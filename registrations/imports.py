@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from dlsei.tabular import TableRefused, read_table, write_csv, write_xlsx
-from quotas.models import Phase, Quota, Sector, University
+from quotas.models import DEPOSIT_POOLS, Phase, Quota, University
 
 from .cnic import cnic_mask, cnic_normalise
 from .eligibility import (
@@ -207,11 +207,11 @@ def _deposit(row: dict, *, university: University) -> tuple[str, datetime.date |
     receipt, date_text = row.get("deposit_receipt", ""), row.get("deposit_date", "")
     if not receipt and not date_text:
         return "", None, []
-    if university.sector != Sector.PUBLIC:
+    if university.sector not in DEPOSIT_POOLS:  # a university's pool is its sector
         return "", None, [
             _(
-                "%(university)s's nominees pay no deposit (only public universities collect the deposit); "
-                "leave deposit_receipt and deposit_date empty."
+                "%(university)s's nominees pay no deposit (only public universities and NAHE collect the "
+                "deposit); leave deposit_receipt and deposit_date empty."
             )
             % {"university": university.name}
         ]

@@ -180,3 +180,14 @@ def test_the_staff_waiver_list_shows_every_disability_seat_and_rejection_needs_a
     disabled.refresh_from_db()
     assert waiver.status == "rejected" and waiver.reason == "The certificate has expired."
     assert disabled.settled_at is None
+
+
+def test_a_nahe_trainee_pays_the_deposit_like_a_public_learner(phase, hec_staff):
+    nahe, focal = university_ready(phase=phase, code="NAHE", sector="nahe")
+    trainee = nominate_student(phase=phase, university=nahe, focal=focal, role="faculty", programme_years=None)
+
+    deposit = deposit_record(nomination=trainee, receipt="NAHE-7", paid_on=PAID_ON, actor=focal)
+
+    assert (deposit.amount, deposit.nomination.pool) == (phase.public_deposit_rupees, "nahe")
+    trainee.refresh_from_db()
+    assert trainee.settled_at is not None

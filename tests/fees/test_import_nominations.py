@@ -112,3 +112,19 @@ def test_a_deposit_that_cannot_be_recorded_refuses_the_whole_file(phase, uni, cs
         run("--phase", phase.slug, "--university", "QAU", csv_file, "--as", "clerk@example.pk")
     assert not Nomination.objects.exists() and not Deposit.objects.exists()
     assert NominationUpload.objects.get().committed_at is None
+
+
+def test_a_nahe_file_records_its_deposits_and_settles_the_trainees(phase, tmp_path):
+    university_ready(phase=phase, code="NAHE", sector="nahe", licenses=2)
+    path = tmp_path / "nahe.csv"
+    path.write_text(
+        HEADER + "\nDr Sana Mir,35202-1234567-9,sana@example.edu.pk,0300 5555555,faculty,,no,NAHE-1,2021-09-15\n",
+        encoding="utf-8",
+    )
+
+    result = json.loads(run("--phase", phase.slug, "--university", "NAHE", path, "--json"))
+
+    assert (result["seated"], result["refused"]) == (1, [])
+    deposit = Deposit.objects.select_related("nomination").get()
+    assert (deposit.receipt, deposit.amount, deposit.nomination.pool) == ("NAHE-1", 4000, "nahe")
+    assert deposit.nomination.settled_at is not None

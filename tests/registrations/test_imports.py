@@ -213,14 +213,22 @@ def test_deposit_columns_are_checked(phase, university, quota):
     assert "in the future" in report.rows[5].errors[0]
 
 
-@pytest.mark.parametrize("sector", ["private", "nahe"])
-def test_private_and_nahe_nominees_pay_no_deposit(phase, focal, sector):
-    institution = factories.make_university(code=f"X{sector}", sector=sector)
+def test_private_nominees_pay_no_deposit(phase, focal):
+    institution = factories.make_university(code="XPRIV", sector="private")
     disclaimer_on_file(phase=phase, university=institution, user=focal)
     factories.make_quota(phase=phase, university=institution, licenses=5)
     report = preview(phase, institution, csv_file(row(1, receipt="R-1", date="2021-09-15"), row(2)))
     assert outcomes(report) == ["refused", "seated"]
-    assert "pay no deposit" in report.rows[0].errors[0]
+    assert "pay no deposit (only public universities and NAHE collect the deposit)" in report.rows[0].errors[0]
+
+
+def test_nahe_nominees_pay_the_deposit_like_public_ones(phase, focal):
+    nahe = factories.make_university(code="NAHE", sector="nahe")
+    disclaimer_on_file(phase=phase, university=nahe, user=focal)
+    factories.make_quota(phase=phase, university=nahe, licenses=5)
+    report = preview(phase, nahe, csv_file(row(1, role="faculty", years="", receipt="R-1", date="2021-09-15")))
+    assert outcomes(report) == ["seated"]
+    assert (report.rows[0].deposit_receipt, report.rows[0].deposit_date) == ("R-1", datetime.date(2021, 9, 15))
 
 
 # Files refused whole ------------------------------------------------------------------------------------
