@@ -75,21 +75,22 @@ def _duplicates_as_field_errors(form: forms.Form, *, university: University | No
     data = form.cleaned_data
     for problem in eligibility.registration_open_problems(phase=form.phase):
         form.add_error(None, problem)
-    if data.get("cnic"):
-        for problem in eligibility.duplicate_problems(
-            phase=form.phase, cnic=data["cnic"], email="", university=university, viewer=form.viewer
-        ):
-            form.add_error("cnic", problem)
-    address = email if email is not None else data.get("email")
-    if address:
-        for problem in eligibility.duplicate_problems(
-            phase=form.phase, cnic="", email=address, university=university, viewer=form.viewer
-        ):
-            form.add_error("email" if "email" in form.fields else None, problem)
+    cnic = data.get("cnic") or ""
+    address = (email if email is not None else data.get("email")) or ""
+    # Both looked up in one query; the service is told so and does not repeat it.
+    by_cnic, by_email = eligibility.duplicates_find_many(phase=form.phase, cnics=[cnic], emails=[address])
+    for field, existing, key in (("cnic", by_cnic.get(cnic), {"cnic": cnic, "email": ""}),
+                                 ("email", by_email.get(address), {"cnic": "", "email": address})):  # fmt: skip
+        if existing is not None:
+            message = eligibility.duplicate_message(existing=existing, university=university, viewer=form.viewer, **key)
+            form.add_error(field if field in form.fields else None, message)
+    form.duplicates_checked = True
 
 
 class NomineeForm(forms.Form):
     """One student or faculty member, typed by the focal person."""
+
+    duplicates_checked = False  # set by clean() once the one-license look-up has run
 
     full_name = forms.CharField(label=gettext_lazy("Full name"), max_length=200)
     cnic = forms.CharField(
@@ -203,6 +204,8 @@ class NomineeFilterForm(forms.Form):
 
 class AlumniRegistrationForm(forms.Form):
     """An alumnus registers in the open-merit pool; e-mail is the account's own."""
+
+    duplicates_checked = False  # set by clean() once the one-license look-up has run
 
     full_name = forms.CharField(label=gettext_lazy("Full name (as on your CNIC)"), max_length=200)
     cnic = forms.CharField(

@@ -32,7 +32,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files import File
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q
+from django.db.models import Exists, F, Max, Q
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -98,6 +98,15 @@ def _quota_of(*, phase: Phase, university: University | None) -> Quota | None:
     return Quota.objects.filter(phase=phase, university=university).first()
 
 
+def _quota_for_submit(*, phase: Phase, university: University | None) -> Quota | None:
+    """``_quota_of`` that also says (``has_disclaimer``) whether the university's signed
+    disclaimer for the phase is on file, in the same query."""
+    if university is None:
+        return Quota.objects.filter(phase=phase, university__isnull=True).first()
+    on_file = Disclaimer.objects.filter(phase=phase, university=university)
+    return Quota.objects.filter(phase=phase, university=university).annotate(has_disclaimer=Exists(on_file)).first()
+
+
 def _no_quota_message(*, phase: Phase, university: University | None) -> str:
     if university is None:
         return _("The alumni pool of %(phase)s has no licenses yet; please try again later.") % {"phase": phase.name}
@@ -109,8 +118,10 @@ def _no_quota_message(*, phase: Phase, university: University | None) -> str:
 
 def _check_acting_for(*, actor, university: University | None) -> None:
     """A focal person acts for their own university only (the views ensure it; this makes sure)."""
+    if university is None:  # nobody acts for the alumni pool: no need to look the actor up
+        return
     focal = getattr(actor, "focal_person", None) if getattr(actor, "pk", None) else None
-    if focal is not None and university is not None and focal.university_id != university.pk:
+    if focal is not None and focal.university_id != university.pk:
         raise RegistrationError(_("You can act only for your own university."))
 
 
@@ -144,8 +155,11 @@ def _learner_for(*, email: str, full_name: str):
         user.save()
         group = Group.objects.filter(name=LEARNER).first()
         if group is not None:
-            user.groups.add(group)
-    has_primary = EmailAddress.objects.filter(user=user, primary=True).exists()
+            # One INSERT: the new account is in no group yet, so groups.add()'s look-up is not needed.
+            User.groups.through.objects.create(user_id=user.pk, group_id=group.pk)
+        has_primary = False  # a new account has no address yet
+    else:
+        has_primary = EmailAddress.objects.filter(user=user, primary=True).exists()
     EmailAddress.objects.create(user=user, email=email, verified=False, primary=not has_primary)
     return user
 
@@ -260,15 +274,19 @@ def nomination_submit(
     actor,
     disability_certificate=None,
     transcript=None,
+    duplicates_checked: bool = False,
 ) -> Nomination:
     """Nominate one person: a free seat of the university's quota (or the alumni pool) at once,
     else the end of the waiting list. ``university=None`` is an alumnus registering themself.
 
+    ``duplicates_checked`` says the caller (the form of the page) has just looked for an active
+    nomination with this CNIC or e-mail and found none, so the look-up is not repeated; a
+    duplicate that arrives in between is still refused, with the same message, by the partial
+    unique indexes.
+
     Raises RegistrationError with every problem at once; nothing is written then.
     """
     _check_acting_for(actor=actor, university=university)
-    if university is not None and not Disclaimer.objects.filter(phase=phase, university=university).exists():
-        raise RegistrationError(_("Upload the signed disclaimer form first."))
 
     certificate, problems = _checked_file(
         disability_certificate, label=_("Disability certificate"), kinds=PERSON_FILE_KINDS, prefix="certificate"
@@ -277,70 +295,90 @@ def nomination_submit(
         transcript, label=_("Transcript"), kinds=PERSON_FILE_KINDS, prefix="transcript"
     )
     problems += transcript_problems
+    clean = nominee_normalise(data)
+    is_alumnus = university is None
 
-    with transaction.atomic():
-        # Checked inside the transaction: on SQLite it holds the write lock already.
-        problems = nominee_problems(phase=phase, university=university, data=data, viewer=actor) + problems
-        quota = _quota_of(phase=phase, university=university)
-        if quota is None and not problems:
-            problems.append(_no_quota_message(phase=phase, university=university))
-        if problems:
-            raise _refuse(problems)
-        clean = nominee_normalise(data)
-        is_alumnus = university is None
-        now = timezone.now()
-        try:
-            with transaction.atomic():  # a savepoint: a lost duplicate race undoes only this
-                learner = _learner_for(email=clean.email, full_name=clean.full_name)
-                reserved_ok = bool(clean.disability and certificate)
-                seat = quota_services.quota_seat_take(quota_id=quota.pk, disability=reserved_ok)
-                nomination = Nomination(
-                    phase=phase,
-                    quota=quota,
-                    university=university,
-                    pool=quota.pool,
-                    role=clean.role,
-                    full_name=clean.full_name,
-                    cnic=clean.cnic,
-                    email=clean.email,
-                    phone=clean.phone,
-                    programme_years=clean.programme_years if clean.role == Role.STUDENT else None,
-                    disability=clean.disability,
-                    degree=clean.degree if is_alumnus else "",
-                    graduated_from=clean.graduated_from if is_alumnus else "",
-                    graduation_date=clean.graduation_date if is_alumnus else None,
-                    status=NominationStatus.WAITING,
-                    submitted_by=actor if getattr(actor, "pk", None) else learner,
-                    learner=learner,
+    try:
+        # No savepoint inside: a lost duplicate race (IntegrityError at the unique indexes) undoes
+        # this whole block, which wrote nothing else, and is answered below, outside it; inside a
+        # caller's transaction (a file import) this block is itself the savepoint it carries on from.
+        with transaction.atomic():
+            quota = _quota_for_submit(phase=phase, university=university)
+            if university is not None and not (
+                quota.has_disclaimer
+                if quota is not None
+                else Disclaimer.objects.filter(phase=phase, university=university).exists()
+            ):
+                raise RegistrationError(_("Upload the signed disclaimer form first."))
+            # Checked inside the transaction: on SQLite it holds the write lock already.
+            problems = (
+                nominee_problems(
+                    phase=phase, university=university, data=data, viewer=actor, check_duplicates=not duplicates_checked
                 )
-                if seat is not None:
-                    _seat(nomination, seat_kind=seat, now=now)
-                if certificate is not None:
-                    nomination.disability_certificate = certificate
-                if transcript_file is not None:
-                    nomination.transcript = transcript_file
-                nomination.save()
-        except IntegrityError:
-            existing = duplicate_find(phase=phase, cnic=clean.cnic, email=clean.email)
-            if existing is None:
-                raise
-            raise _refuse(
-                [
-                    duplicate_message(
-                        existing=existing, cnic=clean.cnic, email=clean.email, university=university, viewer=actor
-                    )
-                ]
-            ) from None
-        where = university.code if university else "alumni pool"
-        audit_record(
-            actor=actor,
-            action="nomination.submit",
-            target=nomination,
-            summary=f"{clean.role} {cnic_mask(clean.cnic)} nominated in {where}: {nomination.status}",
-            data={"status": nomination.status, "seat_kind": nomination.seat_kind, "quota": quota.pk},
-        )
-        if nomination.status == NominationStatus.SEATED:
-            _clear_if_ready(nomination)
+                + problems
+            )
+            if quota is None and not problems:
+                problems.append(_no_quota_message(phase=phase, university=university))
+            if problems:
+                raise _refuse(problems)
+            now = timezone.now()
+            learner = _learner_for(email=clean.email, full_name=clean.full_name)
+            reserved_ok = bool(clean.disability and certificate)
+            # The seat is taken as late as possible: its UPDATE locks the quota row until commit.
+            seat = quota_services.quota_seat_take(quota_id=quota.pk, disability=reserved_ok)
+            nomination = Nomination(
+                phase=phase,
+                quota=quota,
+                university=university,
+                pool=quota.pool,
+                role=clean.role,
+                full_name=clean.full_name,
+                cnic=clean.cnic,
+                email=clean.email,
+                phone=clean.phone,
+                programme_years=clean.programme_years if clean.role == Role.STUDENT else None,
+                disability=clean.disability,
+                degree=clean.degree if is_alumnus else "",
+                graduated_from=clean.graduated_from if is_alumnus else "",
+                graduation_date=clean.graduation_date if is_alumnus else None,
+                status=NominationStatus.WAITING,
+                submitted_by=actor if getattr(actor, "pk", None) else learner,
+                learner=learner,
+            )
+            if seat is not None:
+                _seat(nomination, seat_kind=seat, now=now)
+            if certificate is not None:
+                nomination.disability_certificate = certificate
+            if transcript_file is not None:
+                nomination.transcript = transcript_file
+            nomination.save()
+            where = university.code if university else "alumni pool"
+            audit_record(
+                actor=actor,
+                action="nomination.submit",
+                target=nomination,
+                summary=f"{clean.role} {cnic_mask(clean.cnic)} nominated in {where}: {nomination.status}",
+                data={"status": nomination.status, "seat_kind": nomination.seat_kind, "quota": quota.pk},
+            )
+            # A new nomination is not settled yet, so only a private university that has paid
+            # clears it at once (read after the seat's UPDATE, which waits for a concurrent payment).
+            if (
+                nomination.status == NominationStatus.SEATED
+                and university is not None
+                and UniversitySettlement.objects.filter(phase=phase, university=university).exists()
+            ):
+                _clear_if_ready(nomination)
+    except IntegrityError:
+        existing = duplicate_find(phase=phase, cnic=clean.cnic, email=clean.email)
+        if existing is None:
+            raise
+        raise _refuse(
+            [
+                duplicate_message(
+                    existing=existing, cnic=clean.cnic, email=clean.email, university=university, viewer=actor
+                )
+            ]
+        ) from None
     return nomination
 
 

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -35,21 +36,24 @@ def alumni_register(request: HttpRequest) -> HttpResponse:
     phase = phase_current()
     if phase is None:
         return render(request, "registrations/alumni_closed.html")
-    existing = (
-        Nomination.objects.filter(phase=phase, learner=request.user, status__in=ACTIVE_STATUSES)
+    email = request.user.email.lower()
+    # The alumnus's own active nomination, or one made by a university with this e-mail: one query.
+    active = list(
+        Nomination.objects.filter(Q(learner=request.user) | Q(email=email), phase=phase, status__in=ACTIVE_STATUSES)
         .select_related("phase")
-        .first()
+        .order_by("pk")
     )
+    existing = next((nomination for nomination in active if nomination.learner_id == request.user.pk), None)
     if existing is not None:
         existing.cnic_masked = cnic_mask(existing.cnic)
         return render(request, "registrations/alumni_registered.html", {"nomination": existing, "phase": phase})
-    if Nomination.objects.filter(phase=phase, email=request.user.email.lower(), status__in=ACTIVE_STATUSES).exists():
+    if any(nomination.email == email for nomination in active):
         # Nominated by a university with this e-mail: one license per person per phase.
         messages.info(request, _("You are already nominated in this phase; here is your status."))
         return redirect(learner_home_url())
 
     form = AlumniRegistrationForm(
-        request.POST or None, request.FILES or None, phase=phase, email=request.user.email.lower(), viewer=request.user
+        request.POST or None, request.FILES or None, phase=phase, email=email, viewer=request.user
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -60,6 +64,7 @@ def alumni_register(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
                 transcript=form.cleaned_data["transcript"],
                 disability_certificate=form.cleaned_data.get("disability_certificate") or None,
+                duplicates_checked=form.duplicates_checked,
             )
         except RegistrationError as error:
             messages.error(request, error.message)

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -38,13 +38,19 @@ def focal_view(*, needs_disclaimer: bool = True) -> Callable:
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            focal = FocalPerson.objects.select_related("university").filter(user=request.user).first()
+            phase = phase_current()
+            focals = FocalPerson.objects.select_related("university").filter(user=request.user)
+            if phase is not None:  # whether the disclaimer is on file comes with the focal person's row
+                focals = focals.annotate(
+                    has_disclaimer=Exists(Disclaimer.objects.filter(phase=phase, university=OuterRef("university")))
+                )
+            focal = focals.first()
             if focal is None:
                 raise Http404
-            phase = phase_current()
+            request.user.focal_person = focal  # the services ask the user for it again
             if phase is None:
                 return render(request, "registrations/focal_no_phase.html", {"focal": focal})
-            if needs_disclaimer and not Disclaimer.objects.filter(phase=phase, university=focal.university).exists():
+            if needs_disclaimer and not focal.has_disclaimer:
                 messages.info(
                     request,
                     _(
@@ -216,6 +222,7 @@ def focal_nominee_add(request: HttpRequest, focal: FocalPerson, phase: Phase) ->
                 data=form.nominee_data(),
                 actor=request.user,
                 disability_certificate=form.cleaned_data.get("disability_certificate") or None,
+                duplicates_checked=form.duplicates_checked,
             )
         except RegistrationError as error:
             # Shown on the form itself, which keeps what was typed.
