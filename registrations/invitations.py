@@ -132,19 +132,23 @@ SETTLE_BATCH = 5000
 
 
 def _enqueue_many_on_commit(invitation_ids: list[int]) -> None:
-    """`_enqueue_on_commit` for many invitations: after commit, one producer (one broker
-    connection) queues one `invitation_send` task per invitation. If the broker fails part-way,
-    the rest stay QUEUED and the sweep queues them again, as for a single one."""
+    """`_enqueue_on_commit` for many invitations, fanned out: after commit, one
+    `invitations_send_batch` message per INVITATION_FANOUT_CHUNK ids, over one broker connection;
+    a worker turns each into the per-invitation `invitation_send` tasks. Publishing 24,000
+    messages one by one would keep the paying request waiting over a minute. A message lost
+    anywhere on the way (the broker down at commit, a worker killed while fanning out) leaves its
+    rows QUEUED, and the sweep queues them again, as for a single one."""
     if not invitation_ids:
         return
     ids = list(invitation_ids)
 
     def enqueue() -> None:
-        from .tasks import invitation_send
+        from .tasks import invitations_send_batch
 
-        with invitation_send.app.producer_or_acquire() as producer:
-            for invitation_id in ids:
-                invitation_send.apply_async((invitation_id,), producer=producer)
+        chunk = settings.INVITATION_FANOUT_CHUNK
+        with invitations_send_batch.app.producer_or_acquire() as producer:
+            for start in range(0, len(ids), chunk):
+                invitations_send_batch.apply_async((ids[start : start + chunk],), producer=producer)
 
     transaction.on_commit(enqueue, robust=True)
 

@@ -34,6 +34,15 @@ leaves it to be delivered again. What a crash (kill -9, power cut) at each point
 - after SENT is written, before the message is acknowledged: the redelivered task finds SENT and
   does nothing.
 
+Many at once (a paid invoice, a nominations file): the web process publishes one
+`invitations_send_batch` message per INVITATION_FANOUT_CHUNK invitation ids, and a worker turns
+each into the `invitation_send` tasks above; the web request never pays one message per learner.
+The batch message is acks_late too. A crash while a worker fans it out leaves some ids published
+and others not: the message is delivered again (at once when only the pool process died, after
+the visibility timeout when the whole worker did) and publishes those still QUEUED, and before
+that the sweep has queued them anyway once the queue is empty. An id published twice costs a
+queue message, never a second e-mail.
+
 A duplicate task (the sweep, a redelivery after the visibility timeout, a staff double-click) is
 harmless: the claim under the row lock lets only one of them through while the lease lasts, and
 INVITATION_LEASE_SECONDS is kept well above the SMTP timeout so a slow but live send is never
@@ -57,6 +66,7 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 
 from . import invitations
+from .models import Invitation
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +112,21 @@ def invitation_send(self, invitation_id: int) -> str:
     # Crash here: the mail server has the message but SENT is not written: the one duplicate.
     invitations.invitation_mark_sent(claim=claim)
     return "sent"
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def invitations_send_batch(invitation_ids: list[int]) -> int:
+    """The fan-out (see above): queue `invitation_send` for each of these invitations that is still
+    QUEUED, over one broker connection. Returns how many were queued."""
+    waiting = set(
+        Invitation.objects.filter(pk__in=invitation_ids, state=Invitation.State.QUEUED).values_list("pk", flat=True)
+    )
+    # A redelivered batch whose sends already went out queues nothing, so it cannot eat the rate limit.
+    due = [invitation_id for invitation_id in invitation_ids if invitation_id in waiting]
+    with invitation_send.app.producer_or_acquire() as producer:
+        for invitation_id in due:
+            invitation_send.apply_async((invitation_id,), producer=producer)
+    return len(due)
 
 
 def broker_queue_is_empty() -> bool:

@@ -7,14 +7,21 @@ import subprocess
 import sys
 
 import pytest
+from celery.signals import task_prerun
 from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
 from dlsei.celery import app
-from registrations.invitations import nomination_settle
-from registrations.models import Invitation, ReminderSent
-from registrations.tasks import invitation_send, invitations_sweep, reminders_send, sweep_on_worker_start
+from registrations.invitations import nomination_settle, university_settle
+from registrations.models import Invitation, InvitationAttempt, Nomination, ReminderSent
+from registrations.tasks import (
+    invitation_send,
+    invitations_send_batch,
+    invitations_sweep,
+    reminders_send,
+    sweep_on_worker_start,
+)
 from tests import factories
 from tests.smtp_sink import SmtpSink
 
@@ -66,6 +73,57 @@ def test_the_sweep_is_safe_to_repeat_and_takes_a_bounded_batch(phase, settings, 
         assert invitations_sweep.apply().get() == 1
         assert invitations_sweep.apply().get() == 0
     assert len(mail.outbox) == 3
+
+
+@pytest.fixture
+def tasks_run():
+    """The tasks that ran in this process, in order, with their arguments (Celery's own signal)."""
+    ran: list[tuple[str, tuple]] = []
+
+    def record(sender=None, args=None, **kwargs):
+        ran.append((sender.name.rsplit(".", 1)[1], tuple(args or ())))
+
+    task_prerun.connect(record, weak=False)
+    yield ran
+    task_prerun.disconnect(record)
+
+
+def test_a_big_settlement_fans_out_in_batches_and_sends_each_invitation_once(
+    phase, hec_staff, settings, tasks_run, django_capture_on_commit_callbacks
+):
+    settings.INVITATION_FANOUT_CHUNK = 3
+    private = factories.make_university(code="PRIV", sector="private")
+    nominees = [factories.make_seated_nomination(phase=phase, university=private) for _ in range(7)]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert university_settle(phase=phase, university=private, reason="Invoice paid", actor=hec_staff) == 7
+
+    ids = list(Invitation.objects.order_by("id").values_list("id", flat=True))
+    batches = [args[0] for name, args in tasks_run if name == "invitations_send_batch"]
+    assert batches == [ids[0:3], ids[3:6], ids[6:7]]
+    assert sorted(args[0] for name, args in tasks_run if name == "invitation_send") == ids
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(n.email for n in nominees)
+    assert set(Invitation.objects.values_list("state", flat=True)) == {"sent"}
+    assert InvitationAttempt.objects.count() == 7
+
+    # The same batch delivered again (a worker killed before acknowledging it) sends nothing.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert invitations_send_batch.apply(args=[ids]).get() == 0
+    assert len(mail.outbox) == 7 and InvitationAttempt.objects.count() == 7
+
+
+def test_a_batch_queues_only_what_is_still_waiting(phase, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        for _ in range(3):
+            nomination_settle(nomination=factories.make_seated_nomination(phase=phase), reason="Deposit", actor=None)
+    first, withdrawn, waiting = Invitation.objects.order_by("id")
+    assert invitation_send.apply(args=[first.pk]).get() == "sent"
+    Nomination.objects.filter(pk=withdrawn.nomination_id).update(status="withdrawn", seat_kind="")
+    assert invitation_send.apply(args=[withdrawn.pk]).get() == "nothing to do"
+    mail.outbox.clear()
+
+    assert invitations_send_batch.apply(args=[[first.pk, withdrawn.pk, waiting.pk]]).get() == 1
+    assert [m.to[0] for m in mail.outbox] == [waiting.nomination.email]
+    assert list(Invitation.objects.order_by("id").values_list("state", flat=True)) == ["sent", "failed", "sent"]
 
 
 def test_a_task_for_an_unknown_invitation_does_nothing(db):

@@ -7,6 +7,7 @@ minute; Redis's visibility timeout stays at its hour, so recovery cannot come fr
 """
 
 import datetime
+import json
 import os
 import signal
 import subprocess
@@ -23,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from registrations.invitations import university_settle
-from registrations.models import Invitation, Nomination, NominationStatus, ReminderSent
+from registrations.models import Invitation, InvitationAttempt, Nomination, NominationStatus, ReminderSent
 from tests import factories
 from tests.smtp_sink import SmtpSink
 
@@ -234,6 +235,37 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_at_most_its_in_flig
     assert sink.count == total + repeats
 
 
+def queued_task_names(broker) -> list[str]:
+    """The tasks waiting in the default queue, by name (kombu's JSON messages on Redis)."""
+    return [json.loads(message)["headers"]["task"].rsplit(".", 1)[1] for message in broker.lrange("celery", 0, -1)]
+
+
+def test_a_big_settlement_goes_out_in_batches_and_each_learner_gets_exactly_one_invitation(
+    phase, workers, broker, sink, hec_staff, settings
+):
+    total, chunk = 300, 50
+    settings.INVITATION_FANOUT_CHUNK = chunk
+    university, nominations = private_university_with_nominees(phase, total)
+
+    # The paying request publishes one message per 50 learners, not one per learner.
+    assert university_settle(phase=phase, university=university, reason="Invoice paid", actor=hec_staff) == total
+    assert queued_task_names(broker) == ["invitations_send_batch"] * (total // chunk)
+
+    workers.start()
+    wait_until(
+        lambda: Invitation.objects.filter(state=Invitation.State.SENT).count() == total,
+        timeout=120,
+        what="every invitation SENT",
+        workers=workers,
+    )
+    time.sleep(3)  # a sweep or two later (every 2 s), nothing more goes out
+    assert sink.count == total
+    assert sorted(sink.recipients()) == sorted(n.email for n in nominations)
+    assert InvitationAttempt.objects.count() == total
+    assert set(InvitationAttempt.objects.values_list("kind", "outcome")) == {("first", "sent")}
+    assert broker.llen("celery") == 0
+
+
 def test_a_refusing_mail_server_retries_then_fails_visibly_then_a_resend_sends_one(
     phase, workers, sink, hec_staff, client
 ):
@@ -313,3 +345,18 @@ def test_the_sweep_leaves_queued_invitations_alone_while_the_queue_drains(phase,
     assert invitations_sweep() == 3
     assert broker.llen("celery") == 3
     assert set(Invitation.objects.values_list("state", flat=True)) == {"queued"}
+
+
+def test_a_lost_batch_message_is_recovered_by_the_sweep(phase, broker, hec_staff):
+    """The fan-out message itself can be lost (a worker killed while fanning it out)."""
+    from registrations.tasks import invitations_sweep
+
+    university, _nominations = private_university_with_nominees(phase, 3)
+    assert university_settle(phase=phase, university=university, reason="Invoice paid", actor=hec_staff) == 3
+    assert queued_task_names(broker) == ["invitations_send_batch"]
+    Invitation.objects.update(enqueued_at=timezone.now() - datetime.timedelta(minutes=10))
+    assert invitations_sweep() == 0  # its batch is still waiting in the queue
+
+    broker.delete("celery")
+    assert invitations_sweep() == 3
+    assert queued_task_names(broker) == ["invitation_send"] * 3
