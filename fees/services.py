@@ -19,14 +19,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record, audit_records
+from dlsei.mail import bilingual_email_from
 from dlsei.uploads import UploadedFileLike, UploadRefused, check_upload
 from quotas.models import DEPOSIT_POOLS, Phase, Pool, Sector, University
 from quotas.selectors import quota_for
@@ -273,9 +272,9 @@ def payment_rejection_email_send(*, payment_id: int) -> None:
         "hold_expires_at": nomination.hold_expires_at,
         "page_url": settings.SITE_URL.rstrip("/") + reverse("fees:my_license"),
     }
-    subject = render_to_string("fees/email/payment_rejected_subject.txt", context).strip()
-    body = render_to_string("fees/email/payment_rejected_body.txt", context)
-    send_mail(subject, body, None, [nomination.email])
+    bilingual_email_from(
+        prefix="fees/email/payment_rejected", context=context, to=[nomination.email], html=False
+    ).send()
 
 
 # Deposits -----------------------------------------------------------------------------------

@@ -5,8 +5,14 @@ Students and faculty get an account when they are nominated and sign in with an 
 Everyone lands on the home page after signing in, which sends each person to their own page.
 """
 
+from typing import Any
+
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
+from django.core.mail import EmailMessage
 from django.http import HttpRequest
+
+from dlsei.mail import bilingual_email
 
 
 class PortalAccountAdapter(DefaultAccountAdapter):
@@ -28,3 +34,24 @@ class PortalAccountAdapter(DefaultAccountAdapter):
 
             user.groups.add(Group.objects.get_or_create(name=LEARNER)[0])
         return user
+
+    def render_mail(
+        self,
+        template_prefix: str,
+        email: str | list[str],
+        context: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> EmailMessage:
+        """allauth's mails (sign-in code, address confirmation, password reset) in English and Urdu,
+        like the portal's own."""
+        message = bilingual_email(
+            subject_template=f"{template_prefix}_subject.txt",
+            text_template=f"{template_prefix}_message.txt",
+            context=context,
+            to=[email] if isinstance(email, str) else list(email),
+            from_email=self.get_from_email(),
+            headers=headers,
+            request=allauth_context.request,
+        )
+        message.subject = self.format_email_subject(message.subject)
+        return message

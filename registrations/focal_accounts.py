@@ -13,15 +13,14 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from dlsei.mail import bilingual_email_from
 from quotas.models import University
 
 from .exceptions import RegistrationError
@@ -61,9 +60,9 @@ def focal_welcome_send(*, user_id: int) -> None:
         "link": settings.SITE_URL.rstrip("/") + focal_welcome_path(user=user),
         "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
     }
-    subject = render_to_string("registrations/focal_welcome_subject.txt", context).strip()
-    body = render_to_string("registrations/focal_welcome_body.txt", context)
-    send_mail(subject, body, None, [user.email])
+    bilingual_email_from(
+        prefix="registrations/email/focal_welcome", context=context, to=[user.email], html=False
+    ).send()
 
 
 @transaction.atomic

@@ -18,12 +18,12 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
-from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record, audit_records
+from dlsei.mail import bilingual_email_from
 from dlsei.tabular import write_csv
 from quotas.models import Phase, Sector, University
 
@@ -399,13 +399,7 @@ def invitation_email(*, invitation: Invitation) -> EmailMultiAlternatives:
         "courses_for_refund": phase.courses_for_refund,
         "learner_url": learner_page_url(),
     }
-    with translation.override("en"):
-        subject = " ".join(render_to_string("registrations/email/invitation_subject.txt", context).split())
-        text = render_to_string("registrations/email/invitation.txt", context)
-        html = render_to_string("registrations/email/invitation.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[nomination.email])
-    message.attach_alternative(html, "text/html")
-    return message
+    return bilingual_email_from(prefix="registrations/email/invitation", context=context, to=[nomination.email])
 
 
 def invitation_deliver(*, claim: Claim) -> None:

@@ -1,15 +1,15 @@
 """E-mails of registration: a seat freed up for you (promotion), your alumni seat hold expired.
 
 Called only through ``transaction.on_commit`` with a primary key, so nobody is told about a
-seat that a rolled-back transaction never gave them. Plain ``send_mail`` with a text and an HTML
-body from templates under ``templates/registrations/email/``; subject and body are translatable.
+seat that a rolled-back transaction never gave them. Text and HTML from templates under
+``templates/registrations/email/``, in English and in Urdu (``dlsei.mail``).
 """
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
+
+from dlsei.mail import bilingual_email_from
 
 from .models import Nomination, NominationStatus, Pool
 
@@ -25,10 +25,7 @@ def _status_url() -> str:
 
 def _send(*, nomination: Nomination, template: str, context: dict) -> None:
     context = {"nomination": nomination, "phase": nomination.phase, "status_url": _status_url(), **context}
-    subject = " ".join(render_to_string(f"registrations/email/{template}_subject.txt", context).split())
-    text = render_to_string(f"registrations/email/{template}_body.txt", context)
-    html = render_to_string(f"registrations/email/{template}_body.html", context)
-    send_mail(subject, text, None, [nomination.email], html_message=html)
+    bilingual_email_from(prefix=f"registrations/email/{template}", context=context, to=[nomination.email]).send()
 
 
 def _held_until(nomination: Nomination) -> str:

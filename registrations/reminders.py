@@ -15,11 +15,11 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from dlsei.mail import bilingual_email_from
 from dlsei.tabular import TableRefused, read_table
 from quotas.models import Phase
 
@@ -104,13 +104,7 @@ def reminder_email(*, reminder: ReminderSent) -> EmailMultiAlternatives:
         "learner_url": learner_page_url(),
         "invitation_url": phase.coursera_invitation_url,
     }
-    with translation.override("en"):
-        subject = " ".join(render_to_string("registrations/email/reminder_subject.txt", context).split())
-        text = render_to_string("registrations/email/reminder.txt", context)
-        html = render_to_string("registrations/email/reminder.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[nomination.email])
-    message.attach_alternative(html, "text/html")
-    return message
+    return bilingual_email_from(prefix="registrations/email/reminder", context=context, to=[nomination.email])
 
 
 def reminder_email_send(*, reminder_id: int) -> str:

@@ -50,7 +50,7 @@ def test_a_reminder_goes_out_30_days_before_the_end_once(phase, django_capture_o
     assert f"ends on {ends:%-d %B %Y}, in 30 days" in message.body
     assert "This e-mail cannot list your courses" in message.body
     assert "http://127.0.0.1:8000/fees/me/" in message.body
-    assert "آپ کا ایک سالہ DLSEI کورسیرا لائسنس" in message.body
+    assert "آپ کا ایک سالہ DLSEI Coursera لائسنس" in message.body
     html = message.alternatives[0][0]
     assert '<div lang="ur" dir="rtl"' in html and 'href="http://127.0.0.1:8000/fees/me/"' in html
     reminder = ReminderSent.objects.get(nomination=nomination)
