@@ -1,24 +1,41 @@
 """Importing Coursera's completion report (the "usage report" CSV from the Coursera admin).
 
-One pass over the file with ``csv.reader``; the phase's learners are loaded once into two dicts
-(External Id → nomination, e-mail → nomination) and the completions already known once into a
-third, so no row costs a query. New completions are written with ``bulk_create`` in batches on
-the unique (learner, course) key, so importing the same or an overlapping report again changes
-nothing. Rows that match nobody, or whose completion time cannot be read, are stored as
-``UnmatchedCompletionRow`` and shown on the import's outcome page, never dropped silently.
+A report of 100,000 rows takes seconds, too long for a request, so importing has two steps:
 
-The admin's import button and ``manage.py import_completions`` both call
-:func:`completions_import`.
+1. :func:`completions_upload` (in the request) checks the whole file (size, UTF-8 text, the
+   header's columns, every row readable as CSV) and counts its rows; a bad file is refused with
+   a message and nothing is stored. A good one is stored privately and recorded as a QUEUED
+   ``CompletionImport``, and the task ``fees.tasks.completion_import_run_task`` is queued after
+   commit.
+2. :func:`completion_import_run` (in the worker) reads the stored file in chunks of
+   ``CHUNK_ROWS`` rows, each chunk in its own transaction together with the import's counters
+   (``processed`` and the others), so the outcome page shows a progress bar that moves.
+
+Each chunk costs a handful of queries whatever its size: the phase's learners are loaded once
+into two dicts (External Id → nomination, e-mail → nomination), the completions already known
+for the chunk's learners in one query, and new completions are inserted in batches on the unique
+(learner, course) key, so importing the same or an overlapping report again changes nothing.
+Rows that match nobody, or whose completion time cannot be read, are stored as
+``UnmatchedCompletionRow`` and shown on the outcome page, never dropped silently.
+
+:func:`completions_import` does both steps at once, for ``manage.py import_completions``, the
+admin's import button and the benchmarks.
 """
 
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator
+import logging
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
@@ -42,9 +59,12 @@ REQUIRED_COLUMNS = [EMAIL, EXTERNAL_ID, COURSE, COURSE_TYPE, COMPLETED, COMPLETI
 OPTIONAL_COLUMNS = [COURSE_SLUG, CERTIFICATE_URL]
 
 BATCH_SIZE = 5_000
+CHUNK_ROWS = 5_000  # rows per transaction of the worker: one step of the progress bar
 MAX_BYTES = getattr(settings, "COMPLETIONS_FILE_MAX_BYTES", 200 * 1024 * 1024)
 _YES = frozenset({"yes", "y", "true", "1"})
 _UTC = dt.UTC
+State = CompletionImport.State
+logger = logging.getLogger(__name__)
 
 
 def _label(cell: str) -> str:
@@ -199,16 +219,8 @@ def _cell(record: list[str], index: int | None) -> str:
     return record[index].strip()
 
 
-def completions_import(*, phase: Phase, data: bytes, filename: str, actor) -> CompletionImport:
-    """Record the courses completed according to a Coursera completion report, for one phase.
-
-    Learners are matched by External Id (the portal's ``DLSEI-<phase>-<id>``) or else by e-mail,
-    ignoring case. A row becomes a completion only when ``Completed`` is Yes and it has a
-    completion time. A course already known for a learner is not recorded again; when a report
-    shows an earlier completion time for it, the earlier time is kept. Raises FeeError, changing
-    nothing, when the file is not a readable completion report.
-    """
-    text = _text(data, filename)
+def _data_rows(text: str, filename: str) -> tuple[dict[str, int], Iterator[tuple[int, list[str]]]]:
+    """The wanted columns' positions, and the non-blank rows after the header with their row numbers."""
     rows = _rows(text)
     header: list[str] | None = None
     for _number, record in rows:
@@ -217,109 +229,310 @@ def completions_import(*, phase: Phase, data: bytes, filename: str, actor) -> Co
             break
     if header is None:
         raise FeeError(_("The file “%(name)s” has no rows.") % {"name": filename})
-    col = _column_positions(header)
-    i_email, i_ext, i_course, i_type = col[EMAIL], col[EXTERNAL_ID], col[COURSE], col[COURSE_TYPE]
-    i_done, i_time = col[COMPLETED], col[COMPLETION_TIME]
-    i_slug, i_cert = col.get(COURSE_SLUG), col.get(CERTIFICATE_URL)
-    local = ZoneInfo(settings.TIME_ZONE)
+    positions = _column_positions(header)
+    return positions, ((number, cells) for number, cells in rows if any(cell.strip() for cell in cells))
 
+
+def _enqueue_on_commit(completion_import_id: int) -> None:
+    """Queue the import once the upload has committed (a worker must find the row and its file).
+    `robust`: a broker that is down must not turn a stored upload into an error page; the import
+    then stays "waiting to start" on its page, and uploading the report again is safe."""
+
+    def enqueue() -> None:
+        from .tasks import completion_import_run_task
+
+        completion_import_run_task.delay(completion_import_id)
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+def completions_upload(*, phase: Phase, data: bytes, filename: str, actor, queue: bool = True) -> CompletionImport:
+    """Check a Coursera completion report whole, store it and queue its import; returns the QUEUED import.
+
+    Raises FeeError, storing nothing, when the file is not a readable completion report. With
+    ``queue=False`` nothing is queued: the caller runs :func:`completion_import_run` itself.
+    """
+    text = _text(data, filename)
+    _positions, rows = _data_rows(text, filename)
+    total = sum(1 for _row in rows)  # reads every row, so a broken one is refused now, not halfway
     with transaction.atomic():
-        by_external, by_email = _learner_maps(phase)
+        record = CompletionImport(
+            phase=phase,
+            imported_by=actor if getattr(actor, "pk", None) else None,
+            filename=filename[:255],
+            state=State.QUEUED,
+            rows=total,
+        )
+        record.file.save(f"{uuid.uuid4().hex}.csv", ContentFile(data), save=False)
+        record.save()
+        audit_record(
+            actor=actor,
+            action="completions.upload",
+            target=record,
+            summary=f"Completion report {filename} for {phase.slug} uploaded: {total} rows",
+            data={"rows": total, "bytes": len(data)},
+        )
+        if queue:
+            _enqueue_on_commit(record.pk)
+    return record
+
+
+@dataclass
+class _Chunk:
+    """What the rows of one chunk say, before the database is asked which courses are known."""
+
+    start: int  # rows of data before this chunk
+    size: int = 0
+    matched: int = 0
+    unmatched: int = 0
+    ignored: int = 0
+    # (nomination id, course key, name, type, completed_at, completed_on, certificate URL), in file order
+    candidates: list[tuple] = field(default_factory=list)
+    problems: list[UnmatchedCompletionRow] = field(default_factory=list)
+
+
+def _completion_import_claim(*, completion_import_id: int) -> CompletionImport | None:
+    """Mark the import RUNNING and return it, or None when it is already finished (or gone)."""
+    with transaction.atomic():
+        record = (
+            CompletionImport.objects.select_for_update(of=("self",)).select_related("phase", "imported_by")
+            .filter(pk=completion_import_id).first()
+        )  # fmt: skip
+        if record is None or record.state in (State.DONE, State.FAILED):
+            return None
+        if record.state == State.QUEUED:
+            record.state = State.RUNNING
+            record.save(update_fields=["state"])
+    return record
+
+
+def _chunk_record(*, record: CompletionImport, chunk: _Chunk) -> bool:
+    """Write one chunk's completions, stray rows and counters in one transaction.
+
+    Returns False, writing nothing, when the import is no longer at this chunk's start (another
+    delivery of the task got there first, or staff's import was marked stopped).
+    """
+    with transaction.atomic():
+        position = (
+            CompletionImport.objects.select_for_update().filter(pk=record.pk).values_list("state", "processed").first()
+        )
+        if position != (State.RUNNING, chunk.start):
+            return False
+        nominations = {candidate[0] for candidate in chunk.candidates}
         known: dict[tuple[int, str], tuple[int, dt.datetime]] = {
             (nomination_id, key): (pk, at)
-            for pk, nomination_id, key, at in CourseCompletion.objects.filter(nomination__phase=phase)
+            for pk, nomination_id, key, at in CourseCompletion.objects.filter(nomination_id__in=nominations)
             .values_list("id", "nomination_id", "course_key", "completed_at")
             .iterator(chunk_size=10_000)
         }
-        record = CompletionImport.objects.create(
-            phase=phase, imported_by=actor if getattr(actor, "pk", None) else None, filename=filename[:255]
-        )
-        counts = dict.fromkeys(["rows", "matched", "unmatched", "new_completions", "duplicates", "ignored"], 0)
-        fresh: dict[tuple[int, str], CourseCompletion] = {}
+        duplicates = 0
+        fresh: dict[tuple[int, str], list] = {}
         earlier: dict[int, tuple[dt.datetime, dt.date]] = {}
-        problems: list[UnmatchedCompletionRow] = []
-
-        def report(number: int, record_: list[str], reason: str) -> None:
-            problems.append(
-                UnmatchedCompletionRow(
-                    completion_import=record,
-                    row_number=number,
-                    email=_cell(record_, i_email)[:254],
-                    external_id=_cell(record_, i_ext)[:100],
-                    course=_cell(record_, i_course)[:255],
-                    reason=reason,
-                )
-            )
-
-        no_learner = _("No learner of this phase has this External Id or e-mail.")
-        bad_time = _("The completion time could not be read.")
-        no_course = _("The row names no course.")
-        for number, cells in rows:
-            if not any(cell.strip() for cell in cells):
-                continue
-            counts["rows"] += 1
-            nomination_id = by_external.get(_cell(cells, i_ext).upper())
-            if nomination_id is None:
-                nomination_id = by_email.get(_cell(cells, i_email).casefold())
-            if nomination_id is None:
-                counts["unmatched"] += 1
-                report(number, cells, no_learner)
-                continue
-            counts["matched"] += 1
-            if _cell(cells, i_done).casefold() not in _YES:
-                counts["ignored"] += 1
-                continue
-            try:
-                completed_at = completion_time_parse(_cell(cells, i_time))
-            except ValueError:
-                counts["ignored"] += 1
-                report(number, cells, bad_time)
-                continue
-            if completed_at is None:
-                counts["ignored"] += 1
-                continue
-            name = _cell(cells, i_course)
-            key = course_key_make(slug=_cell(cells, i_slug), name=name)
-            if key == "name:":
-                counts["ignored"] += 1
-                report(number, cells, no_course)
-                continue
-            completed_on = completed_at.astimezone(local).date()
+        for nomination_id, key, name, kind, completed_at, completed_on, certificate in chunk.candidates:
             pair = (nomination_id, key)
             if pair in known:
-                counts["duplicates"] += 1
+                duplicates += 1
                 pk, at = known[pair]
                 if completed_at < at:
                     known[pair] = (pk, completed_at)
                     earlier[pk] = (completed_at, completed_on)
                 continue
             if pair in fresh:
-                counts["duplicates"] += 1
+                duplicates += 1
                 if completed_at < fresh[pair][_AT]:
                     fresh[pair][_AT], fresh[pair][_ON] = completed_at, completed_on
                 continue
-            fresh[pair] = [
-                nomination_id, key, name[:255], _cell(cells, i_type)[:100], completed_at, completed_on,
-                _cell(cells, i_cert)[:500], record.pk,
-            ]  # fmt: skip
-
-        counts["new_completions"] = _completions_insert(fresh.values())
-        counts["duplicates"] += len(fresh) - counts["new_completions"]  # recorded meanwhile by another import
+            fresh[pair] = [nomination_id, key, name, kind, completed_at, completed_on, certificate, record.pk]
+        new = _completions_insert(fresh.values()) if fresh else 0
+        duplicates += len(fresh) - new  # recorded meanwhile by another import
         if earlier:
             moved = [CourseCompletion(pk=pk, completed_at=at, completed_on=on) for pk, (at, on) in earlier.items()]
             CourseCompletion.objects.bulk_update(moved, ["completed_at", "completed_on"], batch_size=BATCH_SIZE)
-        UnmatchedCompletionRow.objects.bulk_create(problems, batch_size=BATCH_SIZE)
-        for field, value in counts.items():
-            setattr(record, field, value)
-        record.save(update_fields=list(counts))
-        audit_record(
-            actor=actor,
-            action="completions.import",
-            target=record,
-            summary=(
-                f"Completion report {filename} for {phase.slug}: {counts['rows']} rows, {counts['matched']} matched, "
-                f"{counts['unmatched']} unmatched, {counts['new_completions']} new completions"
-            ),
-            data={**counts, "earlier_times": len(earlier)},
+        UnmatchedCompletionRow.objects.bulk_create(chunk.problems, batch_size=BATCH_SIZE)
+        CompletionImport.objects.filter(pk=record.pk).update(
+            processed=F("processed") + chunk.size,
+            matched=F("matched") + chunk.matched,
+            unmatched=F("unmatched") + chunk.unmatched,
+            ignored=F("ignored") + chunk.ignored,
+            new_completions=F("new_completions") + new,
+            duplicates=F("duplicates") + duplicates,
         )
-    return record
+    return True
+
+
+def _completion_import_finish(*, record: CompletionImport) -> CompletionImport:
+    with transaction.atomic():
+        done = CompletionImport.objects.select_for_update(of=("self",)).select_related("phase").get(pk=record.pk)
+        if done.state != State.RUNNING:
+            return done
+        done.state = State.DONE
+        done.finished_at = timezone.now()
+        done.save(update_fields=["state", "finished_at"])
+        counts = {name: getattr(done, name) for name in ("rows", "matched", "unmatched", "new_completions",
+                                                          "duplicates", "ignored")}  # fmt: skip
+        audit_record(
+            actor=record.imported_by,
+            action="completions.import",
+            target=done,
+            summary=(
+                f"Completion report {done.filename} for {done.phase.slug}: {done.rows} rows, {done.matched} matched, "
+                f"{done.unmatched} unmatched, {done.new_completions} new completions"
+            ),
+            data=counts,
+        )
+    return done
+
+
+def completion_import_fail(*, completion_import_id: int, error: str) -> None:
+    """Mark an unfinished import as stopped, with why; what its finished chunks recorded stays."""
+    with transaction.atomic():
+        record = CompletionImport.objects.select_for_update().filter(pk=completion_import_id).first()
+        if record is None or not record.in_progress:
+            return
+        record.state = State.FAILED
+        record.error = error[:500]
+        record.finished_at = timezone.now()
+        record.save(update_fields=["state", "error", "finished_at"])
+        audit_record(
+            actor=None,
+            action="completions.import_failed",
+            target=record,
+            summary=f"Completion report {record.filename} stopped after {record.processed} of {record.rows} rows",
+            data={"processed": record.processed, "rows": record.rows, "error": record.error},
+        )
+
+
+def completion_import_run(
+    *,
+    completion_import_id: int,
+    chunk_rows: int = CHUNK_ROWS,
+    on_progress: Callable[[CompletionImport], None] | None = None,
+) -> CompletionImport | None:
+    """Import the rows of an uploaded report, ``chunk_rows`` per transaction; returns the finished import.
+
+    Learners are matched by External Id (the portal's ``DLSEI-<phase>-<id>``) or else by e-mail,
+    ignoring case. A row becomes a completion only when ``Completed`` is Yes and it has a
+    completion time. A course already known for a learner is not recorded again; when a report
+    shows an earlier completion time for it, the earlier time is kept. ``on_progress`` is called
+    with the import as it stands after each chunk commits. Returns None when the import had
+    already finished; marks it FAILED (and re-raises anything unforeseen) when it cannot go on.
+    """
+    record = _completion_import_claim(completion_import_id=completion_import_id)
+    if record is None:
+        return None
+    try:
+        return _completion_import_rows(record=record, chunk_rows=chunk_rows, on_progress=on_progress)
+    except FeeError as error:
+        completion_import_fail(completion_import_id=record.pk, error=error.message)
+        return CompletionImport.objects.get(pk=record.pk)
+    except Exception as error:
+        logger.exception("Completion import %s stopped", record.pk)
+        completion_import_fail(completion_import_id=record.pk, error=f"{type(error).__name__}: {error}")
+        raise
+
+
+def _completion_import_rows(
+    *, record: CompletionImport, chunk_rows: int, on_progress: Callable[[CompletionImport], None] | None
+) -> CompletionImport | None:
+    try:
+        with record.file.open("rb") as stored:
+            data = stored.read()
+    except (OSError, ValueError):
+        raise FeeError(_("The stored copy of the report could not be read.")) from None
+    col, rows = _data_rows(_text(data, record.filename), record.filename)
+    i_email, i_ext, i_course, i_type = col[EMAIL], col[EXTERNAL_ID], col[COURSE], col[COURSE_TYPE]
+    i_done, i_time = col[COMPLETED], col[COMPLETION_TIME]
+    i_slug, i_cert = col.get(COURSE_SLUG), col.get(CERTIFICATE_URL)
+    local = ZoneInfo(settings.TIME_ZONE)
+    by_external, by_email = _learner_maps(record.phase)
+    no_learner = _("No learner of this phase has this External Id or e-mail.")
+    bad_time = _("The completion time could not be read.")
+    no_course = _("The row names no course.")
+
+    # A task that runs again after a crash (acks_late redelivers it) resumes from `processed`,
+    # not from the first row: each chunk's completions, stray rows and counters commit together
+    # with `processed`, so the rows before it are exactly those already counted, and starting
+    # over would count them (and list their stray rows) twice. Recording a course itself is
+    # idempotent anyway (ON CONFLICT on learner + course), so no completion is doubled either way.
+    done = record.processed
+    for _skipped in range(done):
+        next(rows, None)
+    chunk = _Chunk(start=done)
+
+    def report(number: int, cells: list[str], reason: str) -> None:
+        chunk.problems.append(
+            UnmatchedCompletionRow(
+                completion_import_id=record.pk,
+                row_number=number,
+                email=_cell(cells, i_email)[:254],
+                external_id=_cell(cells, i_ext)[:100],
+                course=_cell(cells, i_course)[:255],
+                reason=reason,
+            )
+        )
+
+    def flush() -> bool:
+        nonlocal chunk
+        if not _chunk_record(record=record, chunk=chunk):
+            return False
+        if on_progress is not None:
+            on_progress(CompletionImport.objects.get(pk=record.pk))
+        chunk = _Chunk(start=chunk.start + chunk.size)
+        return True
+
+    for number, cells in rows:
+        chunk.size += 1
+        nomination_id = by_external.get(_cell(cells, i_ext).upper())
+        if nomination_id is None:
+            nomination_id = by_email.get(_cell(cells, i_email).casefold())
+        if nomination_id is None:
+            chunk.unmatched += 1
+            report(number, cells, no_learner)
+        else:
+            chunk.matched += 1
+            if _cell(cells, i_done).casefold() not in _YES:
+                chunk.ignored += 1
+            else:
+                try:
+                    completed_at = completion_time_parse(_cell(cells, i_time))
+                except ValueError:
+                    completed_at = False
+                name = _cell(cells, i_course)
+                key = course_key_make(slug=_cell(cells, i_slug), name=name)
+                if completed_at is False:
+                    chunk.ignored += 1
+                    report(number, cells, bad_time)
+                elif completed_at is None:
+                    chunk.ignored += 1
+                elif key == "name:":
+                    chunk.ignored += 1
+                    report(number, cells, no_course)
+                else:
+                    chunk.candidates.append((
+                        nomination_id, key, name[:255], _cell(cells, i_type)[:100], completed_at,
+                        completed_at.astimezone(local).date(), _cell(cells, i_cert)[:500],
+                    ))  # fmt: skip
+        if chunk.size >= chunk_rows and not flush():
+            return None
+    if chunk.size and not flush():
+        return None
+    return _completion_import_finish(record=record)
+
+
+def completions_import(
+    *,
+    phase: Phase,
+    data: bytes,
+    filename: str,
+    actor,
+    chunk_rows: int = CHUNK_ROWS,
+    on_progress: Callable[[CompletionImport], None] | None = None,
+) -> CompletionImport:
+    """Upload and import a report at once, in this process (the command, the admin, benchmarks).
+
+    Raises FeeError, storing nothing, when the file is not a readable completion report; see
+    :func:`completion_import_run` for how rows become completions.
+    """
+    record = completions_upload(phase=phase, data=data, filename=filename, actor=actor, queue=False)
+    finished = completion_import_run(completion_import_id=record.pk, chunk_rows=chunk_rows, on_progress=on_progress)
+    return finished or CompletionImport.objects.get(pk=record.pk)

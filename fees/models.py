@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from registrations.models import Nomination
+
 # --- Challans, alumni payments, deposits, waivers, invoices (the money up to the invitation) -------
 #
 # Nothing here is ever deleted (every foreign key PROTECTs, and the admin offers no delete): a
@@ -164,6 +166,20 @@ class DisabilityWaiver(models.Model):
         return f"{self.nomination.full_name} ({self.get_status_display()})"
 
 
+class DisabilitySeat(Nomination):
+    """A learner on a reserved disability seat, as HEC staff check their certificate in the admin.
+
+    The seat is taken in registrations, which cannot write a fees row; so the waiver is written
+    when HEC staff decide on it (fees.services.disability_seat_decide), and until then the seat
+    itself is what waits for the check. No page writes anything by looking at it.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = _("disability seat to check")
+        verbose_name_plural = _("disability seats to check")
+
+
 class InvoiceChannel(models.TextChoices):
     PERN = "pern", _("PERN billing")
     SEPARATE = "separate", _("Separate invoice")
@@ -214,7 +230,17 @@ class Invoice(models.Model):
 
 
 class CompletionImport(models.Model):
-    """One Coursera completion report as imported, with what became of its rows."""
+    """One Coursera completion report as imported, with what became of its rows.
+
+    Uploaded reports are imported by a worker in chunks (fees.completions): `processed` grows
+    towards `rows` while `state` is QUEUED or RUNNING, and the other counters grow with it.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Waiting to start")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Stopped")
 
     phase = models.ForeignKey("quotas.Phase", on_delete=models.PROTECT, related_name="completion_imports")
     imported_by = models.ForeignKey(
@@ -234,12 +260,27 @@ class CompletionImport(models.Model):
     ignored = models.PositiveIntegerField(
         default=0, help_text=_("Matched rows that are not a completion (not completed, no time, unreadable time).")
     )
+    # DONE by default: the reports imported before imports ran in the background were complete.
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DONE)
+    processed = models.PositiveIntegerField(default=0, help_text=_("Rows of data imported so far."))
+    file = models.FileField(upload_to="completion-reports/%Y/", blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True, help_text=_("Why the import stopped, when it did."))
 
     class Meta:
         ordering = ["-imported_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.imported_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        """Whole per cent of the rows imported, rounded down so that 100 means finished."""
+        return self.processed * 100 // self.rows if self.rows else 100
 
 
 class UnmatchedCompletionRow(models.Model):

@@ -16,6 +16,7 @@ from functools import wraps
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,7 +33,7 @@ from quotas.selectors import phase_current
 from registrations.cnic import cnic_mask
 from registrations.roles import user_is_focal_person, user_is_hec_staff
 
-from .completions import completions_import
+from .completions import completions_upload
 from .exceptions import FeeError
 from .ledgers import FORMATS, KINDS, ledger_export, ledger_totals, ledger_totals_by_university
 from .models import CompletionImport, RefundDecision, RefundOutcome
@@ -142,17 +143,25 @@ def completions_import_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            result = completions_import(
+            result = completions_upload(
                 phase=form.cleaned_data["phase"], data=upload.read(), filename=upload.name, actor=request.user
             )
         except FeeError as error:
             messages.error(request, error.message)
             return redirect("fees:completions_import")
-        messages.success(
-            request,
-            _("%(name)s imported: %(new)d new completions, %(unmatched)d rows matched nobody.")
-            % {"name": result.filename, "new": result.new_completions, "unmatched": result.unmatched},
-        )
+        result.refresh_from_db()  # without a broker the import has already run, on commit
+        if result.state == CompletionImport.State.DONE:
+            messages.success(
+                request,
+                _("%(name)s imported: %(new)d new completions, %(unmatched)d rows matched nobody.")
+                % {"name": result.filename, "new": result.new_completions, "unmatched": result.unmatched},
+            )
+        elif result.in_progress:
+            messages.success(
+                request,
+                _("%(name)s was uploaded: its %(rows)s rows are being imported. This page shows how far it has got.")
+                % {"name": result.filename, "rows": intcomma(result.rows)},
+            )
         return redirect("fees:completions_import_detail", pk=result.pk)
     recent = CompletionImport.objects.select_related("phase", "imported_by")[:20]
     return render(
@@ -170,7 +179,10 @@ def completions_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     page = Paginator(record.unmatched_rows.order_by("row_number"), UNMATCHED_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "fees/completions_import_detail.html", {"record": record, "page": page})
+    # Refreshing is how the progress bar moves without JavaScript; "?refresh=off" lets someone
+    # reading the page (a screen reader restarts at each reload) stop it.
+    refresh = record.in_progress and request.GET.get("refresh") != "off"
+    return render(request, "fees/completions_import_detail.html", {"record": record, "page": page, "refresh": refresh})
 
 
 # Refund cases and decisions -----------------------------------------------------------------------

@@ -3,10 +3,12 @@
 import datetime as dt
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from audit.models import AuditEntry
-from fees.completions import completion_time_parse, completions_import
+from fees.completions import completion_import_run, completion_time_parse, completions_import, completions_upload
 from fees.exceptions import FeeError
 from fees.models import CompletionImport, CourseCompletion, UnmatchedCompletionRow
 from tests import factories
@@ -273,3 +275,178 @@ def test_command_refuses_unknown_phase_and_bad_file(tmp_path, phase):
         call_command("import_completions", "--phase", phase.slug, str(path))
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_completions", "--phase", phase.slug, str(tmp_path / "missing.csv"))
+
+
+def test_command_prints_its_progress_chunk_by_chunk(tmp_path, phase, learner, capsys):
+    path = tmp_path / "usage.csv"
+    path.write_bytes(report(*(line(email="sana@example.pk", slug=f"c{n}") for n in range(5))))
+    call_command("import_completions", "--phase", phase.slug, "--chunk-rows", "2", str(path))
+    out = capsys.readouterr().out
+    assert "2 of 5 rows (40 %)" in out and "4 of 5 rows (80 %)" in out and "5 of 5 rows (100 %)" in out
+    assert "5 new completion(s)" in out
+
+
+# Uploading, then importing in the background -------------------------------------------------------
+
+FIVE_ROWS = (
+    line(email="sana@example.pk", slug="a", time="2022-05-01 00:00:00 UTC"),
+    line(email="ghost@example.pk", slug="a"),
+    line(email="sana@example.pk", slug="b"),
+    line(email="sana@example.pk", slug="a", time="2022-04-01 00:00:00 UTC"),  # earlier, in a later chunk
+    line(email="sana@example.pk", slug="c", completed="No", time=""),
+)
+
+
+@pytest.fixture
+def staff_client(client, hec_staff):
+    client.force_login(hec_staff)
+    return client
+
+
+def outcome(record: CompletionImport) -> tuple:
+    record.refresh_from_db()
+    return (record.state, record.processed, record.rows, record.matched, record.unmatched, record.new_completions,
+            record.duplicates, record.ignored)  # fmt: skip
+
+
+def test_upload_checks_stores_and_queues_the_import(phase, learner, hec_staff, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        record = completions_upload(phase=phase, data=report(*FIVE_ROWS), filename="usage.csv", actor=hec_staff)
+    assert outcome(record) == ("queued", 0, 5, 0, 0, 0, 0, 0)
+    assert record.file.name.startswith("completion-reports/") and record.file.read() == report(*FIVE_ROWS)
+    assert not CourseCompletion.objects.exists() and len(queued) == 1
+    queued[0]()  # the task, as the worker runs it
+    assert outcome(record) == ("done", 5, 5, 4, 1, 2, 1, 1)
+    assert CourseCompletion.objects.get(course_key="a").completed_on == dt.date(2022, 4, 1)
+    assert AuditEntry.objects.filter(action="completions.import", target_id=str(record.pk), actor=hec_staff).exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"", "empty"),
+        (b"Name,Email\nA,a@example.pk\n", "lacks the columns"),
+        # the broken row is at the end: refused at upload, not halfway through the import
+        (report(line(email="sana@example.pk")) + b'x,"unclosed\n', "could not be read"),
+    ],
+)
+def test_a_bad_upload_is_refused_and_stores_nothing(phase, learner, hec_staff, settings, data, expected):
+    with pytest.raises(FeeError, match=expected):
+        completions_upload(phase=phase, data=data, filename="r.csv", actor=hec_staff)
+    assert not CompletionImport.objects.exists()
+    assert not list((settings.PRIVATE_MEDIA_ROOT).glob("completion-reports/**/*.csv"))
+
+
+def test_importing_in_chunks_counts_exactly_as_in_one(phase, learner, hec_staff):
+    whole = completions_import(phase=phase, data=report(*FIVE_ROWS), filename="a.csv", actor=hec_staff)
+    kept = list(CourseCompletion.objects.values_list("course_key", "completed_at"))
+    CourseCompletion.objects.all().delete()
+    chunked = completions_import(phase=phase, data=report(*FIVE_ROWS), filename="b.csv", actor=hec_staff, chunk_rows=1)
+    assert outcome(chunked)[1:] == outcome(whole)[1:] == (5, 5, 4, 1, 2, 1, 1)
+    assert list(CourseCompletion.objects.values_list("course_key", "completed_at")) == kept
+    assert [r.row_number for r in chunked.unmatched_rows.all()] == [r.row_number for r in whole.unmatched_rows.all()]
+
+
+def test_the_page_of_a_running_import_shows_a_progress_bar_and_refreshes(staff_client, phase, learner, hec_staff):
+    record = completions_upload(
+        phase=phase, data=report(*FIVE_ROWS), filename="usage.csv", actor=hec_staff, queue=False
+    )
+    url = reverse("fees:completions_import_detail", args=[record.pk])
+    html = staff_client.get(url).content.decode()
+    assert '<meta http-equiv="refresh" content="2">' in html
+    assert '<progress id="import-progress" value="0" max="5"' in html and "0 of 5 rows (0 %)" in html
+    assert "Waiting for the import to start." in html
+
+    pages = []
+    completion_import_run(
+        completion_import_id=record.pk, chunk_rows=2, on_progress=lambda _r: pages.append(staff_client.get(url))
+    )
+    running = pages[0].content.decode()
+    assert '<meta http-equiv="refresh" content="2">' in running and "Importing the rows of the report." in running
+    assert '<progress id="import-progress" value="2" max="5"' in running and "2 of 5 rows (40 %)" in running
+    assert "Outcome so far" in running and "ghost@example.pk" in running  # the stray row of the first chunk
+    assert "4 of 5 rows (80 %)" in pages[1].content.decode()
+
+    done = staff_client.get(url).content.decode()
+    assert 'http-equiv="refresh"' not in done and "Stop refreshing" not in done
+    assert '<progress id="import-progress" value="5" max="5"' in done and "5 of 5 rows (100 %)" in done
+    assert "Every row of the report was imported." in done and "Outcome so far" not in done
+
+
+def test_a_reader_can_stop_the_refreshing(staff_client, phase, learner, hec_staff):
+    record = completions_upload(
+        phase=phase, data=report(*FIVE_ROWS), filename="usage.csv", actor=hec_staff, queue=False
+    )
+    url = reverse("fees:completions_import_detail", args=[record.pk])
+    assert '<a href="?refresh=off">Stop refreshing</a>' in staff_client.get(url).content.decode()
+    html = staff_client.get(url, {"refresh": "off"}).content.decode()
+    assert 'http-equiv="refresh"' not in html and "0 of 5 rows (0 %)" in html
+    assert "Show how far the import has got" in html
+
+
+class WorkerKilled(BaseException):
+    """Stands for kill -9 between two chunks: nothing of the service's own gets to run."""
+
+
+def test_a_task_run_again_after_a_crash_resumes_and_counts_each_row_once(phase, learner, hec_staff):
+    record = completions_upload(
+        phase=phase, data=report(*FIVE_ROWS), filename="usage.csv", actor=hec_staff, queue=False
+    )
+
+    def crash(_record):
+        raise WorkerKilled
+
+    with pytest.raises(WorkerKilled):
+        completion_import_run(completion_import_id=record.pk, chunk_rows=2, on_progress=crash)
+    assert outcome(record) == ("running", 2, 5, 1, 1, 1, 0, 0)
+    completion_import_run(completion_import_id=record.pk, chunk_rows=2)  # the redelivered task
+    assert outcome(record) == ("done", 5, 5, 4, 1, 2, 1, 1)
+    assert UnmatchedCompletionRow.objects.count() == 1 and CourseCompletion.objects.count() == 2
+    assert CourseCompletion.objects.get(course_key="a").completed_on == dt.date(2022, 4, 1)
+    assert completion_import_run(completion_import_id=record.pk) is None  # a late duplicate changes nothing
+    assert outcome(record) == ("done", 5, 5, 4, 1, 2, 1, 1)
+    assert AuditEntry.objects.filter(action="completions.import", target_id=str(record.pk)).count() == 1
+
+
+def test_an_import_that_cannot_go_on_is_marked_stopped_with_what_to_do(staff_client, phase, learner, hec_staff):
+    record = completions_upload(
+        phase=phase, data=report(*FIVE_ROWS), filename="usage.csv", actor=hec_staff, queue=False
+    )
+    record.file.storage.delete(record.file.name)  # the stored copy lost (a disk replaced, say)
+    completion_import_run(completion_import_id=record.pk)
+    assert outcome(record)[:2] == ("failed", 0) and not CourseCompletion.objects.exists()
+    html = staff_client.get(reverse("fees:completions_import_detail", args=[record.pk])).content.decode()
+    assert 'http-equiv="refresh"' not in html and 'role="alert"' in html
+    assert "This import stopped after 0 of 5 rows and did not finish." in html
+    assert "Upload the same report again" in html and "The stored copy of the report could not be read." in html
+    listing = staff_client.get(reverse("fees:completions_import")).content.decode()
+    assert "usage.csv</a> — Stopped" in listing
+
+
+def test_staff_upload_shows_the_progress_page_and_the_import_finishes_after_commit(
+    staff_client, phase, learner, django_capture_on_commit_callbacks
+):
+    upload = SimpleUploadedFile("usage.csv", report(*FIVE_ROWS), content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = staff_client.post(reverse("fees:completions_import"), {"phase": phase.pk, "file": upload})
+    record = CompletionImport.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "fees:completions_import_detail", args=[record.pk]
+    )
+    html = staff_client.get(response["Location"]).content.decode()
+    assert "usage.csv was uploaded: its 5 rows are being imported." in html
+    assert '<meta http-equiv="refresh" content="2">' in html and "0 of 5 rows (0 %)" in html
+    assert (
+        "usage.csv</a> — Waiting to start (0 %)"
+        in staff_client.get(reverse("fees:completions_import")).content.decode()
+    )
+    queued[0]()
+    html = staff_client.get(response["Location"]).content.decode()
+    assert 'http-equiv="refresh"' not in html and "5 of 5 rows (100 %)" in html and "ghost@example.pk" in html
+
+
+def test_staff_upload_of_a_bad_file_says_why_and_stores_nothing(staff_client, phase, settings):
+    upload = SimpleUploadedFile("usage.xlsx", b"PK\x03\x04 not a csv \x00", content_type="text/csv")
+    response = staff_client.post(reverse("fees:completions_import"), {"phase": phase.pk, "file": upload}, follow=True)
+    assert response.status_code == 200 and "is not a CSV text file in UTF-8" in response.content.decode()
+    assert not CompletionImport.objects.exists()

@@ -1,0 +1,16 @@
+"""Celery tasks of fees: importing an uploaded completion report.
+
+Tasks take primary keys, fetch, and call services. Without REDIS_URL they run in-process after
+the transaction commits (CELERY_TASK_ALWAYS_EAGER); with it, in `celery -A dlsei worker`.
+"""
+
+from celery import shared_task
+
+from . import completions
+
+
+# acks_late: a worker killed mid-import leaves the message to be delivered again, and the import
+# resumes from its last committed chunk (fees.completions.completion_import_run).
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def completion_import_run_task(completion_import_id: int) -> None:
+    completions.completion_import_run(completion_import_id=completion_import_id)
