@@ -1,14 +1,16 @@
 """Reads of registration: the waiting list, a university's nominations, counts per status."""
 
+import datetime
 from collections import defaultdict
 
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 
 from quotas.models import Phase, University
 
 from .cnic import cnic_normalise
-from .models import Nomination, NominationStatus
+from .models import Invitation, Nomination, NominationStatus
 
 
 def _waiting_order() -> list:
@@ -78,3 +80,27 @@ def waiting_counts(*, phase: Phase) -> dict[int, int]:
         .order_by()
     )
     return {row["quota_id"]: row["n"] for row in rows}
+
+
+def nominations_per_day(*, phase: Phase) -> dict[datetime.date, int]:
+    """{day: nominations submitted that day} for the days of the phase that had any, in date order.
+
+    Days are Pakistan's (the portal's time zone), not UTC's: a nomination sent at 2 a.m. in
+    Lahore belongs to that morning, not to the evening before. One query however many nominations.
+    """
+    rows = (
+        Nomination.objects.filter(phase=phase)
+        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+        .values("day")
+        .annotate(n=Count("id"))
+        .order_by("day")
+    )
+    return {row["day"]: row["n"] for row in rows}
+
+
+def invitations_by_state(*, phase: Phase) -> dict[str, int]:
+    """{state: how many of the phase's invitations are in it}, every state present (0 when none)."""
+    counts = dict.fromkeys(Invitation.State.values, 0)
+    rows = Invitation.objects.filter(nomination__phase=phase).order_by().values("state").annotate(n=Count("id"))
+    counts.update({row["state"]: row["n"] for row in rows})
+    return counts

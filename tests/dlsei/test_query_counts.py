@@ -174,6 +174,7 @@ def _coursera_export(scene: Scene) -> dict:
 PAGES: dict[str, Page] = {
     "focal nominee list": Page("focal", lambda s: reverse("registrations:focal_nominees"), rows_shown=_table_rows),
     "focal deposits": Page("focal", lambda s: reverse("fees:deposits")),
+    "staff dashboard": Page("staff", lambda s: reverse("dashboard") + f"?phase={s.phase.slug}"),
     "staff utilisation": Page("staff", lambda s: reverse("registrations:staff_utilisation", args=[s.phase.slug])),
     "staff utilisation csv": Page(
         "staff", lambda s: reverse("registrations:staff_utilisation_export", args=[s.phase.slug, "csv"])

@@ -497,7 +497,7 @@ def test_home_sends_each_signed_in_person_to_their_own_page(client, phase, focal
     client.force_login(focal)
     assert client.get(reverse("home"))["Location"] == reverse("registrations:focal_dashboard")
     client.force_login(hec_staff)
-    assert client.get(reverse("home"))["Location"] == reverse("admin:index")
+    assert client.get(reverse("home"))["Location"] == reverse("dashboard")
     client.force_login(factories.make_user(email="new.alumnus@example.pk"))
     assert client.get(reverse("home"))["Location"] == reverse("registrations:alumni_register")
     client.logout()
