@@ -31,8 +31,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files import File
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, Max, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -142,26 +142,46 @@ def _checked_file(file, *, label: str, kinds: set[str], prefix: str) -> tuple[Fi
 
 
 def _learner_for(*, email: str, full_name: str):
-    """The learner's account: found by e-mail, else created with no password (they log in by code)."""
+    """The learner's account: found by e-mail, else created with no password (they log in by code).
+
+    An account holding the address (verified first, then the oldest address) wins over one whose
+    user name or e-mail is the address (the oldest); both are looked for in one query."""
     User = get_user_model()
-    addresses = EmailAddress.objects.filter(email__iexact=email).select_related("user")
-    address = addresses.order_by("-verified", "id").first()
-    if address is not None:
-        return address.user
-    user = User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).order_by("id").first()
+    addresses = EmailAddress.objects.filter(email__iexact=email)
+    best = addresses.filter(user=OuterRef("pk")).order_by("-verified", "id")
+    candidates = list(
+        User.objects.filter(
+            Q(pk__in=addresses.values("user_id")) | Q(username__iexact=email) | Q(email__iexact=email)
+        ).annotate(address_verified=Subquery(best.values("verified")[:1]), address_id=Subquery(best.values("id")[:1]))
+    )
+    holders = [user for user in candidates if user.address_id is not None]
+    if holders:
+        return min(holders, key=lambda user: (not user.address_verified, user.address_id))
+    user = min(candidates, key=lambda user: user.pk, default=None)
     if user is None:
         user = User(username=email, email=email, first_name=full_name[:150])
         user.set_unusable_password()
         user.save()
-        group = Group.objects.filter(name=LEARNER).first()
-        if group is not None:
-            # One INSERT: the new account is in no group yet, so groups.add()'s look-up is not needed.
-            User.groups.through.objects.create(user_id=user.pk, group_id=group.pk)
+        _learner_group_join(user)
         has_primary = False  # a new account has no address yet
     else:
         has_primary = EmailAddress.objects.filter(user=user, primary=True).exists()
     EmailAddress.objects.create(user=user, email=email, verified=False, primary=not has_primary)
     return user
+
+
+def _learner_group_join(user) -> None:
+    """Put a new account in the Learner group with one INSERT … SELECT that finds the group itself
+    (nothing is inserted where the group does not exist), instead of a look-up and groups.add()."""
+    membership, group = get_user_model().groups.through, Group
+    qn = connection.ops.quote_name
+    columns = (membership._meta.get_field("user").column, membership._meta.get_field("group").column)
+    statement = (
+        f"INSERT INTO {qn(membership._meta.db_table)} ({qn(columns[0])}, {qn(columns[1])}) "  # noqa: S608 - names are ours
+        f"SELECT %s, {qn(group._meta.pk.column)} FROM {qn(group._meta.db_table)} WHERE {qn('name')} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [user.pk, LEARNER])
 
 
 def learners_for_many(*, people: list[tuple[str, str]]) -> dict[str, Any]:
