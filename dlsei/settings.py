@@ -52,6 +52,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A database that drops out answers 503 "try again in a minute", not the 500 page.
+    "dlsei.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -117,7 +119,14 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+# A broker that hangs (accepts the connection, never answers) would otherwise hold the web request
+# that queues a task forever: queueing gives up after these seconds, and the outbox row waits for
+# the sweep (registrations/invitations.py). A refused connection fails at once anyway.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "socket_connect_timeout": 3,
+    "socket_timeout": 5,
+}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "Asia/Karachi"
 

@@ -1,5 +1,7 @@
 """Project-wide pages: the home page and friendly error pages."""
 
+import sys
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -38,4 +40,11 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this inside its `except`: a database that dropped out under a middleware,
+    # before any view ran, gets the same 503 as one that dropped out in a view.
+    from .middleware import DATABASE_UNAVAILABLE, database_unavailable
+
+    error = sys.exc_info()[1]
+    if isinstance(error, DATABASE_UNAVAILABLE):
+        return database_unavailable(request, error)
     return render(request, "errors/500.html", status=500)

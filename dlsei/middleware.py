@@ -1,0 +1,43 @@
+"""A database that cannot be reached (restarting, out of connections, a dropped connection) is
+answered with a 503 page that says so and asks for a retry, not with the 500 page: the request
+did nothing half-way (every write is one transaction, which PostgreSQL rolls back when the
+connection goes), and the next request in the same process gets a fresh connection
+(CONN_HEALTH_CHECKS), so nobody has to restart the portal.
+
+The middleware catches what a view raises; `dlsei.views.server_error` sends here what a
+middleware raises before the view (the session, the signed-in user).
+"""
+
+import logging
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+
+logger = logging.getLogger("dlsei.database")
+
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 60
+
+
+def database_unavailable(request: HttpRequest, error: BaseException) -> HttpResponse:
+    """The 503 page. Rendered without the request: the context processors would ask the very
+    database that is not answering."""
+    logger.warning("Database unavailable, 503 for %s %s: %s", request.method, request.path, error)
+    response = HttpResponse(render_to_string("errors/503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, DATABASE_UNAVAILABLE):
+            return database_unavailable(request, exception)
+        return None
