@@ -1,0 +1,43 @@
+"""Masked CNICs, challan numbers and e-mail addresses on Urdu pages keep their left-to-right
+order: each sits in ``<bdi dir="ltr">``, so ``*****-*****67-1`` is not shown as ``1-67*****-*****``."""
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from fees.models import Challan
+from fees.services import challan_issue
+from tests import factories
+from tests.fees.conftest import register_alumnus
+
+pytestmark = pytest.mark.django_db
+
+
+def urdu_page(client, url: str) -> str:
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
+    response = client.get(url)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert '<html lang="ur" dir="rtl"' in page
+    return page
+
+
+def test_the_nominee_list_in_urdu_isolates_masked_cnics_and_addresses(client, phase, university, focal, quota):
+    factories.make_seated_nomination(
+        phase=phase, university=university, cnic="3520112345671", email="ayesha@qau.edu.pk", full_name="Ayesha"
+    )
+    client.force_login(focal)
+    page = urdu_page(client, reverse("registrations:focal_nominees"))
+    assert '<bdi dir="ltr">*****-*****67-1</bdi>' in page
+    assert '<bdi dir="ltr">ayesha@qau.edu.pk</bdi>' in page
+    assert "3520112345671" not in page
+
+
+def test_the_alumnus_page_in_urdu_isolates_the_cnic_and_the_challan_number(client, phase):
+    factories.make_quota(phase=phase, university=None, licenses=5)
+    alumnus = register_alumnus(phase=phase, cnic="35201-1234567-1")
+    challan_issue(nomination=alumnus, actor=alumnus.learner)
+    client.force_login(alumnus.learner)
+    page = urdu_page(client, reverse("fees:my_license"))
+    assert '<bdi dir="ltr">*****-*****67-1</bdi>' in page
+    assert f'<bdi dir="ltr">{Challan.objects.get().number}</bdi>' in page
