@@ -45,16 +45,24 @@ def audit_record(
 
 
 def audit_records(
-    *, actor: Any, action: str, entries: Iterable[tuple[models.Model, str, dict]], batch_size: int = 5000
+    *,
+    actor: Any,
+    action: str,
+    entries: Iterable[tuple[models.Model | int, str, dict]],
+    target_type: str = "",
+    batch_size: int = 5000,
 ) -> None:
-    """`audit_record` for many rows in one insert: (target, summary, data) each."""
+    """`audit_record` for many rows in one insert: (target, summary, data) each.
+
+    A target may be a bare primary key with `target_type` naming its model: settling 24,000
+    learners should not build 24,000 model instances only to name them."""
     AuditEntry.objects.bulk_create(
         [
             _entry(
                 actor=actor,
                 action=action,
-                target_type=target._meta.label_lower,
-                target_id=str(target.pk),
+                target_type=target._meta.label_lower if isinstance(target, models.Model) else target_type,
+                target_id=str(target.pk if isinstance(target, models.Model) else target),
                 summary=summary,
                 data=data,
             )

@@ -158,26 +158,33 @@ def _settle_and_clear_many(
     now: datetime.datetime,
 ) -> tuple[set[int], set[int]]:  # fmt: skip
     """`_settle_locked` + `_clear_locked` for many locked nominations, given as (id, status,
-    settled_at, cleared_at), set-based: one UPDATE per 5,000 for each of settled_at and
-    cleared_at, the outbox rows and the audit entries inserted together, the send tasks queued
-    after commit. Returns the ids settled and the ids cleared by this call."""
+    settled_at, cleared_at), set-based: the nominations updated 5,000 per UPDATE, the outbox rows
+    and the audit entries inserted together, the send tasks queued after commit. Returns the ids
+    settled and the ids cleared by this call."""
     reason = reason[:200]
+    seated = NominationStatus.SEATED
     to_settle = [pk for pk, _status, settled_at, _cleared in rows if settled_at is None]
-    for start in range(0, len(to_settle), SETTLE_BATCH):
-        Nomination.objects.filter(pk__in=to_settle[start : start + SETTLE_BATCH], settled_at__isnull=True).update(
-            settled_at=now, settled_reason=reason
-        )
+    to_clear = [pk for pk, status, _settled, cleared_at in rows if status == seated and cleared_at is None]
+    # Most rows are settled and cleared at once: one UPDATE writes both, so PostgreSQL writes each
+    # row's new version once instead of twice.
+    settling = set(to_settle)
+    both = [pk for pk in to_clear if pk in settling]
+    clearing = set(to_clear)
+    settle = {"settled_at": now, "settled_reason": reason}
+    changes = (
+        (both, {"settled_at__isnull": True, "cleared_at__isnull": True}, {**settle, "cleared_at": now}),
+        ([pk for pk in to_settle if pk not in clearing], {"settled_at__isnull": True}, settle),
+        ([pk for pk in to_clear if pk not in settling], {"cleared_at__isnull": True}, {"cleared_at": now}),
+    )
+    for ids, unchanged, values in changes:
+        for start in range(0, len(ids), SETTLE_BATCH):
+            Nomination.objects.filter(pk__in=ids[start : start + SETTLE_BATCH], **unchanged).update(**values)
     audit_records(
         actor=actor,
         action="nomination.settle",
-        entries=[(Nomination(pk=pk), f"Nomination {pk} settled: {reason}", {"reason": reason}) for pk in to_settle],
+        target_type="registrations.nomination",
+        entries=[(pk, f"Nomination {pk} settled: {reason}", {"reason": reason}) for pk in to_settle],
     )
-    seated = NominationStatus.SEATED
-    to_clear = [pk for pk, status, _settled, cleared_at in rows if status == seated and cleared_at is None]
-    for start in range(0, len(to_clear), SETTLE_BATCH):
-        Nomination.objects.filter(pk__in=to_clear[start : start + SETTLE_BATCH], cleared_at__isnull=True).update(
-            cleared_at=now
-        )
     outbox: dict[int, int] = {}
     for start in range(0, len(to_clear), SETTLE_BATCH):
         outbox.update(
@@ -191,8 +198,9 @@ def _settle_and_clear_many(
     audit_records(
         actor=None,
         action="nomination.clear",
+        target_type="registrations.nomination",
         entries=[
-            (Nomination(pk=pk), f"Nomination {pk} cleared; invitation {outbox[pk]} queued", {"invitation": outbox[pk]})
+            (pk, f"Nomination {pk} cleared; invitation {outbox[pk]} queued", {"invitation": outbox[pk]})
             for pk in to_clear
         ],
     )

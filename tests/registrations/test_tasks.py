@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
+from audit.models import AuditEntry
 from dlsei.celery import app
 from registrations.invitations import nomination_settle, university_settle
 from registrations.models import Invitation, InvitationAttempt, Nomination, ReminderSent
@@ -104,6 +105,10 @@ def test_a_big_settlement_fans_out_in_batches_and_sends_each_invitation_once(
     assert sorted(m.to[0] for m in mail.outbox) == sorted(n.email for n in nominees)
     assert set(Invitation.objects.values_list("state", flat=True)) == {"sent"}
     assert InvitationAttempt.objects.count() == 7
+    trail = {(a, t, int(i)) for a, t, i in AuditEntry.objects.values_list("action", "target_type", "target_id")}
+    for nominee in nominees:
+        assert ("nomination.settle", "registrations.nomination", nominee.pk) in trail
+        assert ("nomination.clear", "registrations.nomination", nominee.pk) in trail
 
     # The same batch delivered again (a worker killed before acknowledging it) sends nothing.
     with django_capture_on_commit_callbacks(execute=True):
