@@ -128,6 +128,7 @@ def bar_chart_svg(
 # Shared pieces of the newer builders ------------------------------------------------------------
 
 INK, MUTED, GRID = "#1b1f23", "#57606a", "#d0d7de"
+LEGEND_LINE = 18
 
 
 def count_text(value: int) -> str:
@@ -155,22 +156,38 @@ def _join(parts: list[SafeString]) -> SafeString:
     return format_html_join("", "{}", ((part,) for part in parts))
 
 
-def _legend(series: Sequence[Series], *, x: float) -> list[SafeString]:
-    parts = []
+def isolate(text: str) -> str:
+    """``text`` as a bidi-isolated run (FSI … PDI), for labels mixing digits and Urdu words.
+
+    The charts are laid out left to right; isolating a label lets "60 میں سے 5" read right to
+    left inside it, as in the page around it, while English labels are unchanged.
+    """
+    return f"\u2068{text}\u2069"
+
+
+def _legend(series: Sequence[Series], *, x: float, right: float = 0) -> tuple[list[SafeString], int]:
+    """The legend's swatches and labels from ``x``, starting a new line before passing ``right``
+    (0: never), so a long translated label is not cut off. Returns the parts and the lines used."""
+    parts, start, y = [], x, 6
     for s in series:
+        width = 16 + 8 * len(s.label) + 16
+        if right and x > start and x + width - 16 > right:
+            x, y = start, y + LEGEND_LINE
         parts.append(
             format_html(
-                '<rect x="{x}" y="6" width="12" height="12" fill="{c}"></rect>'
-                '<text x="{tx}" y="16" fill="{ink}">{label}</text>',
+                '<rect x="{x}" y="{y}" width="12" height="12" fill="{c}"></rect>'
+                '<text x="{tx}" y="{ty}" fill="{ink}">{label}</text>',
                 x=_number(x),
+                y=y,
                 tx=_number(x + 16),
+                ty=y + 10,
                 c=s.colour,
                 ink=INK,
                 label=s.label,
             )
         )
-        x += 16 + 8 * len(s.label) + 16
-    return parts
+        x += width
+    return parts, (y - 6) // LEGEND_LINE + 1
 
 
 def _percent(part: int, whole: int) -> str:
@@ -189,11 +206,13 @@ def share_bars_svg(
     longest = max((len(bar.label) for bar in bars), default=0)
     label_width = min(max(CHAR_WIDTH * longest + 12, LABEL_WIDTH_MIN), LABEL_WIDTH_MAX)
     width = label_width + BAR_WIDTH + NOTE_WIDTH
-    height = LEGEND_HEIGHT + ROW_HEIGHT * max(len(bars), 1)
+    legend, lines = _legend(series, x=label_width, right=width)
+    top = LEGEND_HEIGHT + LEGEND_LINE * (lines - 1)
+    height = top + ROW_HEIGHT * max(len(bars), 1)
     parts = [_svg_open(chart_id=chart_id, title=title, description=description, width=width, height=height)]
-    parts += _legend(series, x=label_width)
+    parts += legend
     for row, bar in enumerate(bars):
-        y = LEGEND_HEIGHT + row * ROW_HEIGHT
+        y = top + row * ROW_HEIGHT
         total = sum(max(bar.values.get(s.key, 0), 0) for s in series)
         parts.append(
             format_html(
@@ -250,6 +269,7 @@ PLOT_WIDTH, PLOT_HEIGHT = 600, 160
 AXIS_WIDTH = 56  # the value axis' numbers, left of the plot
 AXIS_LABELS = 6  # at most this many labels under the columns, evenly spread
 TOP, BOTTOM = 12, 30
+COLUMN_WIDTH_MAX = 48  # a few days are drawn as columns, not as walls
 
 
 def column_chart_svg(
@@ -292,12 +312,13 @@ def column_chart_svg(
         x = AXIS_WIDTH + index * step
         value = max(column.value, 0)
         h = PLOT_HEIGHT * value / scale_max
+        column_width = min(max(step - gap, 0.5), COLUMN_WIDTH_MAX)
         parts.append(
             format_html(
                 '<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{c}"><title>{t}</title></rect>',
-                x=_number(x + gap / 2),
+                x=_number(x + (step - column_width) / 2),
                 y=_number(base - h),
-                w=_number(max(step - gap, 0.5)),
+                w=_number(column_width),
                 h=_number(h),
                 c=colour,
                 t=column.title or f"{column.label}: {count_text(value)}",
@@ -316,4 +337,4 @@ def column_chart_svg(
     return _join(parts)
 
 
-__all__ = ["Bar", "Column", "Series", "bar_chart_svg", "column_chart_svg", "count_text", "share_bars_svg"]
+__all__ = ["Bar", "Column", "Series", "bar_chart_svg", "column_chart_svg", "count_text", "isolate", "share_bars_svg"]

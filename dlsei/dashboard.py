@@ -24,7 +24,7 @@ from registrations.models import Invitation
 from registrations.selectors import invitations_by_state, nominations_per_day, waiting_counts
 from registrations.views_staff import hec_staff_view
 
-from .charts import Bar, Column, Series, bar_chart_svg, column_chart_svg, count_text, share_bars_svg
+from .charts import Bar, Column, Series, bar_chart_svg, column_chart_svg, count_text, isolate, share_bars_svg
 
 TOP_UNIVERSITIES = 12
 # Beyond about three months a column per day gets too thin to read: the chart counts weeks instead.
@@ -98,7 +98,9 @@ def _seat_bar(row: UtilisationRow, label: str) -> Bar:
     return Bar(
         label=label,
         values={"seated": row.seated, "free": max(row.free, 0), "waiting": row.waiting},
-        note=_("%(seated)s of %(licenses)s") % {"seated": count_text(row.seated), "licenses": count_text(row.licenses)},
+        note=isolate(
+            _("%(seated)s of %(licenses)s") % {"seated": count_text(row.seated), "licenses": count_text(row.licenses)}
+        ),
     )
 
 
@@ -141,7 +143,7 @@ def _nominations_chart(phase: Phase, periods: list[Period]):
         description=_(
             "One column per period, from the first nomination to the last. The same numbers are in the table below."
         ),
-        columns=[Column(p.short_label, p.count, f"{p.label}: {count_text(p.count)}") for p in periods],
+        columns=[Column(isolate(p.short_label), p.count, f"{p.label}: {count_text(p.count)}") for p in periods],
         colour=NOMINATIONS,
     )
 

@@ -225,6 +225,9 @@ def test_the_dashboard_comes_in_urdu_right_to_left_with_urdu_number_formats(staf
     page = response.content.decode()
     assert '<html lang="ur" dir="rtl">' in page
     assert "ہر پول کا استعمال" in page  # "Utilisation per pool"
+    assert "ہر جامعہ کا استعمال" in page  # "Utilisation per university"
+    assert '<th scope="row">کل</th>' in page  # the invitations' total
+    assert "واپس اور ضبط کیے گئے زرِ ضمانت" in page  # the refunds chart's title
     # The charts keep their left-to-right drawing, with translated titles.
     assert page.count('direction="ltr"') == 5
     assert all(re.search("[\u0600-\u06ff]", title) for title in svg_titles(page)), svg_titles(page)
@@ -234,3 +237,19 @@ def test_the_dashboard_comes_in_urdu_right_to_left_with_urdu_number_formats(staf
     english = translated()
     leftovers = [text for text in visible_texts(page) if text in english]
     assert not leftovers, leftovers
+
+
+def test_many_universities_show_the_largest_and_link_to_the_full_list(staff_client, staff):
+    phase = small_phase(slug="many")
+    for n in range(14):
+        university = factories.make_university(code=f"M{n:02d}", enrolment=1_000 + n)
+        factories.make_quota(phase=phase, university=university, licenses=100 + n)
+    page = staff_client.get(URL, {"phase": "many"}).content.decode()
+    assert "The 12 universities with the most licenses, of 14." in page
+    assert reverse("registrations:staff_utilisation", args=["many"]) in page
+    chart = page[page.index('id="dash-universities-title"') : page.index("</svg>", page.index('id="dash-universities'))]
+    shown = re.findall(r'text-anchor="end" fill="#1b1f23">(M\d\d)</text>', chart)
+    assert shown == [f"M{n:02d}" for n in range(13, 1, -1)]  # the most licenses first; M00 and M01 left out
+    staff_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
+    urdu = staff_client.get(URL, {"phase": "many"}).content.decode()
+    assert "14 میں سے سب سے زیادہ لائسنس والی 12 جامعات۔" in urdu
