@@ -125,3 +125,15 @@ def test_an_empty_chart_is_still_a_valid_picture():
         share_bars_svg(chart_id="e", title="t", description="d", series=SERIES, bars=[]),
     ):
         assert parse(svg).get("role") == "img"
+
+
+def test_a_legend_too_long_for_one_line_wraps_inside_the_picture():
+    series = [Series(f"s{n}", "دوبارہ کوشش کا منتظر", f"#00000{n}") for n in range(5)]
+    svg = share_bars_svg(chart_id="w", title="t", description="d", series=series, bars=[Bar("x", {"s0": 1})])
+    root = parse(svg)
+    width = float(root.get("viewBox").split()[2])
+    swatches = [rect for rect in root.iter(f"{{{NS['svg']}}}rect") if rect.get("width") == "12"]
+    assert len({rect.get("y") for rect in swatches}) > 1  # more than one line
+    assert all(float(rect.get("x")) + 12 <= width for rect in swatches)
+    bar = filled_rects(root, "#000000")[-1]
+    assert float(bar.get("y")) > max(float(rect.get("y")) for rect in swatches)  # the bars start below it
