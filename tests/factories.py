@@ -5,14 +5,18 @@ import itertools
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from quotas.models import Phase, Pool, Quota, University
 from quotas.services import phase_create
-from registrations.models import FocalPerson
+from registrations.eligibility import NomineeData
+from registrations.models import Disclaimer, FocalPerson
 from registrations.roles import FOCAL_PERSON, HEC_STAFF, roles_ensure
 
 _seq = itertools.count(1)
+_people = itertools.count(1)
 PASSWORD = "correct-horse-battery-staple"
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
 def make_phase(*, slug: str | None = None, launch: datetime.date = datetime.date(2021, 9, 9), **numbers) -> Phase:
@@ -93,3 +97,57 @@ def make_seated_nomination(
         activated_on=activated_on,
         submitted_by=submitted_by or make_user(),
     )
+
+
+# Nominee data and files, as a focal person or an alumnus would give them to the services ---------
+
+
+def pdf_upload(name: str = "scan.pdf", data: bytes = PDF) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type="application/pdf")
+
+
+def cnic_for(n: int) -> str:
+    """A distinct, valid CNIC per number, written with dashes as people do."""
+    digits = f"{3520200000000 + n:013d}"
+    return f"{digits[:5]}-{digits[5:12]}-{digits[12]}"
+
+
+def student_data(n: int | None = None, **changes) -> NomineeData:
+    """A 16-year student's details; n (or the next number) makes the name, CNIC and e-mail distinct."""
+    n = next(_people) if n is None else n
+    fields = {
+        "full_name": f"Student {n}",
+        "cnic": cnic_for(n),
+        "email": f"student{n}@example.edu.pk",
+        "phone": "0300 1234567",
+        "role": "student",
+        "programme_years": 16,
+        "disability": False,
+    }
+    fields.update(changes)
+    return NomineeData(**fields)
+
+
+def alumnus_data(n: int | None = None, **changes) -> NomineeData:
+    """An alumnus who graduated inside the first phase's window."""
+    n = next(_people) if n is None else n
+    fields = {
+        "full_name": f"Alumnus {n}",
+        "cnic": cnic_for(500_000 + n),
+        "email": f"alumnus{n}@example.pk",
+        "phone": "0300 7654321",
+        "role": "alumnus",
+        "degree": "BS Computer Science",
+        "graduated_from": "Quaid-i-Azam University",
+        "graduation_date": datetime.date(2020, 6, 30),
+    }
+    fields.update(changes)
+    return NomineeData(**fields)
+
+
+def disclaimer_on_file(*, phase: Phase, university: University, user) -> Disclaimer:
+    """The university's signed disclaimer, as if its focal person had uploaded it."""
+    disclaimer = Disclaimer(phase=phase, university=university, uploaded_by=user)
+    disclaimer.file.save("disclaimer.pdf", SimpleUploadedFile("disclaimer.pdf", PDF), save=False)
+    disclaimer.save()
+    return disclaimer

@@ -1,29 +1,22 @@
 """Fixtures of the fees tests: learners built through the real registration services, uploads
 kept under a temporary directory, and small valid PDF/PNG files to upload."""
 
-import datetime
 import io
-import itertools
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from pypdf import PdfReader
 
-from registrations.eligibility import NomineeData
-from registrations.models import Disclaimer
 from registrations.services import nomination_submit
 from tests import factories
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+# The nominee and file builders live in tests.factories; these names stay importable from here.
+from tests.factories import PDF, alumnus_data, cnic_for, disclaimer_on_file, pdf_upload, student_data  # noqa: F401
+
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
     b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
 )
-_numbers = itertools.count(1)
-
-
-def pdf_upload(name: str = "scan.pdf", data: bytes = PDF) -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, data, content_type="application/pdf")
 
 
 def png_upload(name: str = "photo.png") -> SimpleUploadedFile:
@@ -34,48 +27,6 @@ def pdf_text(data: bytes) -> tuple[int, str]:
     """The number of pages and the text of a PDF, as a reader would see them."""
     reader = PdfReader(io.BytesIO(data))
     return len(reader.pages), "\n".join(page.extract_text() for page in reader.pages)
-
-
-def cnic_for(n: int) -> str:
-    digits = f"{4210100000000 + n:013d}"
-    return f"{digits[:5]}-{digits[5:12]}-{digits[12]}"
-
-
-def student_data(n: int | None = None, **changes) -> NomineeData:
-    n = next(_numbers) if n is None else n
-    fields = {
-        "full_name": f"Student {n}",
-        "cnic": cnic_for(n),
-        "email": f"student{n}@example.edu.pk",
-        "phone": "0300 1234567",
-        "role": "student",
-        "programme_years": 16,
-    }
-    fields.update(changes)
-    return NomineeData(**fields)
-
-
-def alumnus_data(n: int | None = None, **changes) -> NomineeData:
-    n = next(_numbers) if n is None else n
-    fields = {
-        "full_name": f"Alumnus {n}",
-        "cnic": cnic_for(700_000 + n),
-        "email": f"alumnus{n}@example.pk",
-        "phone": "0300 7654321",
-        "role": "alumnus",
-        "degree": "BS Computer Science",
-        "graduated_from": "Quaid-i-Azam University",
-        "graduation_date": datetime.date(2020, 6, 30),
-    }
-    fields.update(changes)
-    return NomineeData(**fields)
-
-
-def disclaimer_on_file(*, phase, university, user) -> Disclaimer:
-    disclaimer = Disclaimer(phase=phase, university=university, uploaded_by=user)
-    disclaimer.file.save("disclaimer.pdf", SimpleUploadedFile("disclaimer.pdf", PDF), save=False)
-    disclaimer.save()
-    return disclaimer
 
 
 def university_ready(*, phase, code: str, sector: str = "public", licenses: int = 10, reserved: int = 0, **fields):

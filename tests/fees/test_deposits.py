@@ -13,7 +13,8 @@ from fees.exceptions import FeeError
 from fees.models import Deposit, DisabilityWaiver
 from fees.services import deposit_correct, deposit_record, waiver_decide
 from registrations.models import Invitation
-from tests.fees.conftest import nominate_student, pdf_upload, register_alumnus, university_ready
+from tests.factories import pdf_upload
+from tests.fees.conftest import nominate_student, register_alumnus, university_ready
 
 pytestmark = pytest.mark.django_db
 PAID_ON = datetime.date(2021, 9, 15)

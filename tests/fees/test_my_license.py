@@ -8,7 +8,8 @@ from django.urls import reverse
 from fees.models import DisabilityWaiver
 from fees.services import deposit_record, invoice_issue, invoice_mark_paid
 from tests import factories
-from tests.fees.conftest import nominate_student, pdf_upload, register_alumnus, university_ready
+from tests.factories import pdf_upload
+from tests.fees.conftest import nominate_student, register_alumnus, university_ready
 
 pytestmark = pytest.mark.django_db
 URL = "/fees/me/"

@@ -14,7 +14,8 @@ from fees.exceptions import FeeError
 from fees.models import Deposit
 from fees.services import nominations_file_commit
 from registrations.models import Invitation, Nomination, NominationUpload
-from tests.fees.conftest import cnic_for, university_ready
+from tests.factories import cnic_for
+from tests.fees.conftest import university_ready
 
 pytestmark = pytest.mark.django_db
 HEADER = "full_name,cnic,email,phone,role,programme_years,disability,deposit_receipt,deposit_date"

@@ -15,7 +15,8 @@ from fees.services import alumni_payment_reject, alumni_payment_submit, alumni_p
 from registrations.models import Invitation
 from registrations.services import alumni_hold_set, alumni_holds_expire
 from tests import factories
-from tests.fees.conftest import pdf_upload, png_upload, register_alumnus
+from tests.factories import pdf_upload
+from tests.fees.conftest import png_upload, register_alumnus
 
 pytestmark = pytest.mark.django_db
 

@@ -1,66 +1,14 @@
 """Fixtures of the registration tests: a public university with a quota, its focal person, the
 signed disclaimer on file, the alumni pool, and helpers to build nominees and files."""
 
-import datetime
-import itertools
-
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
-from registrations.eligibility import NomineeData
-from registrations.models import Disclaimer
 from tests import factories
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-_numbers = itertools.count(1)
-
-
-def pdf_upload(name: str = "scan.pdf") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, PDF, content_type="application/pdf")
-
-
-def cnic_for(n: int) -> str:
-    """A distinct, valid CNIC per number, written with dashes as people do."""
-    digits = f"{3520200000000 + n:013d}"
-    return f"{digits[:5]}-{digits[5:12]}-{digits[12]}"
-
-
-def student(n: int | None = None, **changes) -> NomineeData:
-    n = next(_numbers) if n is None else n
-    fields = {
-        "full_name": f"Student {n}",
-        "cnic": cnic_for(n),
-        "email": f"student{n}@example.edu.pk",
-        "phone": "0300 1234567",
-        "role": "student",
-        "programme_years": 16,
-        "disability": False,
-    }
-    fields.update(changes)
-    return NomineeData(**fields)
-
-
-def alumnus(n: int | None = None, **changes) -> NomineeData:
-    n = next(_numbers) if n is None else n
-    fields = {
-        "full_name": f"Alumnus {n}",
-        "cnic": cnic_for(500_000 + n),
-        "email": f"alumnus{n}@example.pk",
-        "phone": "0300 7654321",
-        "role": "alumnus",
-        "degree": "BS Computer Science",
-        "graduated_from": "Quaid-i-Azam University",
-        "graduation_date": datetime.date(2020, 6, 30),
-    }
-    fields.update(changes)
-    return NomineeData(**fields)
-
-
-def disclaimer_on_file(*, phase, university, user) -> Disclaimer:
-    disclaimer = Disclaimer(phase=phase, university=university, uploaded_by=user)
-    disclaimer.file.save("disclaimer.pdf", SimpleUploadedFile("disclaimer.pdf", PDF), save=False)
-    disclaimer.save()
-    return disclaimer
+# The nominee and file builders live in tests.factories; these names stay importable from here.
+from tests.factories import PDF, cnic_for, disclaimer_on_file, pdf_upload  # noqa: F401
+from tests.factories import alumnus_data as alumnus  # noqa: F401
+from tests.factories import student_data as student  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

@@ -25,7 +25,9 @@ from registrations.imports import COLUMNS, nominations_file_commit
 from registrations.models import ACTIVE_STATUSES, Nomination, NominationStatus
 from registrations.services import RegistrationError, nomination_submit, nomination_withdraw
 from tests import factories
-from tests.registrations.conftest import alumnus, disclaimer_on_file, student
+from tests.factories import alumnus_data as alumnus
+from tests.factories import disclaimer_on_file
+from tests.factories import student_data as student
 
 WORKER = Path(__file__).with_name("concurrency_worker.py")
 PROCESSES = 8

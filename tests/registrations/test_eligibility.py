@@ -9,7 +9,8 @@ from registrations import eligibility as rules
 from registrations.eligibility import NomineeData, nominee_normalise, nominee_problems
 from registrations.services import nomination_submit, nomination_withdraw
 from tests import factories
-from tests.registrations.conftest import alumnus, student
+from tests.factories import alumnus_data as alumnus
+from tests.factories import student_data as student
 
 # Shapes of what people type ---------------------------------------------------------------------------
 

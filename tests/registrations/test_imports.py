@@ -21,7 +21,8 @@ from registrations.imports import (
 from registrations.models import Nomination
 from registrations.services import RegistrationError, nomination_submit
 from tests import factories
-from tests.registrations.conftest import cnic_for, disclaimer_on_file, student
+from tests.factories import cnic_for, disclaimer_on_file
+from tests.factories import student_data as student
 
 HEADER = ",".join(COLUMNS)
 

@@ -14,7 +14,8 @@ from registrations.models import Nomination
 from registrations.roles import LEARNER, roles_ensure
 from registrations.services import nomination_submit, nomination_withdraw
 from tests import factories
-from tests.registrations.conftest import disclaimer_on_file, student
+from tests.factories import disclaimer_on_file
+from tests.factories import student_data as student
 from tests.registrations.test_imports import csv_file, outcomes, row
 
 

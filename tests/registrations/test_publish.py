@@ -15,7 +15,8 @@ from quotas.services import allocation_run
 from registrations.models import Nomination, NominationStatus
 from registrations.services import RegistrationError, allocation_publish_and_promote, nomination_submit
 from tests import factories
-from tests.registrations.conftest import disclaimer_on_file, student
+from tests.factories import disclaimer_on_file
+from tests.factories import student_data as student
 
 SEATED, WAITING = NominationStatus.SEATED, NominationStatus.WAITING
 

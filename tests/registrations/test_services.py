@@ -25,7 +25,9 @@ from registrations.services import (
     waiting_list_promote,
 )
 from tests import factories
-from tests.registrations.conftest import PDF, alumnus, disclaimer_on_file, pdf_upload, student
+from tests.factories import PDF, disclaimer_on_file, pdf_upload
+from tests.factories import alumnus_data as alumnus
+from tests.factories import student_data as student
 
 SEATED, WAITING = NominationStatus.SEATED, NominationStatus.WAITING
 

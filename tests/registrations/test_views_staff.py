@@ -16,7 +16,7 @@ from quotas.models import LicenseMove, Quota, University
 from registrations.models import Nomination, NominationStatus
 from registrations.services import nomination_submit
 from tests import factories
-from tests.registrations.conftest import student
+from tests.factories import student_data as student
 
 
 def messages_of(response) -> list[str]:
