@@ -4,7 +4,7 @@ by hand here: every change goes through a fees service (with its audit entry), a
 (challans, deposits) are read-only.
 """
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from dlsei.admin_actions import run_each
 from dlsei.uploads import sniff
 
 from . import selectors, services
@@ -57,18 +58,6 @@ def _ask(modeladmin, request: HttpRequest, queryset: QuerySet, *, form_class, ti
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         },
     )
-
-
-def _run_each(modeladmin, request: HttpRequest, queryset, call, done: str) -> None:
-    count = 0
-    for obj in queryset:
-        try:
-            call(obj)
-            count += 1
-        except FeeError as error:
-            modeladmin.message_user(request, f"{obj}: {error.message}", messages.ERROR)
-    if count:
-        modeladmin.message_user(request, done % {"count": count}, messages.SUCCESS)
 
 
 def _file_cell(url: str, field) -> str:
@@ -136,12 +125,13 @@ class AlumniPaymentAdmin(RecordAdmin):
 
     @admin.action(description=gettext_lazy("Verify the selected payments (the alumni are invited)"))
     def verify(self, request: HttpRequest, queryset: QuerySet) -> None:
-        _run_each(
+        run_each(
             self,
             request,
             queryset,
-            lambda p: services.alumni_payment_verify(payment=p, actor=request.user),
-            _("%(count)d payment(s) verified."),
+            call=lambda p: services.alumni_payment_verify(payment=p, actor=request.user),
+            refused=FeeError,
+            done=lambda count: _("%(count)d payment(s) verified."),
         )
 
     @admin.action(description=gettext_lazy("Reject the selected payments (asks for the reason)"))
@@ -157,14 +147,15 @@ class AlumniPaymentAdmin(RecordAdmin):
         )
         if isinstance(answer, HttpResponse):
             return answer
-        _run_each(
+        run_each(
             self,
             request,
             queryset,
-            lambda p: services.alumni_payment_reject(
+            call=lambda p: services.alumni_payment_reject(
                 payment=p, actor=request.user, reason=answer.cleaned_data["reason"]
             ),
-            _("%(count)d payment(s) rejected; the alumni are told why by e-mail."),
+            refused=FeeError,
+            done=lambda count: _("%(count)d payment(s) rejected; the alumni are told why by e-mail."),
         )
         return None
 
@@ -197,12 +188,13 @@ class DisabilityWaiverAdmin(RecordAdmin):
 
     @admin.action(description=gettext_lazy("Approve the selected waivers (the learners are invited)"))
     def approve(self, request: HttpRequest, queryset: QuerySet) -> None:
-        _run_each(
+        run_each(
             self,
             request,
             queryset,
-            lambda w: services.waiver_decide(waiver=w, approve=True, actor=request.user),
-            _("%(count)d waiver(s) approved."),
+            call=lambda w: services.waiver_decide(waiver=w, approve=True, actor=request.user),
+            refused=FeeError,
+            done=lambda count: _("%(count)d waiver(s) approved."),
         )
 
     @admin.action(description=gettext_lazy("Reject the selected waivers (asks for the reason)"))
@@ -218,14 +210,15 @@ class DisabilityWaiverAdmin(RecordAdmin):
         )
         if isinstance(answer, HttpResponse):
             return answer
-        _run_each(
+        run_each(
             self,
             request,
             queryset,
-            lambda w: services.waiver_decide(
+            call=lambda w: services.waiver_decide(
                 waiver=w, approve=False, actor=request.user, reason=answer.cleaned_data["reason"]
             ),
-            _("%(count)d waiver(s) rejected."),
+            refused=FeeError,
+            done=lambda count: _("%(count)d waiver(s) rejected."),
         )
         return None
 
@@ -263,14 +256,15 @@ class InvoiceAdmin(RecordAdmin):
         )
         if isinstance(answer, HttpResponse):
             return answer
-        _run_each(
+        run_each(
             self,
             request,
             queryset,
-            lambda i: services.invoice_mark_paid(
+            call=lambda i: services.invoice_mark_paid(
                 invoice=i, reference=answer.cleaned_data["reference"], actor=request.user
             ),
-            _("%(count)d invoice(s) marked paid."),
+            refused=FeeError,
+            done=lambda count: _("%(count)d invoice(s) marked paid."),
         )
         return None
 

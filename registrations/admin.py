@@ -13,6 +13,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from dlsei.admin_actions import run_each
+
 from .cnic import cnic_mask
 from .exceptions import RegistrationError
 from .focal_accounts import focal_person_create, focal_person_invite, focal_person_update
@@ -37,21 +39,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
-
-
-def _run_each(modeladmin, request: HttpRequest, queryset: QuerySet, call, done_message) -> None:
-    """Call one service per selected nomination, in arrival order: each refusal is reported with
-    the person's name, and the count of those done is said once."""
-    done = 0
-    for nomination in queryset.order_by("id"):
-        try:
-            call(nomination)
-        except RegistrationError as error:
-            modeladmin.message_user(request, f"{nomination.full_name}: {error.message}", messages.ERROR)
-        else:
-            done += 1
-    if done:
-        modeladmin.message_user(request, done_message(done) % {"count": done}, messages.SUCCESS)
 
 
 @admin.register(Nomination)
@@ -119,12 +106,14 @@ class NominationAdmin(admin.ModelAdmin):
 
         form = RejectForm(request.POST if "reason" in request.POST else None)
         if form.is_bound and form.is_valid():
-            _run_each(
+            run_each(
                 self,
                 request,
                 queryset,
-                lambda n: nomination_reject(nomination=n, actor=request.user, reason=form.cleaned_data["reason"]),
-                lambda done: ngettext("%(count)d nomination rejected.", "%(count)d nominations rejected.", done),
+                call=lambda n: nomination_reject(nomination=n, actor=request.user, reason=form.cleaned_data["reason"]),
+                refused=RegistrationError,
+                done=lambda done: ngettext("%(count)d nomination rejected.", "%(count)d nominations rejected.", done),
+                label=lambda n: n.full_name,
             )
             return None
         context = {
@@ -142,12 +131,14 @@ class NominationAdmin(admin.ModelAdmin):
     def reinstate_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         from .services import nomination_reinstate
 
-        _run_each(
+        run_each(
             self,
             request,
             queryset,
-            lambda n: nomination_reinstate(nomination=n, actor=request.user),
-            lambda done: ngettext("%(count)d nomination reinstated.", "%(count)d nominations reinstated.", done),
+            call=lambda n: nomination_reinstate(nomination=n, actor=request.user),
+            refused=RegistrationError,
+            done=lambda done: ngettext("%(count)d nomination reinstated.", "%(count)d nominations reinstated.", done),
+            label=lambda n: n.full_name,
         )
 
 

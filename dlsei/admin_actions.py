@@ -1,0 +1,40 @@
+"""One admin action applied to each selected row through a service, for every app's admin.
+
+An app's admin passes its own exception class (``RegistrationError``, ``FeeError``), so this module
+imports none of the apps.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.admin import ModelAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+
+def run_each(
+    modeladmin: ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    call: Callable[[Any], object],
+    refused: type[Exception],
+    done: Callable[[int], str],
+    label: Callable[[Any], str] = str,
+) -> int:
+    """Call one service per selected row, oldest first. Every refusal is reported with the row's
+    label and the service's message, and the others still go ahead (each service call is its own
+    transaction); the count of those done is said once. Returns that count."""
+    count = 0
+    for obj in queryset.order_by("pk"):
+        try:
+            call(obj)
+        except refused as error:
+            message = getattr(error, "message", str(error))
+            modeladmin.message_user(request, f"{label(obj)}: {message}", messages.ERROR)
+        else:
+            count += 1
+    if count:
+        modeladmin.message_user(request, done(count) % {"count": count}, messages.SUCCESS)
+    return count
