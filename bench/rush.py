@@ -107,6 +107,7 @@ def main() -> None:
     parser.add_argument("--alumni-seats", type=int, default=20)
     parser.add_argument("--requests", type=int, default=4, help="nominations per focal-person client")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (above 1: gthread)")
     args = parser.parse_args()
 
     database_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dlsei_bench")
@@ -123,6 +124,7 @@ def main() -> None:
             str(Path(PYTHON).with_name("gunicorn")),
             "dlsei.wsgi:application",
             f"--workers={args.workers}",
+            f"--threads={args.threads}",
             f"--bind=127.0.0.1:{port}",
             "--timeout=60",
             "--log-level=warning",
@@ -181,6 +183,8 @@ def main() -> None:
                         if ceiling["throughput_rps"]
                         else None,
                         "gunicorn_workers": args.workers,
+                        "gunicorn_threads": args.threads,
+                        "loadavg": Path("/proc/loadavg").read_text().split()[0],
                         "cpus": os.cpu_count(),
                     }
                 ),
