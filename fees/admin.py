@@ -15,11 +15,12 @@ from django.utils.translation import gettext_lazy
 
 from dlsei.admin_actions import run_each
 from dlsei.uploads import sniff
+from registrations.models import NominationStatus, SeatKind
 
-from . import selectors, services
+from . import services
 from .exceptions import FeeError
 from .forms import MarkPaidForm, RejectionForm
-from .models import AlumniPayment, Challan, Deposit, DisabilityWaiver, Invoice, InvoiceChannel
+from .models import AlumniPayment, Challan, Deposit, DisabilitySeat, DisabilityWaiver, Invoice, InvoiceChannel
 
 
 class RecordAdmin(admin.ModelAdmin):
@@ -181,11 +182,6 @@ class DisabilityWaiverAdmin(RecordAdmin):
     def certificate_file(self, obj: DisabilityWaiver) -> str:
         return _file_cell(reverse("fees:waiver_file", args=[obj.pk]), obj.certificate)
 
-    def changelist_view(self, request, extra_context=None):
-        # Lazy rule (fees.services): every disability-seated nominee has a waiver to check.
-        services.waivers_ensure(nominations=selectors.disability_seated())
-        return super().changelist_view(request, extra_context)
-
     @admin.action(description=gettext_lazy("Approve the selected waivers (the learners are invited)"))
     def approve(self, request: HttpRequest, queryset: QuerySet) -> None:
         run_each(
@@ -219,6 +215,79 @@ class DisabilityWaiverAdmin(RecordAdmin):
             ),
             refused=FeeError,
             done=lambda count: _("%(count)d waiver(s) rejected."),
+        )
+        return None
+
+
+@admin.register(DisabilitySeat)
+class DisabilitySeatAdmin(admin.ModelAdmin):
+    """Every learner on a reserved disability seat, with the certificate and HEC's decision so far;
+    deciding writes the waiver (nothing is written by looking at the list)."""
+
+    list_display = ("full_name", "university", "phase", "seated_at", "certificate_file", "waiver_status")
+    list_filter = ("phase", "university")
+    search_fields = ("full_name", "email")
+    list_select_related = ("university", "phase", "disability_waiver")
+    ordering = ("seated_at", "id")
+    actions = ["approve", "reject"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).filter(status=NominationStatus.SEATED, seat_kind=SeatKind.DISABILITY)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description=gettext_lazy("Certificate"))
+    def certificate_file(self, obj: DisabilitySeat) -> str:
+        url = reverse("registrations:file_nomination", args=[obj.pk, "certificate"])
+        return _file_cell(url, obj.disability_certificate)
+
+    @admin.display(description=gettext_lazy("Waiver"))
+    def waiver_status(self, obj: DisabilitySeat) -> str:
+        waiver = getattr(obj, "disability_waiver", None)
+        return (waiver or DisabilityWaiver()).get_status_display()
+
+    @admin.action(description=gettext_lazy("Approve the certificates of the selected learners (they are invited)"))
+    def approve(self, request: HttpRequest, queryset: QuerySet) -> None:
+        run_each(
+            self,
+            request,
+            queryset,
+            call=lambda n: services.disability_seat_decide(nomination=n, approve=True, actor=request.user),
+            refused=FeeError,
+            done=lambda count: _("%(count)d waiver(s) approved."),
+            label=lambda n: n.full_name,
+        )
+
+    @admin.action(description=gettext_lazy("Reject the certificates of the selected learners (asks for the reason)"))
+    def reject(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        answer = _ask(
+            self,
+            request,
+            queryset,
+            form_class=RejectionForm,
+            title=_("Reject disability waivers"),
+            action="reject",
+            intro=_("The reason is kept with the waiver and shown on the learner's page."),
+        )
+        if isinstance(answer, HttpResponse):
+            return answer
+        run_each(
+            self,
+            request,
+            queryset,
+            call=lambda n: services.disability_seat_decide(
+                nomination=n, approve=False, actor=request.user, reason=answer.cleaned_data["reason"]
+            ),
+            refused=FeeError,
+            done=lambda count: _("%(count)d waiver(s) rejected."),
+            label=lambda n: n.full_name,
         )
         return None
 

@@ -7,14 +7,13 @@ Each function runs in one transaction with its audit entry, locks the nomination
 `registrations.invitations.nomination_settle()` (or `university_settle()` for a paid private
 invoice); registrations then clears the learner and queues the invitation.
 
-Disability waivers are created lazily, by one rule: a pending waiver exists for every nomination
-seated on a reserved disability seat from the moment any fees page or the HEC staff waiver list
-looks at it (`waivers_ensure`); the focal person's deposits page, the learner's own page and the
-admin's waiver list all call it, so HEC staff always see every waiver waiting for them.
+Disability waivers: the reserved seat is taken in registrations, which cannot write a fees row,
+so a seat on a reserved disability seat is itself what waits for HEC's check (the admin lists
+those seats) and its waiver row is written when HEC staff decide (`disability_seat_decide`).
+Pages only read: a seat without a waiver shows as being checked.
 """
 
 import datetime
-from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -406,20 +405,6 @@ def deposit_correct(*, deposit: Deposit, receipt: str, paid_on: datetime.date, r
 # Disability waivers -------------------------------------------------------------------------
 
 
-def waivers_ensure(*, nominations: Iterable[Nomination]) -> int:
-    """Create the pending waiver of every given nomination seated on a disability seat that has
-    none yet (the lazy rule in this module's docstring). Returns how many were created."""
-    wanted = [n for n in nominations if n.status == NominationStatus.SEATED and n.seat_kind == SeatKind.DISABILITY]
-    if not wanted:
-        return 0
-    have = set(DisabilityWaiver.objects.filter(nomination__in=wanted).values_list("nomination_id", flat=True))
-    created = 0
-    for nomination in wanted:
-        if nomination.pk not in have:
-            created += waiver_request(nomination=nomination, actor=None) is not None
-    return created
-
-
 def waiver_request(*, nomination: Nomination, actor: Any) -> DisabilityWaiver | None:
     """The pending waiver of a nomination on a reserved disability seat (created once); None for
     any other nomination."""
@@ -470,6 +455,20 @@ def waiver_decide(*, waiver: DisabilityWaiver, approve: bool, actor: Any, reason
         if approve:
             _settle(nomination=waiver.nomination, reason="disability waiver approved", actor=actor)
     return waiver
+
+
+def disability_seat_decide(*, nomination: Nomination, approve: bool, actor: Any, reason: str = "") -> DisabilityWaiver:
+    """HEC staff's decision on the certificate of a learner on a reserved disability seat: the
+    waiver is written here (requested, then decided, in one transaction), never by a page that
+    lists the seat. Approved → the learner is settled with no fee."""
+    with transaction.atomic():
+        waiver = waiver_request(nomination=nomination, actor=actor)
+        if waiver is None:
+            raise FeeError(
+                _("%(name)s does not hold a reserved disability seat, so there is no certificate to decide on.")
+                % {"name": nomination.full_name}
+            )
+        return waiver_decide(waiver=waiver, approve=approve, actor=actor, reason=reason)
 
 
 # Private university invoices ----------------------------------------------------------------

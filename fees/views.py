@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dlsei.uploads import sniff
 from quotas.selectors import phase_current
 from registrations.cnic import cnic_mask
-from registrations.models import FocalPerson, Nomination
+from registrations.models import FocalPerson, Nomination, NominationStatus, SeatKind
 from registrations.roles import user_is_hec_staff
 
 from . import selectors, services
@@ -45,7 +45,6 @@ def _my_license_page(request: HttpRequest, *, payment_form: AlumniPaymentForm | 
     nomination = _my_nomination(request)
     context: dict = {"nomination": nomination, "phase": phase_current()}
     if nomination is not None:
-        services.waivers_ensure(nominations=[nomination])
         nomination.cnic_masked = cnic_mask(nomination.cnic)
         fees = selectors.learner_fees(nomination=nomination)
         latest = fees.latest_payment
@@ -135,12 +134,13 @@ def deposits(request: HttpRequest) -> HttpResponse:
     phase = phase_current()
     nominees = []
     if phase is not None:
-        rows = selectors.deposit_nominees(phase=phase, university=focal.university)
-        services.waivers_ensure(nominations=rows)
         nominees = selectors.with_masked_cnic(selectors.deposit_nominees(phase=phase, university=focal.university))
         for n in nominees:
             n.deposit = n.current_deposits[0] if n.current_deposits else None
             n.waiver = getattr(n, "disability_waiver", None)
+            if n.waiver is None and n.status == NominationStatus.SEATED and n.seat_kind == SeatKind.DISABILITY:
+                # Shown as waiting for HEC's check, never saved: the row is written when HEC decides.
+                n.waiver = DisabilityWaiver(nomination=n)
             n.deposit_refusal = services.deposit_refusal(nomination=n)
     return render(
         request,

@@ -95,7 +95,7 @@ class World:
 def build_world() -> World:
     """Two public universities A and B with published quotas, signed disclaimers and nominees of B,
     a registered alumnus with a paid challan uploaded, a disability waiver, a private invoice."""
-    from fees.services import alumni_payment_submit, challan_issue, invoice_issue, waivers_ensure
+    from fees.services import alumni_payment_submit, challan_issue, invoice_issue, waiver_request
     from registrations.focal_accounts import nomination_upload_store
     from registrations.services import disclaimer_upload, nomination_submit
 
@@ -151,8 +151,7 @@ def build_world() -> World:
         transcript=pdf_upload("transcript.pdf"),
         actor=alumnus,
     )
-    waivers_ensure(nominations=[learner_nomination])
-    waiver = learner_nomination.disability_waiver
+    waiver = waiver_request(nomination=learner_nomination, actor=staff)
     invoice = invoice_issue(phase=phase, university=private, actor=staff)
     csv = (
         "full_name,cnic,email,phone,role,programme_years,disability\n"

@@ -11,7 +11,7 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from fees.exceptions import FeeError
 from fees.models import Deposit, DisabilityWaiver
-from fees.services import deposit_correct, deposit_record, waiver_decide
+from fees.services import deposit_correct, deposit_record, disability_seat_decide
 from registrations.models import Invitation
 from tests.factories import pdf_upload
 from tests.fees.conftest import nominate_student, register_alumnus, university_ready
@@ -135,52 +135,80 @@ def test_refusals_name_the_reason(phase, qau, alumni_pool, hec_staff):
     assert not Deposit.objects.exists()
 
 
-def test_disability_waiver_is_created_when_looked_at_and_approved_by_staff(
+def test_listing_a_disability_seat_writes_nothing(client, phase, qau, hec_staff):
+    university, focal = qau
+    disabled = nominate_student(
+        phase=phase, university=university, focal=focal, disability=True, certificate=pdf_upload("cert.pdf")
+    )
+    audit_entries = AuditEntry.objects.count()
+
+    client.force_login(focal)
+    listing = client.get(reverse("fees:deposits")).content.decode()
+    assert "Free: disability waiver" in listing and "Waiting for HEC to check the certificate" in listing
+    client.force_login(disabled.learner)
+    assert "HEC is checking your disability certificate" in client.get(reverse("fees:my_license")).content.decode()
+    client.force_login(hec_staff)
+    seats = client.get(reverse("admin:fees_disabilityseat_changelist")).content.decode()
+    assert disabled.full_name in seats and "Waiting for HEC to check the certificate" in seats
+    assert reverse("registrations:file_nomination", args=[disabled.pk, "certificate"]) in seats
+    assert client.get(reverse("admin:fees_disabilitywaiver_changelist")).status_code == 200
+
+    assert not DisabilityWaiver.objects.exists()
+    assert AuditEntry.objects.count() == audit_entries
+
+
+def test_staff_approving_a_disability_seat_writes_the_waiver_and_invites_the_learner(
     client, phase, qau, hec_staff, invite_link, django_capture_on_commit_callbacks
 ):
     university, focal = qau
     disabled = nominate_student(
         phase=phase, university=university, focal=focal, disability=True, certificate=pdf_upload("cert.pdf")
     )
-    client.force_login(focal)
-    listing = client.get(reverse("fees:deposits")).content.decode()
-    assert "Free: disability waiver" in listing
-    waiver = DisabilityWaiver.objects.get(nomination=disabled)
-    assert waiver.status == "pending" and waiver.certificate.name == disabled.disability_certificate.name
-
     client.force_login(hec_staff)
-    change = client.get(reverse("admin:fees_disabilitywaiver_change", args=[waiver.pk])).content.decode()
-    assert reverse("fees:waiver_file", args=[waiver.pk]) in change
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
-            reverse("admin:fees_disabilitywaiver_changelist"), {"action": "approve", "_selected_action": [waiver.pk]}
+            reverse("admin:fees_disabilityseat_changelist"), {"action": "approve", "_selected_action": [disabled.pk]}
         )
 
-    waiver.refresh_from_db()
+    waiver = DisabilityWaiver.objects.get(nomination=disabled)
     disabled.refresh_from_db()
     assert waiver.status == "approved" and waiver.checked_by == hec_staff
+    assert waiver.certificate.name == disabled.disability_certificate.name
     assert disabled.settled_reason == "disability waiver approved" and disabled.cleared_at is not None
     assert not Deposit.objects.exists()
+    assert list(
+        AuditEntry.objects.filter(action__startswith="waiver.").order_by("id").values_list("action", flat=True)
+    ) == [
+        "waiver.request",
+        "waiver.approve",
+    ]
+    seats = client.get(reverse("admin:fees_disabilityseat_changelist")).content.decode()
+    assert "Approved" in seats
 
 
-def test_the_staff_waiver_list_shows_every_disability_seat_and_rejection_needs_a_reason(client, phase, qau, hec_staff):
+def test_rejecting_a_disability_seat_needs_a_reason_and_a_refusal_writes_nothing(client, phase, qau, hec_staff):
     university, focal = qau
     disabled = nominate_student(
         phase=phase, university=university, focal=focal, disability=True, certificate=pdf_upload("cert.pdf")
     )
-    client.force_login(hec_staff)
-    assert disabled.full_name in client.get(reverse("admin:fees_disabilitywaiver_changelist")).content.decode()
-    waiver = DisabilityWaiver.objects.get()
+    plain = nominate_student(phase=phase, university=university, focal=focal)
     with pytest.raises(FeeError, match="reason"):
-        waiver_decide(waiver=waiver, approve=False, actor=hec_staff)
+        disability_seat_decide(nomination=disabled, approve=False, actor=hec_staff)
+    with pytest.raises(FeeError, match="does not hold a reserved disability seat"):
+        disability_seat_decide(nomination=plain, approve=True, actor=hec_staff)
+    assert not DisabilityWaiver.objects.exists()
+
+    client.force_login(hec_staff)
     client.post(
-        reverse("admin:fees_disabilitywaiver_changelist"),
-        {"action": "reject", "_selected_action": [waiver.pk], "apply": "1", "reason": "The certificate has expired."},
+        reverse("admin:fees_disabilityseat_changelist"),
+        {"action": "reject", "_selected_action": [disabled.pk], "apply": "1", "reason": "The certificate has expired."},
     )
-    waiver.refresh_from_db()
+    waiver = DisabilityWaiver.objects.get()
     disabled.refresh_from_db()
     assert waiver.status == "rejected" and waiver.reason == "The certificate has expired."
     assert disabled.settled_at is None
+    client.force_login(disabled.learner)
+    assert "The certificate has expired." in client.get(reverse("fees:my_license")).content.decode()
 
 
 def test_a_nahe_trainee_pays_the_deposit_like_a_public_learner(phase, hec_staff):
