@@ -446,6 +446,8 @@ def test_a_worker_killed_in_the_middle_of_a_send_loses_nothing(private_broker, w
     nomination = factories.make_seated_nomination(phase=phase, email="sana@example.pk")
     sink.stall_at = killed_at
     sink.release.clear()
+    # The held conversation must not time out on the worker's side before the kill.
+    workers.env["INVITATION_SMTP_TIMEOUT"] = "30"
     first = workers.start()
     nomination_settle(nomination=nomination, reason="Deposit recorded", actor=None)
     assert sink.stalled.wait(timeout=90), f"the send never reached the mail server:\n{workers.logs()}"
