@@ -242,7 +242,7 @@ def read_table(
     1). Fully blank rows are skipped. The content decides the format; ``filename`` only words a message.
     """
     if not data:
-        raise TableRefused(_("This file is empty."))
+        raise TableRefused(_("This file is empty. Check that you chose the right file, then upload it again."))
     if len(data) > max_bytes:
         raise TableRefused(
             _("This file is %(size)s; the largest accepted is %(limit)s.")
@@ -264,7 +264,7 @@ def _read_records(
             raise TableRefused(
                 _("Row 1 is blank; it must hold the column names: %(names)s.") % {"names": _names(required + optional)}
             )
-        raise TableRefused(_("This file is empty."))
+        raise TableRefused(_("This file is empty. Check that you chose the right file, then upload it again."))
     columns = _match_header(header, required=required, optional=optional)
 
     rows: list[dict[str, Any]] = []

@@ -138,7 +138,7 @@ def check_upload(file: UploadedFileLike, *, kinds: set[str], max_bytes: int) -> 
         size = max(len(data), declared or 0)
         raise UploadRefused(too_big % {"size": human_size(size, round_up=True), "limit": human_size(max_bytes)})
     if not data:
-        raise UploadRefused(_("This file is empty."))
+        raise UploadRefused(_("This file is empty. Check that you chose the right file, then upload it again."))
 
     kind = sniff(data)
     if kind not in kinds:

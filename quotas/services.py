@@ -37,7 +37,10 @@ def _years_before(day: datetime.date, years: int) -> datetime.date:
 def phase_create(*, slug: str, launch: datetime.date, name: str = "", actor=None) -> Phase:
     """A new phase with the SOP's default numbers; registration opens at the start of launch day."""
     if Phase.objects.filter(slug=slug).exists():
-        raise QuotaError(_("A phase called “%(slug)s” already exists.") % {"slug": slug})
+        raise QuotaError(
+            _("A phase called “%(slug)s” already exists. Choose another name, or change the existing phase.")
+            % {"slug": slug}
+        )
     opens_at = timezone.make_aware(datetime.datetime.combine(launch, datetime.time.min))
     phase = Phase.objects.create(
         slug=slug,
@@ -64,14 +67,18 @@ def universities_import(*, data: bytes, actor=None, dry_run: bool = False) -> di
     try:
         dataset.load(io.StringIO(text), format="csv")
     except Exception:
-        raise QuotaError(_("The file could not be read as CSV.")) from None
+        raise QuotaError(
+            _("The file could not be read as CSV. In Excel use “Save as → CSV UTF-8”, then upload it again.")
+        ) from None
     headers = [h.strip().lower() for h in (dataset.headers or [])]
     missing = [c for c in UNIVERSITY_COLUMNS if c not in headers]
     if missing:
         raise QuotaError(_("The file is missing the columns: %(columns)s.") % {"columns": ", ".join(missing)})
     dataset.headers = headers
     if not len(dataset):
-        raise QuotaError(_("The file has no universities in it."))
+        raise QuotaError(
+            _("The file has no universities in it. Put one on each row below the header, then upload it again.")
+        )
 
     with transaction.atomic():
         result = UniversityResource().import_data(dataset, dry_run=True, raise_errors=False)
@@ -354,7 +361,9 @@ def license_move(
         raise QuotaError(_("The number of licenses to move must be 1 or more."))
     licenses = int(licenses)
     if from_university.pk == to_university.pk:
-        raise QuotaError(_("Licenses can only be moved between two different universities."))
+        raise QuotaError(
+            _("Licenses can only be moved between two different universities; choose another one to move them to.")
+        )
     quotas = {
         q.university_id: q
         for q in Quota.objects.select_for_update()

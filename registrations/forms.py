@@ -66,7 +66,9 @@ class NominationsFileForm(forms.Form):
                 code="too_big",
             )
         if file is not None and not file.size:
-            raise ValidationError(_("This file is empty."), code="empty")
+            raise ValidationError(
+                _("This file is empty. Check that you chose the right file, then upload it again."), code="empty"
+            )
         return file
 
 

@@ -193,10 +193,10 @@ def test_xlsx_formula_cells_give_their_cached_value() -> None:
 
 
 def test_empty() -> None:
-    assert refusal(b"") == "This file is empty."
-    assert refusal(b"\n\n\r\n") == "This file is empty."
-    assert refusal(b"\xef\xbb\xbf") == "This file is empty."
-    assert refusal(b" , ,\n,,\n") == "This file is empty."
+    assert refusal(b"") == "This file is empty. Check that you chose the right file, then upload it again."
+    assert refusal(b"\n\n\r\n") == "This file is empty. Check that you chose the right file, then upload it again."
+    assert refusal(b"\xef\xbb\xbf") == "This file is empty. Check that you chose the right file, then upload it again."
+    assert refusal(b" , ,\n,,\n") == "This file is empty. Check that you chose the right file, then upload it again."
 
 
 def test_row_one_blank() -> None:

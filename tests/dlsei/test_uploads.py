@@ -255,7 +255,9 @@ def test_partial_signatures() -> None:
 
 
 def test_empty() -> None:
-    assert refusal(b"", "challan.pdf") == "This file is empty."
+    assert (
+        refusal(b"", "challan.pdf") == "This file is empty. Check that you chose the right file, then upload it again."
+    )
 
 
 def test_oversize_by_declared_size() -> None:

@@ -4,6 +4,7 @@ order: each sits in ``<bdi dir="ltr">``, so ``*****-*****67-1`` is not shown as 
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from fees.models import Challan
 from fees.services import challan_issue
@@ -11,6 +12,13 @@ from tests import factories
 from tests.fees.conftest import register_alumnus
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """The test client's Urdu request leaves Urdu active in this thread: later tests expect English."""
+    yield
+    translation.deactivate()
 
 
 def urdu_page(client, url: str) -> str:
