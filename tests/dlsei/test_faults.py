@@ -45,8 +45,6 @@ ROOT = Path(settings.BASE_DIR)
 PYTHON = sys.executable
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 GUNICORN_WORKERS = 3
-NOMINEES_URL = "/registrations/focal/nominees/"
-ADD_URL = "/registrations/focal/nominees/add/"
 BUSY_EN = "The portal is busy or restarting"
 BUSY_UR = "پورٹل مصروف ہے یا دوبارہ شروع ہو رہا ہے"
 
@@ -160,7 +158,7 @@ class Rush:
         try:
             connection = HTTPConnection("127.0.0.1", self.port, timeout=60)
             connection.request(
-                "POST", ADD_URL, body=urlencode(fields),
+                "POST", reverse("registrations:focal_nominee_add"), body=urlencode(fields),
                 headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
             )  # fmt: skip
             response = connection.getresponse()
@@ -260,7 +258,7 @@ def test_postgresql_crashing_mid_rush_gives_clean_errors_no_half_nomination_and_
     assert not unclear, unclear[:3]  # never a 500, a 400 or a dropped connection
     for reply in replies:
         if reply["status"] == 302:
-            assert reply["location"].endswith(NOMINEES_URL), reply
+            assert reply["location"].endswith(reverse("registrations:focal_nominees")), reply
         else:
             # The friendly page, in the reader's language, asking for a retry; no traceback.
             assert reply["retry_after"] == "60", reply
