@@ -53,3 +53,14 @@ def test_staff_see_how_to_run_the_first_allocation(client, phase, hec_staff):
     assert "Run one with the button above: it is listed here as a draft for you to preview, then publish." in text
     urdu = page(client, reverse("quotas:allocation_list", args=[phase.slug]), "ur")
     assert "اوپر دیے گئے بٹن سے تقسیم چلائیں" in urdu
+
+
+def test_the_sign_up_closed_page_says_who_needs_no_sign_up_and_where_to_sign_in(rf):
+    from django.contrib.auth.models import AnonymousUser
+    from django.shortcuts import render
+
+    request = rf.get("/accounts/signup/")
+    request.user = AnonymousUser()
+    text = html.unescape(render(request, "account/signup_closed.html").content.decode())
+    assert "Students and faculty need no sign-up" in text
+    assert f'href="{reverse("account_login")}"' in text
