@@ -55,10 +55,9 @@ def bilingual_email(
     # A string without an Urdu translation would otherwise appear twice in the subject line.
     subject = english_subject if urdu_subject == english_subject else f"{english_subject} / {urdu_subject}"
     text = f"{texts[0]}\n\n{TEXT_SEPARATOR}\n{URDU_HEADING}\n\n{texts[1]}\n"
-    html = render_to_string(
-        "email/bilingual.html",
-        {"subject": subject, "english": mark_safe(htmls[0]), "urdu": mark_safe(htmls[1])},  # noqa: S308
-    )
+    # Both halves come from autoescaping templates or from urlize(autoescape=True): already escaped.
+    english_html, urdu_html = (mark_safe(part) for part in htmls)  # noqa: S308
+    html = render_to_string("email/bilingual.html", {"subject": subject, "english": english_html, "urdu": urdu_html})
     message = EmailMultiAlternatives(subject=subject, body=text, from_email=from_email, to=to, headers=headers)
     message.attach_alternative(html, "text/html")
     return message
