@@ -8,7 +8,7 @@ import re
 import pytest
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from fees.services import alumni_payment_reject, alumni_payment_submit, challan_issue
 from registrations.focal_accounts import focal_person_create
@@ -66,6 +66,14 @@ def assert_bilingual(message, *, english: list[str], urdu: list[str], allow_in_u
 def the_only_mail():
     assert len(mail.outbox) == 1, [m.subject for m in mail.outbox]
     return mail.outbox[0]
+
+
+@pytest.fixture(autouse=True)
+def _english_thread():
+    """An earlier test's Urdu request can leave Urdu active in this thread; the data is made in English."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
