@@ -9,6 +9,16 @@ def _mail_in_memory(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
+@pytest.fixture(autouse=True)
+def _english_between_tests():
+    # A request with the Urdu cookie leaves Urdu active in the thread after the response; without
+    # this, the tests after it would read translated messages and pass or fail by test order.
+    from django.utils import translation
+
+    yield
+    translation.activate("en")
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _tasks_in_process():
     # CI runs the suite once with REDIS_URL set (.ci/run): no worker reads that broker, so the
