@@ -12,9 +12,9 @@ A report of 100,000 rows takes seconds, too long for a request, so importing has
    (``processed`` and the others), so the outcome page shows a progress bar that moves.
 
 Each chunk costs a handful of queries whatever its size: the phase's learners are loaded once
-into two dicts (External Id → nomination, e-mail → nomination), the completions already known
-for the chunk's learners in one query, and new completions are inserted in batches on the unique
-(learner, course) key, so importing the same or an overlapping report again changes nothing.
+per run into two dicts (External Id → nomination, e-mail → nomination) and its known completions
+into a third, kept up to date chunk by chunk, and new completions are inserted in batches on the
+unique (learner, course) key, so importing the same or an overlapping report again changes nothing.
 Rows that match nobody, or whose completion time cannot be read, are stored as
 ``UnmatchedCompletionRow`` and shown on the outcome page, never dropped silently.
 
@@ -306,11 +306,14 @@ def _completion_import_claim(*, completion_import_id: int) -> CompletionImport |
     return record
 
 
-def _chunk_record(*, record: CompletionImport, chunk: _Chunk) -> bool:
+def _chunk_record(*, record: CompletionImport, chunk: _Chunk, known: dict[tuple[int, str], list]) -> bool:
     """Write one chunk's completions, stray rows and counters in one transaction.
 
-    Returns False, writing nothing, when the import is no longer at this chunk's start (another
-    delivery of the task got there first, or staff's import was marked stopped).
+    ``known`` maps (learner, course) to [completion id or None, completed_at] for every completion
+    of the phase, loaded once per run and kept up to date here; None stands for a completion this
+    run inserted (its id is looked up only if a later row shows an earlier time for it). Returns
+    False, writing nothing, when the import is no longer at this chunk's start (another delivery
+    of the task got there first).
     """
     with transaction.atomic():
         position = (
@@ -318,24 +321,21 @@ def _chunk_record(*, record: CompletionImport, chunk: _Chunk) -> bool:
         )
         if position != (State.RUNNING, chunk.start):
             return False
-        nominations = {candidate[0] for candidate in chunk.candidates}
-        known: dict[tuple[int, str], tuple[int, dt.datetime]] = {
-            (nomination_id, key): (pk, at)
-            for pk, nomination_id, key, at in CourseCompletion.objects.filter(nomination_id__in=nominations)
-            .values_list("id", "nomination_id", "course_key", "completed_at")
-            .iterator(chunk_size=10_000)
-        }
         duplicates = 0
         fresh: dict[tuple[int, str], list] = {}
         earlier: dict[int, tuple[dt.datetime, dt.date]] = {}
+        earlier_unresolved: dict[tuple[int, str], tuple[dt.datetime, dt.date]] = {}
         for nomination_id, key, name, kind, completed_at, completed_on, certificate in chunk.candidates:
             pair = (nomination_id, key)
-            if pair in known:
+            seen = known.get(pair)
+            if seen is not None:
                 duplicates += 1
-                pk, at = known[pair]
-                if completed_at < at:
-                    known[pair] = (pk, completed_at)
-                    earlier[pk] = (completed_at, completed_on)
+                if completed_at < seen[1]:
+                    seen[1] = completed_at
+                    if seen[0] is None:
+                        earlier_unresolved[pair] = (completed_at, completed_on)
+                    else:
+                        earlier[seen[0]] = (completed_at, completed_on)
                 continue
             if pair in fresh:
                 duplicates += 1
@@ -345,6 +345,14 @@ def _chunk_record(*, record: CompletionImport, chunk: _Chunk) -> bool:
             fresh[pair] = [nomination_id, key, name, kind, completed_at, completed_on, certificate, record.pk]
         new = _completions_insert(fresh.values()) if fresh else 0
         duplicates += len(fresh) - new  # recorded meanwhile by another import
+        if earlier_unresolved:  # rare: a course repeated in the report with an earlier time, chunks apart
+            for pk, nomination_id, key, at in CourseCompletion.objects.filter(
+                nomination_id__in={pair[0] for pair in earlier_unresolved},
+                course_key__in={pair[1] for pair in earlier_unresolved},
+            ).values_list("id", "nomination_id", "course_key", "completed_at"):
+                wanted = earlier_unresolved.get((nomination_id, key))
+                if wanted is not None and wanted[0] < at:
+                    earlier[pk] = wanted
         if earlier:
             moved = [CourseCompletion(pk=pk, completed_at=at, completed_on=on) for pk, (at, on) in earlier.items()]
             CourseCompletion.objects.bulk_update(moved, ["completed_at", "completed_on"], batch_size=BATCH_SIZE)
@@ -357,6 +365,8 @@ def _chunk_record(*, record: CompletionImport, chunk: _Chunk) -> bool:
             new_completions=F("new_completions") + new,
             duplicates=F("duplicates") + duplicates,
         )
+    for pair, row in fresh.items():
+        known[pair] = [None, row[_AT]]
     return True
 
 
@@ -445,6 +455,12 @@ def _completion_import_rows(
     i_slug, i_cert = col.get(COURSE_SLUG), col.get(CERTIFICATE_URL)
     local = ZoneInfo(settings.TIME_ZONE)
     by_external, by_email = _learner_maps(record.phase)
+    known: dict[tuple[int, str], list] = {
+        (nomination_id, key): [pk, at]
+        for pk, nomination_id, key, at in CourseCompletion.objects.filter(nomination__phase_id=record.phase_id)
+        .values_list("id", "nomination_id", "course_key", "completed_at")
+        .iterator(chunk_size=10_000)
+    }
     no_learner = _("No learner of this phase has this External Id or e-mail.")
     bad_time = _("The completion time could not be read.")
     no_course = _("The row names no course.")
@@ -473,7 +489,7 @@ def _completion_import_rows(
 
     def flush() -> bool:
         nonlocal chunk
-        if not _chunk_record(record=record, chunk=chunk):
+        if not _chunk_record(record=record, chunk=chunk, known=known):
             return False
         if on_progress is not None:
             on_progress(CompletionImport.objects.get(pk=record.pk))
