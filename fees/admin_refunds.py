@@ -1,7 +1,7 @@
 """HEC staff's admin for completions and refunds (imported at the bottom of fees/admin.py).
 
-- Completion reports: the import button reads a Coursera report through
-  :func:`fees.completions.completions_import` (the same fast path as the command; see
+- Completion reports: the import button hands a Coursera report to
+  :func:`fees.completions.completions_upload` (the same background import as the staff page; see
   fees/resources.py for why django-import-export's row-by-row import is not used), and the
   "Decide refunds" action records the decisions due today for the selected reports' phases.
 - Completions and decisions are read-only records: nothing is edited or deleted by hand; a
@@ -10,6 +10,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -24,7 +25,7 @@ from import_export.forms import ImportForm
 from quotas.models import Phase
 from registrations.roles import user_is_hec_staff
 
-from .completions import completions_import
+from .completions import completions_upload
 from .exceptions import FeeError
 from .models import CompletionImport, CourseCompletion, RefundDecision
 from .refunds import REFUND, refunds_decide
@@ -55,10 +56,10 @@ class CompletionImportAdmin(ImportMixin, ReadOnlyRecordAdmin):
     import_form_class = CompletionReportImportForm
     import_formats = [CSV]
     list_display = [
-        "filename", "phase", "imported_at", "imported_by", "rows", "matched", "unmatched", "new_completions",
-        "duplicates", "ignored",
+        "filename", "phase", "imported_at", "imported_by", "state", "processed", "rows", "matched", "unmatched",
+        "new_completions", "duplicates", "ignored",
     ]  # fmt: skip
-    list_filter = ["phase"]
+    list_filter = ["phase", "state"]
     list_select_related = ["phase", "imported_by"]
     readonly_fields = ["outcome_page"]
     actions = ["decide_refunds"]
@@ -83,7 +84,8 @@ class CompletionImportAdmin(ImportMixin, ReadOnlyRecordAdmin):
         return {**super().get_import_resource_kwargs(request, **kwargs), "phase": phase}
 
     def import_action(self, request: HttpRequest, **kwargs) -> HttpResponse:
-        """The upload goes straight to the bulk service; the outcome page lists what became of the rows."""
+        """The upload goes straight to the import service; the outcome page follows the import and lists
+        what became of the rows."""
         if request.method != "POST":
             return super().import_action(request, **kwargs)
         if not self.has_import_permission(request):
@@ -93,22 +95,30 @@ class CompletionImportAdmin(ImportMixin, ReadOnlyRecordAdmin):
             return super().import_action(request, **kwargs)  # shows the form with its errors
         upload = form.cleaned_data["import_file"]
         try:
-            record = completions_import(
+            record = completions_upload(
                 phase=form.cleaned_data["phase"], data=upload.read(), filename=upload.name, actor=request.user
             )
         except FeeError as error:
             messages.error(request, error.message)
             return HttpResponseRedirect(reverse("admin:fees_completionimport_import"))
-        messages.success(
-            request,
-            _("%(name)s imported: %(rows)d rows, %(new)d new completions, %(unmatched)d matched nobody.")
-            % {
-                "name": record.filename,
-                "rows": record.rows,
-                "new": record.new_completions,
-                "unmatched": record.unmatched,
-            },
-        )
+        record.refresh_from_db()  # without a broker the import has already run, on commit
+        if record.state == CompletionImport.State.DONE:
+            messages.success(
+                request,
+                _("%(name)s imported: %(rows)d rows, %(new)d new completions, %(unmatched)d matched nobody.")
+                % {
+                    "name": record.filename,
+                    "rows": record.rows,
+                    "new": record.new_completions,
+                    "unmatched": record.unmatched,
+                },
+            )
+        elif record.in_progress:
+            messages.success(
+                request,
+                _("%(name)s was uploaded: its %(rows)s rows are being imported. This page shows how far it has got.")
+                % {"name": record.filename, "rows": intcomma(record.rows)},
+            )
         return HttpResponseRedirect(reverse("fees:completions_import_detail", args=[record.pk]))
 
     @admin.action(description=gettext_lazy("Decide refunds (as of today) for the phases of the selected reports"))
