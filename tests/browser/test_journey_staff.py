@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from fees.completions import completions_upload
 from fees.models import AlumniPayment, PaymentStatus, RefundDecision
 from fees.services import alumni_payment_submit, challan_issue, deposit_record
 from quotas.models import Allocation, Quota
@@ -182,6 +183,21 @@ def test_hec_staff_publish_verify_import_decide_and_export(page, journey):
     assert page.locator("meta[http-equiv=refresh]").count() == 0
     assert "stranger@example.com" in page.locator("main").inner_text()
     j.step("completion report progress")
+
+    # A report still waiting for a worker (uploaded through the service, its task not queued):
+    # the page refreshes itself, and a reader can stop that.
+    waiting = completions_upload(
+        phase=phase, data=("\ufeff" + report + "\r\n").encode(), filename="later-report.csv", actor=staff, queue=False
+    )
+    page.goto(f"/fees/completions/{waiting.pk}/")
+    j.shot("completion report waiting")
+    with page.expect_navigation(url="**/?refresh=off"):
+        page.get_by_role("link", name="Stop refreshing").click()
+    assert page.locator("meta[http-equiv=refresh]").count() == 0
+    bar = page.locator("progress#import-progress")
+    assert (bar.get_attribute("value"), bar.get_attribute("max")) == ("0", "6")
+    assert "0 of 6 rows (0 %)" in page.locator("#import-progress-text").inner_text()
+    j.step("completion report waiting, not refreshing")
 
     page.goto(f"/fees/refunds/?phase={phase.slug}")
     j.step("refund cases")

@@ -355,7 +355,8 @@ def test_the_page_of_a_running_import_shows_a_progress_bar_and_refreshes(staff_c
     html = staff_client.get(url).content.decode()
     assert '<meta http-equiv="refresh" content="2">' in html
     assert '<progress id="import-progress" value="0" max="5"' in html and "0 of 5 rows (0 %)" in html
-    assert "Waiting for the import to start." in html
+    assert "Waiting for the import to start." in html and "No row left unrecorded so far." in html
+    assert "Every row was matched" not in html
 
     pages = []
     completion_import_run(
