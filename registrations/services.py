@@ -32,7 +32,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files import File
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, Max, OuterRef, Q, Subquery
+from django.db.models import Exists, F, Max, Q
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -142,22 +142,15 @@ def _checked_file(file, *, label: str, kinds: set[str], prefix: str) -> tuple[Fi
 
 
 def _learner_for(*, email: str, full_name: str):
-    """The learner's account: found by e-mail, else created with no password (they log in by code).
-
-    An account holding the address (verified first, then the oldest address) wins over one whose
-    user name or e-mail is the address (the oldest); both are looked for in one query."""
+    """The learner's account: found by e-mail, else created with no password (they log in by code)."""
     User = get_user_model()
-    addresses = EmailAddress.objects.filter(email__iexact=email)
-    best = addresses.filter(user=OuterRef("pk")).order_by("-verified", "id")
-    candidates = list(
-        User.objects.filter(
-            Q(pk__in=addresses.values("user_id")) | Q(username__iexact=email) | Q(email__iexact=email)
-        ).annotate(address_verified=Subquery(best.values("verified")[:1]), address_id=Subquery(best.values("id")[:1]))
-    )
-    holders = [user for user in candidates if user.address_id is not None]
-    if holders:
-        return min(holders, key=lambda user: (not user.address_verified, user.address_id))
-    user = min(candidates, key=lambda user: user.pk, default=None)
+    # Two plain look-ups rather than one with OR: each can use an index on UPPER(email) or
+    # UPPER(username) where the database has one, and the second runs only for a new address.
+    addresses = EmailAddress.objects.filter(email__iexact=email).select_related("user")
+    address = addresses.order_by("-verified", "id").first()
+    if address is not None:
+        return address.user
+    user = User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).order_by("id").first()
     if user is None:
         user = User(username=email, email=email, first_name=full_name[:150])
         user.set_unusable_password()

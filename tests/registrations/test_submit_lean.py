@@ -105,7 +105,7 @@ def test_a_focal_persons_nomination_through_the_page_costs_a_fixed_number_of_sta
         transaction_control = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")
         statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(transaction_control)]
         # Session, user, phase, focal person with its disclaimer, duplicates; quota with its
-        # disclaimer, the learner's account looked for, account, group, address, seat, nomination,
-        # audit entry, settlement.
-        assert len(statements) <= 14, statements
+        # disclaimer, the learner's account looked for by address and by name, account, group,
+        # address, seat, nomination, audit entry, settlement.
+        assert len(statements) <= 15, statements
     assert Nomination.objects.filter(university=university).count() == 3
