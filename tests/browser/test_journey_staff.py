@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from fees.completions import completions_upload
+from fees.completions import completion_import_run, completions_upload
 from fees.models import AlumniPayment, PaymentStatus, RefundDecision
 from fees.services import alumni_payment_submit, challan_issue, deposit_record
 from quotas.models import Allocation, Quota
@@ -185,19 +185,28 @@ def test_hec_staff_publish_verify_import_decide_and_export(page, journey):
     j.step("completion report progress")
 
     # A report still waiting for a worker (uploaded through the service, its task not queued):
-    # the page refreshes itself, and a reader can stop that.
+    # the page keeps itself up to date, and a reader can stop that.
     waiting = completions_upload(
         phase=phase, data=("\ufeff" + report + "\r\n").encode(), filename="later-report.csv", actor=staff, queue=False
     )
     page.goto(f"/fees/completions/{waiting.pk}/")
-    j.shot("completion report waiting")
+    assert page.locator("[data-poll]").count() == 1
+    j.step("completion report waiting")
     with page.expect_navigation(url="**/?refresh=off"):
         page.get_by_role("link", name="Stop refreshing").click()
-    assert page.locator("meta[http-equiv=refresh]").count() == 0
+    assert page.locator("[data-poll]").count() == 0
     bar = page.locator("progress#import-progress")
     assert (bar.get_attribute("value"), bar.get_attribute("max")) == ("0", "6")
     assert "0 of 6 rows (0 %)" in page.locator("#import-progress-text").inner_text()
     j.step("completion report waiting, not refreshing")
+
+    # Watched while a worker imports it: the bar reaches the end with nobody touching the page.
+    page.goto(f"/fees/completions/{waiting.pk}/")
+    completion_import_run(completion_import_id=waiting.pk)
+    page.wait_for_selector("text=6 of 6 rows (100 %)", timeout=20_000)
+    assert page.get_by_label("Every row of the report was imported.").count() == 1
+    assert page.locator("[data-poll]").count() == 0
+    j.step("completion report finished while watched")
 
     page.goto(f"/fees/refunds/?phase={phase.slug}")
     j.step("refund cases")
@@ -207,6 +216,10 @@ def test_hec_staff_publish_verify_import_decide_and_export(page, journey):
     decisions = dict(RefundDecision.objects.values_list("nomination__full_name", "decision"))
     assert decisions == {"Adeel Raza": "refund", "Fatima Noor": "forfeit"}
     j.step("refunds decided")
+
+    page.goto(f"/dashboard/?phase={phase.slug}")
+    assert page.locator("main svg[role=img]").count() >= 4
+    j.step("dashboard")
 
     page.goto(f"/fees/ledgers/?phase={phase.slug}")
     j.step("ledgers")
