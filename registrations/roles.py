@@ -11,10 +11,13 @@ LEARNER = "Learner"
 _STAFF_APPS = ["quotas", "registrations", "fees"]
 
 
-def roles_ensure() -> dict[str, Group]:
+def roles_ensure(*, using: str = "default") -> dict[str, Group]:
     """Create the groups (idempotent) and give HEC staff their admin permissions."""
-    groups = {name: Group.objects.get_or_create(name=name)[0] for name in (HEC_STAFF, FOCAL_PERSON, LEARNER)}
-    staff_perms = Permission.objects.filter(content_type__app_label__in=_STAFF_APPS) | Permission.objects.filter(
+    groups = {
+        name: Group.objects.using(using).get_or_create(name=name)[0] for name in (HEC_STAFF, FOCAL_PERSON, LEARNER)
+    }
+    permissions = Permission.objects.using(using)
+    staff_perms = permissions.filter(content_type__app_label__in=_STAFF_APPS) | permissions.filter(
         content_type__app_label="audit", codename__startswith="view_"
     )
     groups[HEC_STAFF].permissions.set(staff_perms)
