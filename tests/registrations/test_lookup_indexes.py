@@ -2,7 +2,6 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 
-
 def _plan(queryset) -> str:
     sql, params = queryset.query.sql_with_params()
     with connection.cursor() as cursor:
