@@ -4,8 +4,10 @@ import io
 import json
 
 import pytest
+from django.conf import settings
 from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
+from django.utils.log import configure_logging
 
 from quotas.models import Allocation, Quota, University
 from tests import factories
@@ -101,6 +103,10 @@ def test_the_exit_code_is_not_zero_on_impossible_settings(demo_universities, cap
 
     with pytest.raises(SystemExit) as exited:
         ManagementUtility(["manage.py", "allocate_quotas", "--phase", "cli", "--json"]).execute()
+    # execute() runs django.setup() again, which points the console log handler at this test's
+    # captured stderr; give it back the session's, or later tests' log lines go to a closed file.
+    with capsys.disabled():
+        configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
 
     assert exited.value.code == 1
     captured = capsys.readouterr()
