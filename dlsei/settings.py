@@ -156,7 +156,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "registrations.tasks.alumni_holds_expire",
         "schedule": env.float("HOLDS_EXPIRE_EVERY_SECONDS", default=300.0),
     },
+    "completion-imports-requeue": {
+        "task": "fees.tasks.completion_imports_requeue",
+        "schedule": 300.0,
+    },
 }
+# A completion report still waiting to start after this long lost its message; beat queues it again.
+COMPLETION_IMPORT_REQUEUE_AFTER_SECONDS = env.int("COMPLETION_IMPORT_REQUEUE_AFTER_SECONDS", default=600)
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="")

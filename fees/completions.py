@@ -236,7 +236,7 @@ def _data_rows(text: str, filename: str) -> tuple[dict[str, int], Iterator[tuple
 def _enqueue_on_commit(completion_import_id: int) -> None:
     """Queue the import once the upload has committed (a worker must find the row and its file).
     `robust`: a broker that is down must not turn a stored upload into an error page; the import
-    then stays "waiting to start" on its page, and uploading the report again is safe."""
+    then stays "waiting to start" until beat's `completion_imports_requeue` queues it again."""
 
     def enqueue() -> None:
         from .tasks import completion_import_run_task
@@ -289,6 +289,24 @@ class _Chunk:
     # (nomination id, course key, name, type, completed_at, completed_on, certificate URL), in file order
     candidates: list[tuple] = field(default_factory=list)
     problems: list[UnmatchedCompletionRow] = field(default_factory=list)
+
+
+def completion_imports_requeue(*, waiting_longer_than: dt.timedelta) -> list[int]:
+    """Queue again the imports still waiting to start after ``waiting_longer_than``; returns their ids.
+
+    Their message was lost (the broker was down at upload, or restarted empty). A healthy worker
+    starts an import within seconds, so one still waiting after minutes will not start by itself;
+    if its first message does turn up after all, the claim lets only chunks not yet written count.
+    """
+    cutoff = timezone.now() - waiting_longer_than
+    waiting = list(
+        CompletionImport.objects.filter(state=State.QUEUED, imported_at__lt=cutoff)
+        .order_by("imported_at")
+        .values_list("pk", flat=True)[:100]
+    )
+    for completion_import_id in waiting:
+        _enqueue_on_commit(completion_import_id)
+    return waiting
 
 
 def _completion_import_claim(*, completion_import_id: int) -> CompletionImport | None:

@@ -4,7 +4,10 @@ Tasks take primary keys, fetch, and call services. Without REDIS_URL they run in
 the transaction commits (CELERY_TASK_ALWAYS_EAGER); with it, in `celery -A dlsei worker`.
 """
 
+import datetime as dt
+
 from celery import shared_task
+from django.conf import settings
 
 from . import completions
 
@@ -14,3 +17,11 @@ from . import completions
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def completion_import_run_task(completion_import_id: int) -> None:
     completions.completion_import_run(completion_import_id=completion_import_id)
+
+
+@shared_task
+def completion_imports_requeue() -> int:
+    waiting = completions.completion_imports_requeue(
+        waiting_longer_than=dt.timedelta(seconds=settings.COMPLETION_IMPORT_REQUEUE_AFTER_SECONDS)
+    )
+    return len(waiting)

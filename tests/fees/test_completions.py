@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditEntry
 from fees.completions import completion_import_run, completion_time_parse, completions_import, completions_upload
@@ -451,3 +452,22 @@ def test_staff_upload_of_a_bad_file_says_why_and_stores_nothing(staff_client, ph
     response = staff_client.post(reverse("fees:completions_import"), {"phase": phase.pk, "file": upload}, follow=True)
     assert response.status_code == 200 and "is not a CSV text file in UTF-8" in response.content.decode()
     assert not CompletionImport.objects.exists()
+
+
+def test_a_report_whose_message_was_lost_is_imported_by_beats_requeue(
+    phase, learner, hec_staff, settings, django_capture_on_commit_callbacks
+):
+    from fees.tasks import completion_imports_requeue
+
+    # Uploaded while the broker was down: stored and waiting, its message never queued.
+    lost = completions_upload(phase=phase, data=report(*FIVE_ROWS), filename="lost.csv", actor=hec_staff, queue=False)
+    CompletionImport.objects.filter(pk=lost.pk).update(imported_at=timezone.now() - dt.timedelta(minutes=11))
+    recent = completions_upload(phase=phase, data=report(*FIVE_ROWS), filename="new.csv", actor=hec_staff, queue=False)
+    settings.COMPLETION_IMPORT_REQUEUE_AFTER_SECONDS = 600
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert completion_imports_requeue.delay().get() == 1
+
+    assert outcome(lost) == ("done", 5, 5, 4, 1, 2, 1, 1)  # as if its message had come at once
+    assert outcome(recent)[:2] == ("queued", 0)  # a worker may still be about to start it
+    assert completion_imports_requeue.delay().get() == 0  # nothing waits any more that is old enough
