@@ -28,6 +28,23 @@ def make_phase(*, slug: str | None = None, launch: datetime.date = datetime.date
     return phase
 
 
+def make_small_phase(*, slug: str | None = None, **numbers) -> Phase:
+    """A phase of 100 licenses: public 60 (10 to a distance-learning grant), NAHE 10, alumni 10, private 20."""
+    defaults = {
+        "total_licenses": 100,
+        "public_pool_licenses": 60,
+        "nahe_pool_licenses": 10,
+        "alumni_pool_licenses": 10,
+        "private_pool_licenses": 20,
+        "distance_learning_licenses": 10,
+        "public_min_licenses": 5,
+        "public_max_licenses": 40,
+        "private_min_licenses": 0,
+        "private_max_licenses": 15,
+    }
+    return make_phase(slug=slug, **(defaults | numbers))
+
+
 def make_university(
     *, code: str | None = None, sector: str = "public", enrolment: int = 10_000, **fields
 ) -> University:

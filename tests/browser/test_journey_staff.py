@@ -27,19 +27,8 @@ HEADER = (
 
 def small_phase():
     """100 licenses: public 60 (10 to a distance-learning grant), NAHE 10, alumni 10, private 20."""
-    phase = factories.make_phase(
-        slug="phase-staff",
-        total_licenses=100,
-        public_pool_licenses=60,
-        nahe_pool_licenses=10,
-        alumni_pool_licenses=10,
-        private_pool_licenses=20,
-        distance_learning_licenses=10,
-        public_min_licenses=5,
-        public_max_licenses=40,
-        private_min_licenses=0,
-        private_max_licenses=15,
-        coursera_invitation_url="https://www.coursera.org/programs/dlsei-test?authProvider=hec",
+    phase = factories.make_small_phase(
+        slug="phase-staff", coursera_invitation_url="https://www.coursera.org/programs/dlsei-test?authProvider=hec"
     )
     factories.make_university(code="DL", enrolment=500_000, distance_learning_licenses=10)
     factories.make_university(code="BIG", enrolment=30_000)

@@ -99,19 +99,7 @@ def build_world() -> World:
     from registrations.focal_accounts import nomination_upload_store
     from registrations.services import disclaimer_upload, nomination_submit
 
-    phase = factories.make_phase(
-        slug="auth-phase",
-        total_licenses=100,
-        public_pool_licenses=60,
-        nahe_pool_licenses=10,
-        alumni_pool_licenses=10,
-        private_pool_licenses=20,
-        distance_learning_licenses=10,
-        public_min_licenses=5,
-        public_max_licenses=40,
-        private_min_licenses=0,
-        private_max_licenses=20,
-    )
+    phase = factories.make_small_phase(slug="auth-phase", private_max_licenses=20)
     factories.make_university(code="DL", enrolment=500_000, distance_learning_licenses=10)
     uni_a = factories.make_university(code="UNIA", enrolment=20_000)
     uni_b = factories.make_university(code="UNIB", enrolment=30_000)

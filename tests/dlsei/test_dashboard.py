@@ -28,15 +28,13 @@ from tests.dlsei.test_i18n import translated, visible_texts
 URL = "/dashboard/"
 
 
-def small_phase(slug: str = "dash-phase", launch: datetime.date = datetime.date(2021, 9, 9), **changes):
-    numbers = {
-        "total_licenses": 100, "public_pool_licenses": 60, "nahe_pool_licenses": 10, "alumni_pool_licenses": 10,
-        "private_pool_licenses": 20, "distance_learning_licenses": 10, "public_min_licenses": 5,
-        "public_max_licenses": 40, "private_min_licenses": 0, "private_max_licenses": 20,
-        "coursera_invitation_url": "https://www.coursera.org/programs/hec-dlsei?inviteToken=test",
-    }  # fmt: skip
-    numbers.update(changes)
-    return factories.make_phase(slug=slug, launch=launch, **numbers)
+def small_phase(slug: str = "dash-phase", **changes):
+    return factories.make_small_phase(
+        slug=slug,
+        private_max_licenses=20,
+        coursera_invitation_url="https://www.coursera.org/programs/hec-dlsei?inviteToken=test",
+        **changes,
+    )
 
 
 def universities(code: str):

@@ -22,24 +22,6 @@ def demo_phase(demo_universities):
     return factories.make_phase(slug="demo")
 
 
-def small_phase(**numbers):
-    """A phase of 100 licenses: public 60 (10 to a distance-learning grant), NAHE 10, alumni 10, private 20."""
-    defaults = {
-        "total_licenses": 100,
-        "public_pool_licenses": 60,
-        "nahe_pool_licenses": 10,
-        "alumni_pool_licenses": 10,
-        "private_pool_licenses": 20,
-        "distance_learning_licenses": 10,
-        "public_min_licenses": 5,
-        "public_max_licenses": 40,
-        "private_min_licenses": 0,
-        "private_max_licenses": 15,
-    }
-    defaults.update(numbers)
-    return factories.make_phase(**defaults)
-
-
 @pytest.fixture
 def small(db):
     """Five universities sharing a 100-license phase."""
@@ -51,4 +33,4 @@ def small(db):
         "PRI": factories.make_university(code="PRI", sector="private", enrolment=4_000),
         "PRJ": factories.make_university(code="PRJ", sector="private", enrolment=2_000),
     }
-    return small_phase(), universities
+    return factories.make_small_phase(), universities

@@ -72,17 +72,7 @@ def test_a_run_stores_a_draft_with_every_line_and_an_audit_entry(small, hec_staf
 
 def test_runs_are_numbered_per_phase_and_the_history_stays(small, hec_staff):
     phase, universities = small
-    other_phase = factories.make_phase(
-        total_licenses=100,
-        public_pool_licenses=60,
-        nahe_pool_licenses=10,
-        alumni_pool_licenses=10,
-        private_pool_licenses=20,
-        distance_learning_licenses=10,
-        public_max_licenses=40,
-        private_max_licenses=15,
-        public_min_licenses=5,
-    )
+    other_phase = factories.make_small_phase()
     first = allocation_run(phase=phase, actor=hec_staff)
     universities["MID"].enrolment = 40_000
     universities["MID"].save(update_fields=["enrolment"])

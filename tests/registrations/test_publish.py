@@ -25,19 +25,7 @@ SEATED, WAITING = NominationStatus.SEATED, NominationStatus.WAITING
 def world(db, hec_staff):
     """A 100-license phase: public pool 60 (10 to a distance-learning grant), BIG 30 and MID 20
     licenses (one reserved each); MID's 19 general seats taken and two nominees waiting."""
-    phase = factories.make_phase(
-        slug="republish",
-        total_licenses=100,
-        public_pool_licenses=60,
-        nahe_pool_licenses=10,
-        alumni_pool_licenses=10,
-        private_pool_licenses=20,
-        distance_learning_licenses=10,
-        public_min_licenses=5,
-        public_max_licenses=40,
-        private_min_licenses=0,
-        private_max_licenses=15,
-    )
+    phase = factories.make_small_phase(slug="republish")
     factories.make_university(code="DL", enrolment=500_000, distance_learning_licenses=10)
     big = factories.make_university(code="BIG", enrolment=30_000)
     mid = factories.make_university(code="MID", enrolment=20_000)
