@@ -255,6 +255,32 @@ def _clear_if_ready(nomination: Nomination) -> None:
     nomination_clear_if_ready(nomination=nomination)
 
 
+def _nomination_new(
+    *, clean: NomineeData, phase: Phase, quota: Quota, university: University | None, learner, actor: Any
+) -> Nomination:
+    """The unsaved, still waiting nomination of ``clean`` on ``quota`` (one or many at a time)."""
+    is_alumnus = university is None
+    return Nomination(
+        phase=phase,
+        quota=quota,
+        university=university,
+        pool=quota.pool,
+        role=clean.role,
+        full_name=clean.full_name,
+        cnic=clean.cnic,
+        email=clean.email,
+        phone=clean.phone,
+        programme_years=clean.programme_years if clean.role == Role.STUDENT else None,
+        disability=clean.disability,
+        degree=clean.degree if is_alumnus else "",
+        graduated_from=clean.graduated_from if is_alumnus else "",
+        graduation_date=clean.graduation_date if is_alumnus else None,
+        status=NominationStatus.WAITING,
+        submitted_by=actor if getattr(actor, "pk", None) else learner,
+        learner=learner,
+    )
+
+
 def _seat(nomination: Nomination, *, seat_kind: str, now: datetime.datetime) -> list[str]:
     """Set the fields of a nomination that has just taken a seat; returns the fields changed."""
     nomination.status = NominationStatus.SEATED
@@ -309,7 +335,6 @@ def nomination_submit(
     )
     problems += transcript_problems
     clean = nominee_normalise(data)
-    is_alumnus = university is None
 
     try:
         # No savepoint inside: a lost duplicate race (IntegrityError at the unique indexes) undoes
@@ -339,24 +364,8 @@ def nomination_submit(
             reserved_ok = bool(clean.disability and certificate)
             # The seat is taken as late as possible: its UPDATE locks the quota row until commit.
             seat = quota_services.quota_seat_take(quota_id=quota.pk, disability=reserved_ok)
-            nomination = Nomination(
-                phase=phase,
-                quota=quota,
-                university=university,
-                pool=quota.pool,
-                role=clean.role,
-                full_name=clean.full_name,
-                cnic=clean.cnic,
-                email=clean.email,
-                phone=clean.phone,
-                programme_years=clean.programme_years if clean.role == Role.STUDENT else None,
-                disability=clean.disability,
-                degree=clean.degree if is_alumnus else "",
-                graduated_from=clean.graduated_from if is_alumnus else "",
-                graduation_date=clean.graduation_date if is_alumnus else None,
-                status=NominationStatus.WAITING,
-                submitted_by=actor if getattr(actor, "pk", None) else learner,
-                learner=learner,
+            nomination = _nomination_new(
+                clean=clean, phase=phase, quota=quota, university=university, learner=learner, actor=actor
             )
             if seat is not None:
                 _seat(nomination, seat_kind=seat, now=now)
@@ -424,25 +433,11 @@ def nominations_submit_many(
     clean_people = [nominee_normalise(data) for data in people]
     learners = learners_for_many(people=[(clean.email, clean.full_name) for clean in clean_people])
     now = timezone.now()
-    acting = actor if getattr(actor, "pk", None) else None
     nominations = []
     for number, clean in enumerate(clean_people):
         learner = learners[clean.email]
-        nomination = Nomination(
-            phase=phase,
-            quota=locked,
-            university=university,
-            pool=locked.pool,
-            role=clean.role,
-            full_name=clean.full_name,
-            cnic=clean.cnic,
-            email=clean.email,
-            phone=clean.phone,
-            programme_years=clean.programme_years if clean.role == Role.STUDENT else None,
-            disability=clean.disability,
-            status=NominationStatus.WAITING,
-            submitted_by=acting or learner,
-            learner=learner,
+        nomination = _nomination_new(
+            clean=clean, phase=phase, quota=locked, university=university, learner=learner, actor=actor
         )
         if number < seats:
             _seat(nomination, seat_kind=SeatKind.GENERAL, now=now)
