@@ -4,6 +4,8 @@ by hand here: every change goes through a fees service (with its audit entry), a
 (challans, deposits) are read-only.
 """
 
+from collections.abc import Callable
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -169,6 +171,53 @@ class DepositAdmin(RecordAdmin):
     list_select_related = ("nomination", "recorded_by", "supersedes")
 
 
+def _full_name(nomination) -> str:
+    return nomination.full_name
+
+
+def _waivers_approve(
+    model_admin, request: HttpRequest, queryset: QuerySet, *, decide: Callable, key: str, label: Callable = str
+) -> None:
+    """Approve, one by one, the waivers of the selected rows: waivers themselves or learners'
+    seats, ``decide`` taking the row as ``key``."""
+    run_each(
+        model_admin,
+        request,
+        queryset,
+        call=lambda row: decide(**{key: row}, approve=True, actor=request.user),
+        refused=FeeError,
+        done=lambda count: _("%(count)d waiver(s) approved."),
+        label=label,
+    )
+
+
+def _waivers_reject(
+    model_admin, request: HttpRequest, queryset: QuerySet, *, decide: Callable, key: str, label: Callable = str
+) -> HttpResponse | None:
+    """Ask for the reason, then reject the selected rows' waivers one by one (see _waivers_approve)."""
+    answer = _ask(
+        model_admin,
+        request,
+        queryset,
+        form_class=RejectionForm,
+        title=_("Reject disability waivers"),
+        action="reject",
+        intro=_("The reason is kept with the waiver and shown on the learner's page."),
+    )
+    if isinstance(answer, HttpResponse):
+        return answer
+    run_each(
+        model_admin,
+        request,
+        queryset,
+        call=lambda row: decide(**{key: row}, approve=False, actor=request.user, reason=answer.cleaned_data["reason"]),
+        refused=FeeError,
+        done=lambda count: _("%(count)d waiver(s) rejected."),
+        label=label,
+    )
+    return None
+
+
 @admin.register(DisabilityWaiver)
 class DisabilityWaiverAdmin(RecordAdmin):
     list_display = ("nomination", "status", "requested_at", "checked_by", "checked_at")
@@ -184,39 +233,11 @@ class DisabilityWaiverAdmin(RecordAdmin):
 
     @admin.action(description=gettext_lazy("Approve the selected waivers (the learners are invited)"))
     def approve(self, request: HttpRequest, queryset: QuerySet) -> None:
-        run_each(
-            self,
-            request,
-            queryset,
-            call=lambda w: services.waiver_decide(waiver=w, approve=True, actor=request.user),
-            refused=FeeError,
-            done=lambda count: _("%(count)d waiver(s) approved."),
-        )
+        _waivers_approve(self, request, queryset, decide=services.waiver_decide, key="waiver")
 
     @admin.action(description=gettext_lazy("Reject the selected waivers (asks for the reason)"))
     def reject(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        answer = _ask(
-            self,
-            request,
-            queryset,
-            form_class=RejectionForm,
-            title=_("Reject disability waivers"),
-            action="reject",
-            intro=_("The reason is kept with the waiver and shown on the learner's page."),
-        )
-        if isinstance(answer, HttpResponse):
-            return answer
-        run_each(
-            self,
-            request,
-            queryset,
-            call=lambda w: services.waiver_decide(
-                waiver=w, approve=False, actor=request.user, reason=answer.cleaned_data["reason"]
-            ),
-            refused=FeeError,
-            done=lambda count: _("%(count)d waiver(s) rejected."),
-        )
-        return None
+        return _waivers_reject(self, request, queryset, decide=services.waiver_decide, key="waiver")
 
 
 @admin.register(DisabilitySeat)
@@ -255,41 +276,15 @@ class DisabilitySeatAdmin(admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Approve the certificates of the selected learners (they are invited)"))
     def approve(self, request: HttpRequest, queryset: QuerySet) -> None:
-        run_each(
-            self,
-            request,
-            queryset,
-            call=lambda n: services.disability_seat_decide(nomination=n, approve=True, actor=request.user),
-            refused=FeeError,
-            done=lambda count: _("%(count)d waiver(s) approved."),
-            label=lambda n: n.full_name,
+        _waivers_approve(
+            self, request, queryset, decide=services.disability_seat_decide, key="nomination", label=_full_name
         )
 
     @admin.action(description=gettext_lazy("Reject the certificates of the selected learners (asks for the reason)"))
     def reject(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        answer = _ask(
-            self,
-            request,
-            queryset,
-            form_class=RejectionForm,
-            title=_("Reject disability waivers"),
-            action="reject",
-            intro=_("The reason is kept with the waiver and shown on the learner's page."),
+        return _waivers_reject(
+            self, request, queryset, decide=services.disability_seat_decide, key="nomination", label=_full_name
         )
-        if isinstance(answer, HttpResponse):
-            return answer
-        run_each(
-            self,
-            request,
-            queryset,
-            call=lambda n: services.disability_seat_decide(
-                nomination=n, approve=False, actor=request.user, reason=answer.cleaned_data["reason"]
-            ),
-            refused=FeeError,
-            done=lambda count: _("%(count)d waiver(s) rejected."),
-            label=lambda n: n.full_name,
-        )
-        return None
 
 
 @admin.register(Invoice)
