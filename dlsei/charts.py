@@ -59,73 +59,41 @@ def bar_chart_svg(
     width = label_width + BAR_WIDTH + NOTE_WIDTH
     height = LEGEND_HEIGHT + ROW_HEIGHT * max(len(bars), 1)
     scale_max = max((sum(max(bar.values.get(s.key, 0), 0) for s in series) for bar in bars), default=0) or 1
-    parts: list[SafeString] = [
-        format_html(
-            '<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {w} {h}" width="100%" '
-            'preserveAspectRatio="xMinYMin meet" direction="ltr" aria-labelledby="{id}-title {id}-desc" font-size="12" '
-            'font-family="system-ui, sans-serif">'
-            '<title id="{id}-title">{title}</title><desc id="{id}-desc">{desc}</desc>',
-            w=width,
-            h=height,
-            id=chart_id,
-            title=title,
-            desc=description,
-        )
-    ]
-    x = label_width
-    for s in series:  # the legend
-        parts.append(
-            format_html(
-                '<rect x="{x}" y="6" width="12" height="12" fill="{c}"></rect>'
-                '<text x="{tx}" y="16" fill="#1b1f23">{label}</text>',
-                x=x,
-                tx=x + 16,
-                c=s.colour,
-                label=s.label,
-            )
-        )
-        x += 16 + 8 * len(s.label) + 16
+    parts = [_svg_open(chart_id=chart_id, title=title, description=description, width=width, height=height)]
+    parts += _legend(series, x=label_width)[0]
     for row, bar in enumerate(bars):
         y = LEGEND_HEIGHT + row * ROW_HEIGHT
         parts.append(
             format_html(
-                '<g><text x="{lx}" y="{ty}" text-anchor="end" fill="#1b1f23">{label}</text>',
+                '<g><text x="{lx}" y="{ty}" text-anchor="end" fill="{ink}">{label}</text>',
                 lx=label_width - 8,
                 ty=y + BAR_HEIGHT - 2,
+                ink=INK,
                 label=bar.label,
             )
         )
-        x_value = 0.0
-        for s in series:
-            value = max(bar.values.get(s.key, 0), 0)
-            if value:
-                w = BAR_WIDTH * value / scale_max
-                parts.append(
-                    format_html(
-                        '<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{c}"><title>{t}</title></rect>',
-                        x=_number(label_width + x_value),
-                        y=y,
-                        w=_number(w),
-                        h=BAR_HEIGHT,
-                        c=s.colour,
-                        t=f"{bar.label}: {s.label} {value:,}",
-                    )
-                )
-                x_value += w
+        segments, drawn = _segments(
+            bar,
+            series,
+            x=label_width,
+            y=y,
+            unit=BAR_WIDTH / scale_max,
+            title=lambda s, value: f"{bar.label}: {s.label} {value:,}",  # noqa: B023 - called at once
+        )
+        parts += segments
         parts.append(
             format_html(
-                '<text x="{nx}" y="{ty}" fill="#57606a">{note}</text></g>',
-                nx=_number(label_width + x_value + 6),
+                '<text x="{nx}" y="{ty}" fill="{muted}">{note}</text></g>',
+                nx=_number(label_width + drawn + 6),
                 ty=y + BAR_HEIGHT - 2,
+                muted=MUTED,
                 note=bar.note,
             )
         )
-    parts.append(SafeString("</svg>"))
-    # Every piece is already a SafeString whose text was escaped by format_html.
-    return format_html_join("", "{}", ((part,) for part in parts))
+    return _join(parts)
 
 
-# Shared pieces of the newer builders ------------------------------------------------------------
+# Pieces shared by the builders -----------------------------------------------------------------------
 
 INK, MUTED, GRID = "#1b1f23", "#57606a", "#d0d7de"
 LEGEND_LINE = 18
@@ -154,6 +122,30 @@ def _join(parts: list[SafeString]) -> SafeString:
     parts.append(SafeString("</svg>"))
     # Every piece is already a SafeString whose text was escaped by format_html.
     return format_html_join("", "{}", ((part,) for part in parts))
+
+
+def _segments(bar: Bar, series: Sequence[Series], *, x: float, y: float, unit: float, title) -> tuple[list, float]:
+    """The coloured pieces of one stacked bar from ``x``, ``unit`` wide per 1 of value, each with
+    ``title(series, value)`` as its tooltip; returns them and the width they take."""
+    parts, drawn = [], 0.0
+    for s in series:
+        value = max(bar.values.get(s.key, 0), 0)
+        if not value:
+            continue
+        w = unit * value
+        parts.append(
+            format_html(
+                '<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{c}"><title>{t}</title></rect>',
+                x=_number(x + drawn),
+                y=y,
+                w=_number(w),
+                h=BAR_HEIGHT,
+                c=s.colour,
+                t=title(s, value),
+            )
+        )
+        drawn += w
+    return parts, drawn
 
 
 def isolate(text: str) -> str:
@@ -229,23 +221,14 @@ def share_bars_svg(
                 grid=GRID,
             )
         )
-        x_value = 0.0
-        for s in series:
-            value = max(bar.values.get(s.key, 0), 0)
-            if value and total:
-                w = BAR_WIDTH * value / total
-                parts.append(
-                    format_html(
-                        '<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{c}"><title>{t}</title></rect>',
-                        x=_number(label_width + x_value),
-                        y=y,
-                        w=_number(w),
-                        h=BAR_HEIGHT,
-                        c=s.colour,
-                        t=f"{bar.label}: {s.label} {count_text(value)} ({_percent(value, total)})",
-                    )
-                )
-                x_value += w
+        parts += _segments(
+            bar,
+            series,
+            x=label_width,
+            y=y,
+            unit=BAR_WIDTH / (total or 1),  # a total of 0 draws no piece: every value is 0
+            title=lambda s, value: f"{bar.label}: {s.label} {count_text(value)} ({_percent(value, total)})",  # noqa: B023
+        )[0]
         parts.append(
             format_html(
                 '<text x="{nx}" y="{ty}" fill="{muted}">{note}</text></g>',
