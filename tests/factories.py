@@ -168,3 +168,16 @@ def disclaimer_on_file(*, phase: Phase, university: University, user) -> Disclai
     disclaimer.file.save("disclaimer.pdf", SimpleUploadedFile("disclaimer.pdf", PDF), save=False)
     disclaimer.save()
     return disclaimer
+
+
+def private_files_in(settings, folder) -> None:
+    """Uploads of the test stored under ``folder`` (a tmp_path), as PRIVATE_MEDIA_ROOT is in production."""
+    settings.PRIVATE_MEDIA_ROOT = folder
+    settings.MEDIA_ROOT = folder
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": folder, "base_url": "/never/"},
+        },
+    }

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings as django_settings
 
+from tests import factories
 from tests.browser.a11y import assert_accessible
 
 
@@ -55,15 +56,10 @@ def chromium():
 @pytest.fixture(autouse=True)
 def _browser_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # test accounts only
-    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
-    settings.MEDIA_ROOT = tmp_path / "private"
+    factories.private_files_in(settings, tmp_path / "private")
+    # The live server serves the CSS from static/ as it is (no manifest to build).
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "private", "base_url": "/never/"},
-        },
-        # The live server serves the CSS from static/ as it is (no manifest to build).
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
 

@@ -14,15 +14,7 @@ from tests.factories import student_data as student  # noqa: F401
 @pytest.fixture(autouse=True)
 def _private_files(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # test accounts only
-    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
-    settings.MEDIA_ROOT = tmp_path / "private"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "private", "base_url": "/never/"},
-        },
-    }
+    factories.private_files_in(settings, tmp_path / "private")
 
 
 @pytest.fixture
