@@ -1,4 +1,5 @@
-"""One admin action applied to each selected row through a service, for every app's admin.
+"""What every app's admin shares: one action applied to each selected row through a service, and
+the base of lists whose rows only the services write.
 
 An app's admin passes its own exception class (``RegistrationError``, ``FeeError``), so this module
 imports none of the apps.
@@ -11,6 +12,19 @@ from django.contrib import messages
 from django.contrib.admin import ModelAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+
+
+class ReadOnlyAdmin(ModelAdmin):
+    """Rows written only by the services: no add, no edit, no delete."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
 
 def run_each(

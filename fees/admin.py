@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from dlsei.admin_actions import run_each
+from dlsei.admin_actions import ReadOnlyAdmin, run_each
 from dlsei.uploads import sniff
 from registrations.models import NominationStatus, SeatKind
 
@@ -241,7 +241,7 @@ class DisabilityWaiverAdmin(RecordAdmin):
 
 
 @admin.register(DisabilitySeat)
-class DisabilitySeatAdmin(admin.ModelAdmin):
+class DisabilitySeatAdmin(ReadOnlyAdmin):
     """Every learner on a reserved disability seat, with the certificate and HEC's decision so far;
     deciding writes the waiver (nothing is written by looking at the list)."""
 
@@ -254,15 +254,6 @@ class DisabilitySeatAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).filter(status=NominationStatus.SEATED, seat_kind=SeatKind.DISABILITY)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     @admin.display(description=gettext_lazy("Certificate"))
     def certificate_file(self, obj: DisabilitySeat) -> str:

@@ -22,6 +22,7 @@ from import_export.admin import ExportMixin, ImportMixin
 from import_export.formats.base_formats import CSV
 from import_export.forms import ImportForm
 
+from dlsei.admin_actions import ReadOnlyAdmin
 from quotas.models import Phase
 from registrations.roles import user_is_hec_staff
 
@@ -32,26 +33,13 @@ from .refunds import REFUND, refunds_decide
 from .resources import CompletionReportResource, CourseCompletionResource
 
 
-class ReadOnlyRecordAdmin(admin.ModelAdmin):
-    """Rows written only by the services: no add, no edit, no delete."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
 class CompletionReportImportForm(ImportForm):
     phase = forms.ModelChoiceField(queryset=Phase.objects.all(), label=gettext_lazy("Phase"), empty_label=None)
     field_order = ["phase", "resource", "import_file", "format"]
 
 
 @admin.register(CompletionImport)
-class CompletionImportAdmin(ImportMixin, ReadOnlyRecordAdmin):
+class CompletionImportAdmin(ImportMixin, ReadOnlyAdmin):
     resource_classes = [CompletionReportResource]
     import_form_class = CompletionReportImportForm
     import_formats = [CSV]
@@ -144,7 +132,7 @@ class CompletionImportAdmin(ImportMixin, ReadOnlyRecordAdmin):
 
 
 @admin.register(CourseCompletion)
-class CourseCompletionAdmin(ExportMixin, ReadOnlyRecordAdmin):
+class CourseCompletionAdmin(ExportMixin, ReadOnlyAdmin):
     resource_classes = [CourseCompletionResource]
     list_display = ["course_name", "nomination", "course_type", "completed_on", "first_seen_import"]
     list_filter = ["nomination__phase", "course_type"]
@@ -154,7 +142,7 @@ class CourseCompletionAdmin(ExportMixin, ReadOnlyRecordAdmin):
 
 
 @admin.register(RefundDecision)
-class RefundDecisionAdmin(ReadOnlyRecordAdmin):
+class RefundDecisionAdmin(ReadOnlyAdmin):
     list_display = [
         "nomination", "decision", "courses_completed", "amount", "as_of", "created_at", "decided_by", "is_current",
         "correct_link",

@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from dlsei.admin_actions import run_each
+from dlsei.admin_actions import ReadOnlyAdmin, run_each
 
 from .cnic import cnic_mask
 from .exceptions import RegistrationError
@@ -28,17 +28,6 @@ def search_term_as_cnic(term: str) -> str | None:
     if len(digits) == 13 and digits.isascii() and digits.isdigit():
         return digits
     return None
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(Nomination)
