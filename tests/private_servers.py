@@ -37,7 +37,10 @@ class PrivatePostgres:
 
     def __init__(self):
         self.bin = postgres_bin()
-        assert self.bin is not None, "no PostgreSQL server binaries under /usr/lib/postgresql"
+        assert self.bin is not None, (
+            "no PostgreSQL server binaries under /usr/lib/postgresql: install Debian's postgresql package "
+            "(.ci/run does), the fault tests run a private cluster of their own"
+        )
         # Not under pytest's tmp_path: its parents are private to root, and the server runs as postgres.
         self.dir = Path(tempfile.mkdtemp(prefix="dlsei-pg-"))
         self.data = self.dir / "data"

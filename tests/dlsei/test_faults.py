@@ -36,7 +36,7 @@ from fees.models import Deposit
 from registrations.invitations import nomination_settle
 from registrations.models import Invitation, Nomination
 from tests import factories
-from tests.private_servers import PrivatePostgres, PrivateRedis, postgres_bin
+from tests.private_servers import PrivatePostgres, PrivateRedis
 from tests.registrations.test_worker import Workers, wait_until
 from tests.smtp_sink import SmtpSink, free_port
 from tests.smtp_sink import _Handler as SinkHandler
@@ -47,11 +47,6 @@ GUNICORN = Path(sys.executable).with_name("gunicorn")
 GUNICORN_WORKERS = 3
 BUSY_EN = "The portal is busy or restarting"
 BUSY_UR = "پورٹل مصروف ہے یا دوبارہ شروع ہو رہا ہے"
-
-needs_postgres_binaries = pytest.mark.skipif(
-    postgres_bin() is None, reason="needs PostgreSQL server binaries (/usr/lib/postgresql/*/bin)"
-)
-
 
 # --- PostgreSQL crashes in the middle of a rush ----------------------------------------------
 
@@ -224,7 +219,6 @@ def portal_on_private_postgres(tmp_path):
         cluster.close()
 
 
-@needs_postgres_binaries
 def test_postgresql_crashing_mid_rush_gives_clean_errors_no_half_nomination_and_recovers_in_place(
     portal_on_private_postgres,
 ):
