@@ -42,8 +42,9 @@ def _my_nomination(request: HttpRequest) -> Nomination | None:
 
 
 def _my_license_page(request: HttpRequest, *, payment_form: AlumniPaymentForm | None = None, status: int = 200):
-    nomination = _my_nomination(request)
-    context: dict = {"nomination": nomination, "phase": phase_current()}
+    phase = phase_current()
+    nomination = selectors.nomination_of_learner(user=request.user, phase=phase)
+    context: dict = {"nomination": nomination, "phase": phase}
     if nomination is not None:
         nomination.cnic_masked = cnic_mask(nomination.cnic)
         fees = selectors.learner_fees(nomination=nomination)
