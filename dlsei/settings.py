@@ -191,6 +191,11 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+# An address is proved by a code typed in the browser that asked for it, never by a link that
+# whoever receives the e-mail could click: a sign-up or an added address with someone else's
+# e-mail can then never be verified for the person who typed it (registrations.accounts).
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
+ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_ADAPTER = "registrations.adapters.PortalAccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[DLSEI] "

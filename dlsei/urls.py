@@ -3,6 +3,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from registrations import views_accounts
+
 from . import dashboard, views
 
 # The admin's own sign-in form has no attempt limit: send it to allauth's rate-limited sign-in.
@@ -12,6 +14,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Sign-in by code with the portal's account rule (registrations.accounts); the rest is allauth's.
+    path("accounts/login/code/", views_accounts.request_login_code, name="account_request_login_code"),
+    path("accounts/login/code/confirm/", views_accounts.confirm_login_code, name="account_confirm_login_code"),
     path("accounts/", include("allauth.urls")),
     path("quotas/", include("quotas.urls")),
     path("registrations/", include("registrations.urls")),

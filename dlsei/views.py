@@ -10,7 +10,8 @@ def _home_for(user) -> str | None:
     """Where a signed-in person starts: their own page (focal person, HEC staff, learner, alumnus)."""
     from django.urls import NoReverseMatch, reverse
 
-    from registrations.models import FocalPerson, Nomination
+    from registrations.models import FocalPerson
+    from registrations.selectors import nominations_of_account
 
     if FocalPerson.objects.filter(user=user).exists():
         return reverse("registrations:focal_dashboard")
@@ -19,7 +20,7 @@ def _home_for(user) -> str | None:
 
         # HEC staff start from the phase at a glance; other staff accounts (IT) from the admin.
         return reverse("dashboard") if user_is_hec_staff(user) else reverse("admin:index")
-    if Nomination.objects.filter(learner=user).exists():
+    if nominations_of_account(user=user).exists():
         try:
             return reverse("fees:my_license")
         except NoReverseMatch:

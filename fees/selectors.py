@@ -2,25 +2,22 @@
 
 import dataclasses
 
-from allauth.account.models import EmailAddress
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from quotas.models import Phase, Pool, University
 from registrations.cnic import cnic_mask
 from registrations.models import ACTIVE_STATUSES, Nomination, NominationStatus, SeatKind
+from registrations.selectors import nominations_of_account
 
 from .models import AlumniPayment, Challan, Deposit, DisabilityWaiver, Invoice, InvoiceStatus
 
 
 def nomination_of_learner(*, user, phase: Phase | None) -> Nomination | None:
-    """The signed-in person's nomination in `phase`: linked to their account, or else made for
-    one of their verified e-mail addresses (a student nominated by a focal person who has not yet
-    been linked). The newest one, active ones first."""
-    if phase is None or not user.is_authenticated:
+    """The signed-in person's nomination in `phase`, made for one of their verified e-mail
+    addresses: the newest one, active ones first."""
+    if phase is None:
         return None
-    emails = list(EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True))
-    mine = Q(learner=user) | Q(learner__isnull=True, email__in=[e.lower() for e in emails])
-    candidates = Nomination.objects.filter(mine, phase=phase).select_related("phase", "university", "quota")
+    candidates = nominations_of_account(user=user).filter(phase=phase).select_related("phase", "university", "quota")
     return candidates.filter(status__in=ACTIVE_STATUSES).order_by("-id").first() or candidates.order_by("-id").first()
 
 

@@ -1,18 +1,22 @@
 """How django-allauth fits the portal: only alumni sign up themselves; e-mails are lower case.
 
 Focal persons never sign up: HEC staff create their accounts (registrations.focal_accounts).
-Students and faculty get an account when they are nominated and sign in with an e-mailed code.
-Everyone lands on the home page after signing in, which sends each person to their own page.
+Students and faculty get an account when they first prove their address with a sign-in code
+(registrations.accounts). Everyone lands on the home page after signing in, which sends each
+person to their own page.
 """
 
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
+from django.contrib import messages
 from django.core.mail import EmailMessage
 from django.http import HttpRequest
 
 from dlsei.mail import bilingual_email
+
+from .accounts import address_taken_elsewhere
 
 
 class PortalAccountAdapter(DefaultAccountAdapter):
@@ -34,6 +38,21 @@ class PortalAccountAdapter(DefaultAccountAdapter):
 
             user.groups.add(Group.objects.get_or_create(name=LEARNER)[0])
         return user
+
+    def confirm_email(self, request: HttpRequest, email_address) -> bool:
+        """An address added to an account is refused, once its code is typed, when another account
+        holds it, verified or not (allauth itself refuses only a verified duplicate). Until then
+        the person adding it is told what allauth tells anyone, so nothing reveals the other
+        account."""
+        if email_address.user_id and address_taken_elsewhere(email=email_address.email, user=email_address.user):
+            self.add_message(
+                request,
+                messages.ERROR,
+                "account/messages/email_confirmation_failed.txt",
+                {"email": email_address.email},
+            )
+            return False
+        return super().confirm_email(request, email_address)
 
     def render_mail(
         self,

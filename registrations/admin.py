@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from dlsei.admin_actions import ReadOnlyAdmin, run_each
 
+from . import selectors
 from .cnic import cnic_mask
 from .exceptions import RegistrationError
 from .focal_accounts import focal_person_create, focal_person_invite, focal_person_update
@@ -45,13 +46,19 @@ class NominationAdmin(admin.ModelAdmin):
         "phase", "university", "pool", "quota", "role", "full_name", "cnic_masked", "email", "phone",
         "programme_years", "disability", "certificate_link", "degree", "graduated_from", "graduation_date",
         "transcript_link", "hold_expires_at", "status", "seat_kind", "status_reason", "created_at", "seated_at",
-        "settled_at", "settled_reason", "cleared_at", "activated_on", "submitted_by", "learner",
+        "settled_at", "settled_reason", "cleared_at", "activated_on", "submitted_by", "learner_account",
     ]  # fmt: skip
     fields = readonly_fields
 
     @admin.display(description=gettext_lazy("CNIC"), ordering="cnic")
     def cnic_masked(self, nomination: Nomination) -> str:
         return cnic_mask(nomination.cnic)
+
+    @admin.display(description=gettext_lazy("Learner's account"))
+    def learner_account(self, nomination: Nomination) -> str:
+        if selectors.address_verified(email=nomination.email):
+            return _("Signed in: the address is verified.")
+        return _("Not signed in yet: the address is not verified.")
 
     @admin.display(description=gettext_lazy("Disability certificate"))
     def certificate_link(self, nomination: Nomination) -> str:

@@ -13,9 +13,12 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import Q
+from django.db.models.functions import Lower, Upper
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -254,6 +257,33 @@ def registration_open_problems(*, phase: Phase, now: datetime.datetime | None = 
     return []
 
 
+def non_learner_addresses(emails: Iterable[str]) -> set[str]:
+    """Of these (normalised) addresses, those of HEC staff or focal-person accounts, whose holders
+    run the programme and are never its learners. One query: the accounts' addresses, and the
+    e-mail of accounts made without one (e.g. by ``createsuperuser``)."""
+    wanted = sorted({e for e in emails if e})
+    if not wanted:
+        return set()
+    User = get_user_model()
+    runs_it = Q(is_staff=True) | Q(is_superuser=True) | Q(focal_person__isnull=False)
+    by_address = EmailAddress.objects.filter(
+        Q(user__is_staff=True) | Q(user__is_superuser=True) | Q(user__focal_person__isnull=False), email__in=wanted
+    ).values_list("email", flat=True)
+    by_account = (
+        User.objects.annotate(email_upper=Upper("email"))
+        .filter(runs_it, email_upper__in=[e.upper() for e in wanted])
+        .values_list(Lower("email"), flat=True)
+    )
+    return set(by_address.union(by_account))
+
+
+def non_learner_message(email: str) -> str:
+    return _(
+        "%(email)s is the address of an HEC staff or focal person account, which cannot hold a license. "
+        "Nominate the person with their own e-mail address."
+    ) % {"email": email}
+
+
 def duplicate_find(*, phase: Phase, cnic: str, email: str, exclude_id: int | None = None) -> Nomination | None:
     """The earliest active (seated or waiting) nomination of the phase with this CNIC or e-mail."""
     match = Q()
@@ -351,9 +381,8 @@ def duplicate_message(
             "id": existing.pk,
             "status": existing.get_status_display().lower(),
         }
-    if university is None and existing.university_id is None and existing.learner_id and viewer is not None and (
-        existing.learner_id == getattr(viewer, "pk", None)
-    ):
+    # An alumnus registers with their own verified address: the same address in the alumni pool is them.
+    if university is None and existing.university_id is None and existing.email == email:
         return _("You are already registered in the alumni pool of this phase (%(status)s).") % {
             "status": existing.get_status_display().lower()
         }
@@ -420,6 +449,8 @@ def nominee_problems(
         normal = nominee_normalise(data)
         cnic = normal.cnic if not cnic_problems(data.cnic) else ""
         email = normal.email if not email_problems(data.email) else ""
+        if email in non_learner_addresses([email]):
+            problems.append(non_learner_message(email))
         problems += duplicate_problems(
             phase=phase,
             cnic=cnic,

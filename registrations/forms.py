@@ -86,6 +86,8 @@ def _duplicates_as_field_errors(form: forms.Form, *, university: University | No
         if existing is not None:
             message = eligibility.duplicate_message(existing=existing, university=university, viewer=form.viewer, **key)
             form.add_error(field if field in form.fields else None, message)
+    if address and address in eligibility.non_learner_addresses([address]):
+        form.add_error("email" if "email" in form.fields else None, eligibility.non_learner_message(address))
     form.duplicates_checked = True
 
 

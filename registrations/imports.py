@@ -35,6 +35,8 @@ from .eligibility import (
     email_problems,
     nominee_normalise,
     nominee_problems,
+    non_learner_addresses,
+    non_learner_message,
     registration_open_problems,
     yes_no,
 )
@@ -312,6 +314,10 @@ def _check_rows(*, phase: Phase, university: University, rows: list[dict], viewe
                 viewer_university=university if viewer is None else None,
             )
             checked[index].errors.insert(position, message)
+    runs_it = non_learner_addresses(email for *_rest, email in pending)
+    for index, position, _cnic, email in pending:
+        if email in runs_it:
+            checked[index].errors.insert(position, non_learner_message(email))
     return checked
 
 

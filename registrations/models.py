@@ -106,9 +106,8 @@ class Nomination(models.Model):
     activated_on = models.DateField(null=True, blank=True, help_text=_("Start of the license year."))
 
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    learner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="nominations"
-    )
+    # No account here: a nomination is about a person, and an account sees it only through an
+    # e-mail address it has verified (registrations.accounts).
 
     class Meta:
         ordering = ["id"]
@@ -129,6 +128,8 @@ class Nomination(models.Model):
         indexes = [
             models.Index(fields=["quota", "status", "id"], name="nomination_waiting_list"),
             models.Index(fields=["phase", "email"], name="nomination_email"),
+            # An account's nominations, found by its verified addresses in any phase.
+            models.Index(fields=["email"], name="nomination_email_any_phase"),
         ]
 
     def __str__(self) -> str:

@@ -3,6 +3,7 @@
 import datetime
 from collections import defaultdict
 
+from allauth.account.models import EmailAddress
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
@@ -16,6 +17,31 @@ from .models import Invitation, Nomination, NominationStatus
 def _waiting_order() -> list:
     # The same order as registrations.services.waiting_list_promote uses.
     return [Coalesce("queue_number", "id").asc(), "id"]
+
+
+def nominations_of_account(*, user) -> QuerySet[Nomination]:
+    """The nominations an account may see: those made for an e-mail address it has verified.
+
+    An address the account holds without having proved it shows nothing (registrations.accounts)."""
+    if not getattr(user, "is_authenticated", False):
+        return Nomination.objects.none()
+    verified = EmailAddress.objects.filter(user_id=user.pk, verified=True).values("email")
+    return Nomination.objects.filter(email__in=verified)
+
+
+def verified_address_of(*, user) -> str | None:
+    """The account's own verified address (its primary one first), or None."""
+    return (
+        EmailAddress.objects.filter(user_id=user.pk, verified=True)
+        .order_by("-primary", "id")
+        .values_list("email", flat=True)
+        .first()
+    )
+
+
+def address_verified(*, email: str) -> bool:
+    """Some account has proved this address (the nominee has signed in)."""
+    return EmailAddress.objects.filter(email=(email or "").strip().lower(), verified=True).exists()
 
 
 def waiting_list(*, quota_id: int) -> QuerySet[Nomination]:

@@ -26,14 +26,11 @@ import uuid
 from functools import partial
 from typing import Any
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.files import File
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, Max, Q
-from django.db.models.functions import Coalesce, Lower
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -55,7 +52,7 @@ from .eligibility import (
 )
 from .exceptions import RegistrationError
 from .models import ACTIVE_STATUSES, Disclaimer, Nomination, NominationStatus, Role, SeatKind, UniversitySettlement
-from .roles import LEARNER, user_is_hec_staff
+from .roles import user_is_hec_staff
 
 __all__ = [
     "NomineeData",
@@ -141,103 +138,6 @@ def _checked_file(file, *, label: str, kinds: set[str], prefix: str) -> tuple[Fi
     return File(file, name=f"{prefix}-{uuid.uuid4().hex}.{_EXTENSIONS.get(kind, kind)}"), []
 
 
-def _learner_for(*, email: str, full_name: str):
-    """The learner's account: found by e-mail, else created with no password (they log in by code)."""
-    User = get_user_model()
-    # Two plain look-ups rather than one with OR: each can use an index on UPPER(email) or
-    # UPPER(username) where the database has one, and the second runs only for a new address.
-    addresses = EmailAddress.objects.filter(email__iexact=email).select_related("user")
-    address = addresses.order_by("-verified", "id").first()
-    if address is not None:
-        return address.user
-    user = User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).order_by("id").first()
-    if user is None:
-        user = User(username=email, email=email, first_name=full_name[:150])
-        user.set_unusable_password()
-        user.save()
-        _learner_group_join(user)
-        has_primary = False  # a new account has no address yet
-    else:
-        has_primary = EmailAddress.objects.filter(user=user, primary=True).exists()
-    EmailAddress.objects.create(user=user, email=email, verified=False, primary=not has_primary)
-    return user
-
-
-def _learner_group_join(user) -> None:
-    """Put a new account in the Learner group with one INSERT … SELECT that finds the group itself
-    (nothing is inserted where the group does not exist), instead of a look-up and groups.add()."""
-    membership, group = get_user_model().groups.through, Group
-    qn = connection.ops.quote_name
-    columns = (membership._meta.get_field("user").column, membership._meta.get_field("group").column)
-    statement = (
-        f"INSERT INTO {qn(membership._meta.db_table)} ({qn(columns[0])}, {qn(columns[1])}) "  # noqa: S608 - names are ours
-        f"SELECT %s, {qn(group._meta.pk.column)} FROM {qn(group._meta.db_table)} WHERE {qn('name')} = %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(statement, [user.pk, LEARNER])
-
-
-def learners_for_many(*, people: list[tuple[str, str]]) -> dict[str, Any]:
-    """``_learner_for`` for a whole list of (e-mail, full name) at once, in a fixed number of
-    queries: existing accounts found by address, then by user name or e-mail; the missing ones
-    created together (no password, in the Learner group) with their unverified addresses.
-
-    E-mails are given normalised (lower case) and distinct. Returns {e-mail: user}."""
-    User = get_user_model()
-    emails = [email for email, _name in people]
-    found: dict[str, Any] = {}
-    addresses = (
-        EmailAddress.objects.annotate(email_lower=Lower("email"))
-        .filter(email_lower__in=emails)
-        .select_related("user")
-        .order_by("-verified", "id")
-    )
-    for address in addresses:
-        found.setdefault(address.email_lower, address.user)
-    wanted = [email for email in emails if email not in found]
-    by_account: dict[str, Any] = {}
-    if wanted:
-        accounts = (
-            User.objects.annotate(username_lower=Lower("username"), email_lower=Lower("email"))
-            .filter(Q(username_lower__in=wanted) | Q(email_lower__in=wanted))
-            .order_by("id")
-        )
-        for user in accounts:
-            by_account.setdefault(user.username_lower, user)
-            by_account.setdefault(user.email_lower, user)
-    names = dict(people)
-    new_users = []
-    for email in wanted:
-        if email in by_account:
-            continue
-        user = User(username=email, email=email, first_name=names[email][:150])
-        user.set_unusable_password()
-        new_users.append(user)
-    if new_users:
-        User.objects.bulk_create(new_users)
-        if any(user.pk is None for user in new_users):  # a database that returns no ids on bulk insert
-            ids = dict(User.objects.filter(username__in=[u.username for u in new_users]).values_list("username", "id"))
-            for user in new_users:
-                user.pk = ids[user.username]
-        group = Group.objects.filter(name=LEARNER).first()
-        if group is not None:
-            Membership = User.groups.through
-            Membership.objects.bulk_create([Membership(user_id=user.pk, group_id=group.pk) for user in new_users])
-    created = {user.username: user for user in new_users}
-    existing_ids = {by_account[email].pk for email in wanted if email in by_account}
-    has_primary = set(
-        EmailAddress.objects.filter(user_id__in=existing_ids, primary=True).values_list("user_id", flat=True)
-    )
-    new_addresses = []
-    for email in wanted:
-        user = by_account.get(email) or created[email]
-        new_addresses.append(EmailAddress(user=user, email=email, verified=False, primary=user.pk not in has_primary))
-        has_primary.add(user.pk)
-        found[email] = user
-    EmailAddress.objects.bulk_create(new_addresses)
-    return found
-
-
 def _hold_until(*, phase: Phase, now: datetime.datetime) -> datetime.datetime:
     return now + datetime.timedelta(days=phase.payment_hold_days)
 
@@ -256,7 +156,7 @@ def _clear_if_ready(nomination: Nomination) -> None:
 
 
 def _nomination_new(
-    *, clean: NomineeData, phase: Phase, quota: Quota, university: University | None, learner, actor: Any
+    *, clean: NomineeData, phase: Phase, quota: Quota, university: University | None, actor: Any
 ) -> Nomination:
     """The unsaved, still waiting nomination of ``clean`` on ``quota`` (one or many at a time)."""
     is_alumnus = university is None
@@ -276,8 +176,7 @@ def _nomination_new(
         graduated_from=clean.graduated_from if is_alumnus else "",
         graduation_date=clean.graduation_date if is_alumnus else None,
         status=NominationStatus.WAITING,
-        submitted_by=actor if getattr(actor, "pk", None) else learner,
-        learner=learner,
+        submitted_by=actor,
     )
 
 
@@ -325,6 +224,8 @@ def nomination_submit(
 
     Raises RegistrationError with every problem at once; nothing is written then.
     """
+    if getattr(actor, "pk", None) is None:  # who nominated, or the alumnus themself, is always kept
+        raise RegistrationError(_("Sign in before registering or nominating anyone."))
     _check_acting_for(actor=actor, university=university)
 
     certificate, problems = _checked_file(
@@ -360,13 +261,10 @@ def nomination_submit(
             if problems:
                 raise _refuse(problems)
             now = timezone.now()
-            learner = _learner_for(email=clean.email, full_name=clean.full_name)
             reserved_ok = bool(clean.disability and certificate)
             # The seat is taken as late as possible: its UPDATE locks the quota row until commit.
             seat = quota_services.quota_seat_take(quota_id=quota.pk, disability=reserved_ok)
-            nomination = _nomination_new(
-                clean=clean, phase=phase, quota=quota, university=university, learner=learner, actor=actor
-            )
+            nomination = _nomination_new(clean=clean, phase=phase, quota=quota, university=university, actor=actor)
             if seat is not None:
                 _seat(nomination, seat_kind=seat, now=now)
             if certificate is not None:
@@ -431,14 +329,10 @@ def nominations_submit_many(
     ).update(general_seated=F("general_seated") + seats):
         raise IntegrityError("the quota's free seats changed under its lock")  # never expected; the caller falls back
     clean_people = [nominee_normalise(data) for data in people]
-    learners = learners_for_many(people=[(clean.email, clean.full_name) for clean in clean_people])
     now = timezone.now()
     nominations = []
     for number, clean in enumerate(clean_people):
-        learner = learners[clean.email]
-        nomination = _nomination_new(
-            clean=clean, phase=phase, quota=locked, university=university, learner=learner, actor=actor
-        )
+        nomination = _nomination_new(clean=clean, phase=phase, quota=locked, university=university, actor=actor)
         if number < seats:
             _seat(nomination, seat_kind=SeatKind.GENERAL, now=now)
         nominations.append(nomination)

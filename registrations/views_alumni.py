@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -14,7 +13,9 @@ from quotas.selectors import phase_current
 from .cnic import cnic_mask
 from .exceptions import RegistrationError
 from .forms import AlumniRegistrationForm
-from .models import ACTIVE_STATUSES, FocalPerson, Nomination, NominationStatus, Role
+from .models import ACTIVE_STATUSES, Nomination, NominationStatus, Role
+from .roles import user_is_focal_person
+from .selectors import nominations_of_account, verified_address_of
 
 
 def learner_home_url() -> str:
@@ -30,25 +31,35 @@ def learner_home_url() -> str:
 def alumni_register(request: HttpRequest) -> HttpResponse:
     from .services import nomination_submit
 
-    if FocalPerson.objects.filter(user=request.user).exists():
-        messages.info(request, _("Focal person accounts cannot register as alumni. Sign up with a personal e-mail."))
-        return redirect("registrations:focal_dashboard")
+    if user_is_focal_person(request.user) or request.user.is_staff:
+        messages.info(
+            request,
+            _(
+                "HEC staff and focal person accounts cannot register as alumni. Sign up with your personal "
+                "e-mail address instead."
+            ),
+        )
+        return redirect("home")
     phase = phase_current()
     if phase is None:
         return render(request, "registrations/alumni_closed.html")
-    email = request.user.email.lower()
-    # The alumnus's own active nomination, or one made by a university with this e-mail: one query.
-    active = list(
-        Nomination.objects.filter(Q(learner=request.user) | Q(email=email), phase=phase, status__in=ACTIVE_STATUSES)
+    email = verified_address_of(user=request.user)
+    if email is None:  # allauth lets nobody in unverified; an account whose address was removed since
+        messages.error(request, _("Verify your e-mail address first, under Account."))
+        return redirect("account_email")
+    # The person's own active nomination in the phase, by any address they have verified.
+    existing = (
+        nominations_of_account(user=request.user)
+        .filter(phase=phase, status__in=ACTIVE_STATUSES)
         .select_related("phase")
         .order_by("pk")
+        .first()
     )
-    existing = next((nomination for nomination in active if nomination.learner_id == request.user.pk), None)
-    if existing is not None:
+    if existing is not None and existing.university_id is None:
         existing.cnic_masked = cnic_mask(existing.cnic)
         return render(request, "registrations/alumni_registered.html", {"nomination": existing, "phase": phase})
-    if any(nomination.email == email for nomination in active):
-        # Nominated by a university with this e-mail: one license per person per phase.
+    if existing is not None:
+        # Nominated by a university: one license per person per phase.
         messages.info(request, _("You are already nominated in this phase; here is your status."))
         return redirect(learner_home_url())
 
@@ -91,7 +102,7 @@ def alumni_register(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "registrations/alumni_register.html",
-        {"form": form, "phase": phase, "email": request.user.email},
+        {"form": form, "phase": phase, "email": email},
         status=400 if form.errors else 200,
     )
 
@@ -107,9 +118,7 @@ def _held_until(nomination: Nomination) -> str:
 @login_required
 def my_status(request: HttpRequest) -> HttpResponse:
     """A learner's own nominations (students, faculty and alumni): status, seat, hold."""
-    nominations = list(
-        Nomination.objects.filter(learner=request.user).select_related("phase", "university").order_by("-id")
-    )
+    nominations = list(nominations_of_account(user=request.user).select_related("phase", "university").order_by("-id"))
     for nomination in nominations:
         nomination.cnic_masked = cnic_mask(nomination.cnic)
     return render(

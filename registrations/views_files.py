@@ -16,6 +16,7 @@ from dlsei.uploads import sniff
 
 from .models import Disclaimer, FocalPerson, Nomination, NominationUpload
 from .roles import user_is_hec_staff
+from .selectors import nominations_of_account
 
 CONTENT_TYPES = {
     "pdf": "application/pdf",
@@ -82,7 +83,7 @@ def file_nomination(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
         raise Http404
     nomination = get_object_or_404(Nomination, pk=pk)
     user = request.user
-    allowed = user_is_hec_staff(user) or (nomination.learner_id is not None and nomination.learner_id == user.pk)
+    allowed = user_is_hec_staff(user) or nominations_of_account(user=user).filter(pk=nomination.pk).exists()
     if not allowed and kind == "certificate" and nomination.university_id is not None:
         allowed = _focal_university_id(user) == nomination.university_id
     if not allowed:

@@ -10,6 +10,15 @@ def _mail_in_memory(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    # allauth keeps its rate limits (codes sent, failed sign-ins) in the cache: a test must not
+    # inherit the limits that earlier tests used up.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _english_between_tests():
     # A request with the Urdu cookie leaves Urdu active in the thread after the response; without
     # this, the tests after it would read translated messages and pass or fail by test order.

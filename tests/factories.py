@@ -67,6 +67,17 @@ def make_user(*, email: str | None = None, staff: bool = False, password: str = 
     return user
 
 
+def learner_account(nomination):
+    """The nominee's account as signing in by code leaves it: the nomination's address, verified,
+    no password. The same account every time for one address."""
+    address = EmailAddress.objects.filter(email=nomination.email, verified=True).select_related("user").first()
+    if address is not None:
+        return address.user
+    user = get_user_model().objects.create_user(username=nomination.email, email=nomination.email)
+    EmailAddress.objects.create(user=user, email=nomination.email, verified=True, primary=True)
+    return user
+
+
 def make_hec_staff(**kwargs):
     user = make_user(staff=True, **kwargs)
     user.groups.add(roles_ensure()[HEC_STAFF])
@@ -160,6 +171,17 @@ def alumnus_data(n: int | None = None, **changes) -> NomineeData:
     }
     fields.update(changes)
     return NomineeData(**fields)
+
+
+def alumnus_register(*, phase: Phase, data: NomineeData | None = None, **changes):
+    """An alumnus registered as on the page: signed up (address verified), then registered through
+    the real service with their own account as the actor."""
+    from registrations.services import nomination_submit
+
+    data = data or alumnus_data(**changes)
+    account = EmailAddress.objects.filter(email=data.email.lower(), verified=True).select_related("user").first()
+    actor = account.user if account is not None else make_user(email=data.email)
+    return nomination_submit(phase=phase, university=None, data=data, actor=actor)
 
 
 def disclaimer_on_file(*, phase: Phase, university: University, user) -> Disclaimer:

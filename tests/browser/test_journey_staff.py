@@ -18,6 +18,7 @@ from registrations.models import Nomination
 from registrations.services import disclaimer_upload, nomination_submit
 from tests import factories
 from tests.browser.conftest import PDF, sign_in
+from tests.factories import learner_account
 
 HEADER = (
     "Name,Email,External Id,Course,Course ID,Course Slug,University,Enrollment Time,Overall Progress,"
@@ -61,9 +62,8 @@ def row(*, email: str, course: str, day: datetime.date) -> str:
 def learners_after_publish(*, phase, staff):
     """What happens between publishing and the end of the year, made through the real services:
     an alumnus who uploaded a paid challan, two students whose deposits were recorded."""
-    alumnus = nomination_submit(
+    alumnus = factories.alumnus_register(
         phase=phase,
-        university=None,
         data=NomineeData(
             full_name="Zara Hussain",
             cnic="35202-8888888-8",
@@ -74,14 +74,13 @@ def learners_after_publish(*, phase, staff):
             graduated_from="University BIG",
             graduation_date=datetime.date(2020, 6, 30),
         ),
-        actor=None,
     )
-    challan_issue(nomination=alumnus, actor=alumnus.learner)
+    challan_issue(nomination=alumnus, actor=learner_account(alumnus))
     alumni_payment_submit(
         nomination=alumnus,
         paid_challan=SimpleUploadedFile("paid.pdf", PDF),
         transcript=SimpleUploadedFile("transcript.pdf", PDF),
-        actor=alumnus.learner,
+        actor=learner_account(alumnus),
     )
     big = Quota.objects.get(phase=phase, university__code="BIG").university
     focal = factories.make_focal_person(university=big, email="focal@big.edu.pk")

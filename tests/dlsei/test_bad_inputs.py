@@ -25,6 +25,7 @@ from registrations.services import disclaimer_upload, nomination_submit
 from tests import factories
 from tests.dlsei import badinputs
 from tests.dlsei.test_authorization import _private_files, alumnus_data, pdf_upload, student_data  # noqa: F401
+from tests.factories import learner_account
 
 FILES = badinputs.nomination_files()
 DOCUMENTS = badinputs.document_files()
@@ -304,8 +305,8 @@ def test_markup_in_every_text_field_is_escaped_on_every_page_that_shows_it(setup
         (focal, reverse("registrations:focal_nominee_withdraw", kwargs={"pk": nominee.pk})),
         (focal, reverse("fees:deposits")),
         (focal, reverse("fees:deposit_record", kwargs={"nomination_id": nominee.pk})),
-        (nominee.learner, reverse("fees:my_license")),
-        (nominee.learner, reverse("registrations:my_status")),
+        (learner_account(nominee), reverse("fees:my_license")),
+        (learner_account(nominee), reverse("registrations:my_status")),
         (alumnus, reverse("fees:my_license")),
         (alumnus, reverse("registrations:my_status")),
         (alumnus, reverse("registrations:alumni_register")),

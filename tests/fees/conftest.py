@@ -11,7 +11,7 @@ from registrations.services import nomination_submit
 from tests import factories
 
 # The nominee and file builders live in tests.factories; these names stay importable from here.
-from tests.factories import PDF, alumnus_data, cnic_for, disclaimer_on_file, pdf_upload, student_data  # noqa: F401
+from tests.factories import PDF, alumnus_data, cnic_for, disclaimer_on_file, learner_account, pdf_upload, student_data  # noqa: F401
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
@@ -51,12 +51,12 @@ def nominate_student(*, phase, university, focal, **changes):
 
 def register_alumnus(*, phase, **changes):
     """An alumnus registered through the real service (seated with a payment hold, if a seat is free)."""
-    return nomination_submit(phase=phase, university=None, data=alumnus_data(**changes), actor=None)
+    return factories.alumnus_register(phase=phase, data=alumnus_data(**changes))
 
 
 def login_learner(client, nomination):
     """Sign the nomination's learner in (their account was made by the registration)."""
-    user = nomination.learner
+    user = learner_account(nomination)
     client.force_login(user)
     return user
 

@@ -16,6 +16,7 @@ from audit.models import AuditEntry
 from fees.exceptions import FeeError
 from fees.models import Challan
 from fees.services import challan_issue, challan_pdf
+from tests.factories import learner_account
 from tests.fees.conftest import nominate_student, pdf_text, register_alumnus
 
 ROOT = Path(settings.BASE_DIR)
@@ -24,7 +25,7 @@ ROOT = Path(settings.BASE_DIR)
 @pytest.mark.django_db
 def test_challan_pdf_carries_the_numbers_from_the_database(client, phase, alumni_pool):
     nomination = register_alumnus(phase=phase, full_name="Sana Malik", cnic="42101-9876543-7")
-    client.force_login(nomination.learner)
+    client.force_login(learner_account(nomination))
 
     response = client.get(reverse("fees:challan_download"))
 
@@ -64,7 +65,7 @@ def test_challan_amount_and_due_date_follow_the_phase_not_the_request(client, ph
     phase.alumni_fee_rupees = 12_500
     phase.save(update_fields=["alumni_fee_rupees"])
     nomination = register_alumnus(phase=phase)
-    client.force_login(nomination.learner)
+    client.force_login(learner_account(nomination))
 
     response = client.get(reverse("fees:challan_download") + "?amount=1&due=2000-01-01")
 
@@ -88,7 +89,7 @@ def test_students_and_waiting_alumni_get_no_challan(phase, qau):
     waiting = register_alumnus(phase=phase)
     assert waiting.status == "waiting"
     with pytest.raises(FeeError, match="“On the waiting list”"):
-        challan_issue(nomination=waiting, actor=waiting.learner)
+        challan_issue(nomination=waiting, actor=learner_account(waiting))
     assert not Challan.objects.exists()
 
 
@@ -102,8 +103,8 @@ def test_a_person_without_a_nomination_is_sent_back_to_their_page(client, phase)
 
 @pytest.mark.django_db
 def test_numbers_continue_and_are_never_reused(phase, alumni_pool):
-    first = challan_issue(nomination=(a := register_alumnus(phase=phase)), actor=a.learner)
-    second = challan_issue(nomination=(b := register_alumnus(phase=phase)), actor=b.learner)
+    first = challan_issue(nomination=(a := register_alumnus(phase=phase)), actor=learner_account(a))
+    second = challan_issue(nomination=(b := register_alumnus(phase=phase)), actor=learner_account(b))
     assert (first.number, second.number) == ("DLSEI-2021-000001", "DLSEI-2021-000002")
     assert challan_pdf(challan=first) == challan_pdf(challan=first)
 
@@ -117,12 +118,13 @@ connection.settings_dict["NAME"] = sys.argv[1]
 connection.ensure_connection()
 from registrations.models import Nomination
 from fees.services import challan_issue
+from tests.factories import learner_account
 nomination = Nomination.objects.get(pk=int(sys.argv[2]))
 print("ready", flush=True)
 go = sys.argv[3]
 while not os.path.exists(go):
     time.sleep(0.001)
-challan = challan_issue(nomination=nomination, actor=nomination.learner)
+challan = challan_issue(nomination=nomination, actor=learner_account(nomination))
 print(challan.number, flush=True)
 """
 

@@ -13,7 +13,7 @@ from fees.exceptions import FeeError
 from fees.models import Deposit, DisabilityWaiver
 from fees.services import deposit_correct, deposit_record, disability_seat_decide
 from registrations.models import Invitation
-from tests.factories import pdf_upload
+from tests.factories import learner_account, pdf_upload
 from tests.fees.conftest import nominate_student, register_alumnus, university_ready
 
 pytestmark = pytest.mark.django_db
@@ -145,7 +145,7 @@ def test_listing_a_disability_seat_writes_nothing(client, phase, qau, hec_staff)
     client.force_login(focal)
     listing = client.get(reverse("fees:deposits")).content.decode()
     assert "Free: disability waiver" in listing and "Waiting for HEC to check the certificate" in listing
-    client.force_login(disabled.learner)
+    client.force_login(learner_account(disabled))
     assert "HEC is checking your disability certificate" in client.get(reverse("fees:my_license")).content.decode()
     client.force_login(hec_staff)
     seats = client.get(reverse("admin:fees_disabilityseat_changelist")).content.decode()
@@ -207,7 +207,7 @@ def test_rejecting_a_disability_seat_needs_a_reason_and_a_refusal_writes_nothing
     disabled.refresh_from_db()
     assert waiver.status == "rejected" and waiver.reason == "The certificate has expired."
     assert disabled.settled_at is None
-    client.force_login(disabled.learner)
+    client.force_login(learner_account(disabled))
     assert "The certificate has expired." in client.get(reverse("fees:my_license")).content.decode()
 
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from fees.models import DisabilityWaiver
 from fees.services import deposit_record, invoice_issue, invoice_mark_paid
 from tests import factories
-from tests.factories import pdf_upload
+from tests.factories import learner_account, pdf_upload
 from tests.fees.conftest import nominate_student, register_alumnus, university_ready
 
 pytestmark = pytest.mark.django_db
@@ -42,14 +42,14 @@ def test_a_person_without_a_nomination_is_told_what_to_do(client, phase):
 
 def test_a_seated_alumnus_sees_the_challan_and_the_upload_form(client, phase, alumni_pool):
     alumnus = register_alumnus(phase=phase, full_name="Sana Malik")
-    html = page(client, alumnus.learner)
+    html = page(client, learner_account(alumnus))
     assert "Sana Malik" in html and "Seated" in html
     assert "Rs. 8,000" in html and "Your seat is held until" in html
     assert reverse("fees:challan_download") in html
     assert "Upload your paid challan" not in html  # only after the challan exists
 
     client.get(reverse("fees:challan_download"))
-    html = page(client, alumnus.learner)
+    html = page(client, learner_account(alumnus))
     assert "DLSEI-2021-000001" in html
     assert 'enctype="multipart/form-data"' in html
     assert '<label for="id_paid_challan">' in html and '<label for="id_transcript">' in html
@@ -59,12 +59,12 @@ def test_a_seated_alumnus_sees_the_challan_and_the_upload_form(client, phase, al
 def test_a_student_sees_the_deposit_status(client, phase, qau):
     university, focal = qau
     student = nominate_student(phase=phase, university=university, focal=focal)
-    html = page(client, student.learner)
+    html = page(client, learner_account(student))
     assert "Your deposit is not recorded yet" in html and "Rs. 4,000" in html
     assert reverse("fees:challan_download") not in html
 
     deposit_record(nomination=student, receipt="RCPT-12", paid_on=datetime.date(2021, 9, 20), actor=focal)
-    html = page(client, student.learner)
+    html = page(client, learner_account(student))
     assert "Your deposit of Rs. 4,000 is recorded (receipt RCPT-12" in html
     assert "Cleared on" in html
 
@@ -74,7 +74,7 @@ def test_a_learner_on_a_disability_seat_sees_the_waiver(client, phase, qau):
     learner = nominate_student(
         phase=phase, university=university, focal=focal, disability=True, certificate=pdf_upload("cert.pdf")
     )
-    html = page(client, learner.learner)
+    html = page(client, learner_account(learner))
     assert "HEC is checking your disability certificate" in html
     assert "Your deposit is not recorded yet" not in html
     assert not DisabilityWaiver.objects.exists()  # looking at the page writes nothing
@@ -83,11 +83,11 @@ def test_a_learner_on_a_disability_seat_sees_the_waiver(client, phase, qau):
 def test_a_private_university_learner_waits_for_the_invoice(client, phase, hec_staff):
     university, focal = university_ready(phase=phase, code="LUMS", sector="private", licenses=5)
     learner = nominate_student(phase=phase, university=university, focal=focal)
-    html = page(client, learner.learner)
+    html = page(client, learner_account(learner))
     assert "once HEC has received your university's payment" in html
     invoice = invoice_issue(phase=phase, university=university, actor=hec_staff)
     invoice_mark_paid(invoice=invoice, reference="PERN-1", actor=hec_staff)
-    assert "Your university has paid for its licenses" in page(client, learner.learner)
+    assert "Your university has paid for its licenses" in page(client, learner_account(learner))
 
 
 def test_a_waiting_learner_is_told_about_the_waiting_list(client, phase):
@@ -95,7 +95,7 @@ def test_a_waiting_learner_is_told_about_the_waiting_list(client, phase):
     nominate_student(phase=phase, university=university, focal=focal)
     waiting = nominate_student(phase=phase, university=university, focal=focal)
     assert waiting.status == "waiting"
-    html = page(client, waiting.learner)
+    html = page(client, learner_account(waiting))
     assert "You are on the waiting list" in html
 
 
@@ -103,5 +103,5 @@ def test_a_learner_sees_only_themself(client, phase, qau):
     university, focal = qau
     one = nominate_student(phase=phase, university=university, focal=focal, full_name="Learner One")
     two = nominate_student(phase=phase, university=university, focal=focal, full_name="Learner Two")
-    html = page(client, two.learner)
+    html = page(client, learner_account(two))
     assert "Learner Two" in html and "Learner One" not in html and one.email not in html

@@ -15,7 +15,7 @@ from fees.services import alumni_payment_reject, alumni_payment_submit, alumni_p
 from registrations.models import Invitation
 from registrations.services import alumni_hold_set, alumni_holds_expire
 from tests import factories
-from tests.factories import pdf_upload
+from tests.factories import learner_account, pdf_upload
 from tests.fees.conftest import png_upload, register_alumnus
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def alumnus(phase, alumni_pool):
     phase.coursera_invitation_url = "https://www.coursera.org/programs/dlsei-phase-test?invite=abc"
     phase.save(update_fields=["coursera_invitation_url"])
     nomination = register_alumnus(phase=phase, full_name="Bilal Ahmed", email="bilal@example.pk")
-    challan_issue(nomination=nomination, actor=nomination.learner)
+    challan_issue(nomination=nomination, actor=learner_account(nomination))
     return nomination
 
 
@@ -43,7 +43,7 @@ def admin_action(client, model: str, action: str, pks, **extra):
 
 
 def test_upload_stops_the_hold_and_waits_for_hec(client, alumnus):
-    client.force_login(alumnus.learner)
+    client.force_login(learner_account(alumnus))
 
     response = upload(client)
 
@@ -60,7 +60,7 @@ def test_upload_stops_the_hold_and_waits_for_hec(client, alumnus):
 
 
 def test_a_file_that_is_not_a_pdf_or_image_is_refused_and_nothing_changes(client, alumnus):
-    client.force_login(alumnus.learner)
+    client.force_login(learner_account(alumnus))
     fake = SimpleUploadedFile("paid.pdf", b"<html>saved web page</html>", content_type="application/pdf")
 
     response = upload(client, paid=fake)
@@ -75,10 +75,12 @@ def test_a_file_that_is_not_a_pdf_or_image_is_refused_and_nothing_changes(client
 
 
 def test_a_second_upload_while_one_waits_is_refused(alumnus):
-    alumni_payment_submit(nomination=alumnus, paid_challan=pdf_upload(), transcript=pdf_upload(), actor=alumnus.learner)
+    alumni_payment_submit(
+        nomination=alumnus, paid_challan=pdf_upload(), transcript=pdf_upload(), actor=learner_account(alumnus)
+    )
     with pytest.raises(FeeError, match="still waiting for HEC"):
         alumni_payment_submit(
-            nomination=alumnus, paid_challan=pdf_upload(), transcript=pdf_upload(), actor=alumnus.learner
+            nomination=alumnus, paid_challan=pdf_upload(), transcript=pdf_upload(), actor=learner_account(alumnus)
         )
     assert AlumniPayment.objects.count() == 1
 
@@ -87,7 +89,7 @@ def test_staff_verify_in_the_admin_and_the_alumnus_is_invited(
     client, alumnus, hec_staff, django_capture_on_commit_callbacks
 ):
     payment = alumni_payment_submit(
-        nomination=alumnus, paid_challan=pdf_upload(), transcript=png_upload(), actor=alumnus.learner
+        nomination=alumnus, paid_challan=pdf_upload(), transcript=png_upload(), actor=learner_account(alumnus)
     )
     client.force_login(hec_staff)
     change = client.get(reverse("admin:fees_alumnipayment_change", args=[payment.pk])).content.decode()
@@ -117,7 +119,7 @@ def test_reject_asks_the_reason_mails_it_and_lets_the_alumnus_upload_again(
     client, alumnus, hec_staff, django_capture_on_commit_callbacks
 ):
     payment = alumni_payment_submit(
-        nomination=alumnus, paid_challan=pdf_upload(), transcript=pdf_upload(), actor=alumnus.learner
+        nomination=alumnus, paid_challan=pdf_upload(), transcript=pdf_upload(), actor=learner_account(alumnus)
     )
     client.force_login(hec_staff)
     asked = admin_action(client, "alumnipayment", "reject", [payment.pk])
@@ -140,7 +142,7 @@ def test_reject_asks_the_reason_mails_it_and_lets_the_alumnus_upload_again(
     assert alumnus.hold_expires_at > timezone.now() + datetime.timedelta(days=13)
     assert alumnus.cleared_at is None
 
-    client.force_login(alumnus.learner)
+    client.force_login(learner_account(alumnus))
     page = client.get(reverse("fees:my_license")).content.decode()
     assert "The bank stamp is not readable." in page and "Upload again" in page
     assert upload(client).status_code == 302
@@ -149,7 +151,7 @@ def test_reject_asks_the_reason_mails_it_and_lets_the_alumnus_upload_again(
 
 def test_a_rejection_needs_a_reason(alumnus, hec_staff):
     payment = alumni_payment_submit(
-        nomination=alumnus, paid_challan=pdf_upload(), transcript=pdf_upload(), actor=alumnus.learner
+        nomination=alumnus, paid_challan=pdf_upload(), transcript=pdf_upload(), actor=learner_account(alumnus)
     )
     with pytest.raises(FeeError, match="reason"):
         alumni_payment_reject(payment=payment, actor=hec_staff, reason="  ")
@@ -161,16 +163,16 @@ def test_a_restarted_hold_past_the_due_date_gets_a_new_challan(alumnus, hec_staf
     alumni_hold_set(nomination=alumnus, until=timezone.now() + datetime.timedelta(days=1), actor=hec_staff)
     Challan.objects.filter(pk=first.pk).update(due_date=timezone.localdate() + datetime.timedelta(days=1))
     payment = alumni_payment_submit(
-        nomination=alumnus, paid_challan=pdf_upload(), transcript=pdf_upload(), actor=alumnus.learner
+        nomination=alumnus, paid_challan=pdf_upload(), transcript=pdf_upload(), actor=learner_account(alumnus)
     )
     alumni_payment_reject(payment=payment, actor=hec_staff, reason="Wrong amount paid.")
 
-    second = challan_issue(nomination=alumnus, actor=alumnus.learner)
+    second = challan_issue(nomination=alumnus, actor=learner_account(alumnus))
 
     first.refresh_from_db()
     assert second.number == "DLSEI-2021-000002" and second.due_date > first.due_date
     assert first.cancelled_at is not None  # kept, never reused
-    assert challan_issue(nomination=alumnus, actor=alumnus.learner) == second
+    assert challan_issue(nomination=alumnus, actor=learner_account(alumnus)) == second
 
 
 def test_an_expired_hold_frees_the_seat_and_no_payment_is_taken(alumnus):
@@ -179,15 +181,15 @@ def test_an_expired_hold_frees_the_seat_and_no_payment_is_taken(alumnus):
     assert alumnus.status == "expired"
     with pytest.raises(FeeError, match="Payment hold expired"):
         alumni_payment_submit(
-            nomination=alumnus, paid_challan=pdf_upload(), transcript=pdf_upload(), actor=alumnus.learner
+            nomination=alumnus, paid_challan=pdf_upload(), transcript=pdf_upload(), actor=learner_account(alumnus)
         )
 
 
 def test_uploads_are_for_staff_only(client, alumnus):
     payment = alumni_payment_submit(
-        nomination=alumnus, paid_challan=pdf_upload(), transcript=pdf_upload(), actor=alumnus.learner
+        nomination=alumnus, paid_challan=pdf_upload(), transcript=pdf_upload(), actor=learner_account(alumnus)
     )
-    client.force_login(alumnus.learner)
+    client.force_login(learner_account(alumnus))
     assert client.get(reverse("fees:payment_file", args=[payment.pk, "paid_challan"])).status_code == 404
     client.force_login(factories.make_focal_person(university=factories.make_university()))
     assert client.get(reverse("fees:payment_file", args=[payment.pk, "transcript"])).status_code == 404
@@ -195,9 +197,9 @@ def test_uploads_are_for_staff_only(client, alumnus):
 
 def test_verify_and_reject_only_for_hec_staff_in_the_admin(client, alumnus):
     payment = alumni_payment_submit(
-        nomination=alumnus, paid_challan=pdf_upload(), transcript=pdf_upload(), actor=alumnus.learner
+        nomination=alumnus, paid_challan=pdf_upload(), transcript=pdf_upload(), actor=learner_account(alumnus)
     )
-    client.force_login(alumnus.learner)
+    client.force_login(learner_account(alumnus))
     response = admin_action(client, "alumnipayment", "verify", [payment.pk])
     assert "Log in" in response.content.decode() or response.status_code == 403
     assert AlumniPayment.objects.get().status == "submitted"
@@ -207,7 +209,7 @@ def test_verify_and_reject_only_for_hec_staff_in_the_admin(client, alumnus):
 
 def test_fee_records_in_the_admin_are_read_only_and_never_deletable(client, alumnus, hec_staff):
     payment = alumni_payment_submit(
-        nomination=alumnus, paid_challan=pdf_upload(), transcript=pdf_upload(), actor=alumnus.learner
+        nomination=alumnus, paid_challan=pdf_upload(), transcript=pdf_upload(), actor=learner_account(alumnus)
     )
     client.force_login(hec_staff)
     for model in ("challan", "alumnipayment", "deposit", "disabilitywaiver", "invoice"):

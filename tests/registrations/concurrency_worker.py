@@ -64,6 +64,7 @@ def _submit(job: dict) -> list[dict]:
     from quotas.models import Phase, University
     from registrations.exceptions import RegistrationError
     from registrations.services import nomination_submit
+    from tests import factories
 
     phase = Phase.objects.get(pk=job["phase_id"])
     university = University.objects.get(pk=job["university_id"]) if job["university_id"] else None
@@ -71,7 +72,9 @@ def _submit(job: dict) -> list[dict]:
     results = []
     for item in job["nominees"]:
         try:
-            nomination = nomination_submit(phase=phase, university=university, data=_nominee(item), actor=actor)
+            # An alumnus registers through their own (signed-up) account.
+            who = actor or factories.make_user(email=item["email"])
+            nomination = nomination_submit(phase=phase, university=university, data=_nominee(item), actor=who)
         except RegistrationError as error:
             results.append({"email": item["email"], "ok": False, "error": error.message})
         else:

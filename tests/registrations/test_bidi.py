@@ -9,6 +9,7 @@ from django.utils import translation
 from fees.models import Challan
 from fees.services import challan_issue
 from tests import factories
+from tests.factories import learner_account
 from tests.fees.conftest import register_alumnus
 
 pytestmark = pytest.mark.django_db
@@ -44,8 +45,8 @@ def test_the_nominee_list_in_urdu_isolates_masked_cnics_and_addresses(client, ph
 def test_the_alumnus_page_in_urdu_isolates_the_cnic_and_the_challan_number(client, phase):
     factories.make_quota(phase=phase, university=None, licenses=5)
     alumnus = register_alumnus(phase=phase, cnic="35201-1234567-1")
-    challan_issue(nomination=alumnus, actor=alumnus.learner)
-    client.force_login(alumnus.learner)
+    challan_issue(nomination=alumnus, actor=learner_account(alumnus))
+    client.force_login(learner_account(alumnus))
     page = urdu_page(client, reverse("fees:my_license"))
     assert '<bdi dir="ltr">*****-*****67-1</bdi>' in page
     assert f'<bdi dir="ltr">{Challan.objects.get().number}</bdi>' in page

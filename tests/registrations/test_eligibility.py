@@ -10,6 +10,7 @@ from registrations.eligibility import NomineeData, nominee_normalise, nominee_pr
 from registrations.services import nomination_submit, nomination_withdraw
 from tests import factories
 from tests.factories import alumnus_data as alumnus
+from tests.factories import learner_account
 from tests.factories import student_data as student
 
 # Shapes of what people type ---------------------------------------------------------------------------
@@ -203,7 +204,7 @@ def test_an_alumnus_already_in_the_pool_is_told_so(phase, pool):
 
 
 def test_an_alumnus_nominated_by_a_university_is_not_told_which(phase, pool, first):
-    (message,) = duplicate_for(phase, None, first.learner, alumnus(email=first.email))
+    (message,) = duplicate_for(phase, None, learner_account(first), alumnus(email=first.email))
     assert "through another university or the alumni pool" in message and "QAU" not in message
 
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 from registrations.models import Disclaimer
 from registrations.services import NomineeData, disclaimer_upload, nomination_submit
 from tests import factories
+from tests.factories import learner_account
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16 + b"\x00\x00\x00\x00IEND\xaeB`\x82"
@@ -78,7 +79,7 @@ def world(db, phase, hec_staff):
             "hec_staff": hec_staff,
             "focal_qau": focal_qau,
             "focal_pu": focal_pu,
-            "student": student.learner,
+            "student": learner_account(student),
             "alumnus": alumnus_user,
             "stranger": factories.make_user(email="stranger@example.pk"),
             "plain_staff": plain_staff,

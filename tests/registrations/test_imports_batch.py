@@ -11,7 +11,7 @@ from audit.models import AuditEntry
 from quotas.models import Quota
 from registrations.imports import nominations_file_commit, nominations_file_preview
 from registrations.models import Nomination
-from registrations.roles import LEARNER, roles_ensure
+from registrations.roles import LEARNER
 from registrations.services import nomination_submit, nomination_withdraw
 from tests import factories
 from tests.factories import disclaimer_on_file
@@ -89,31 +89,21 @@ def test_a_full_quota_puts_the_whole_file_on_the_waiting_list(phase, university,
     assert big_quota.general_seated == 2
 
 
-def test_learner_accounts_are_made_or_found_as_one_by_one(phase, university, focal, big_quota):
-    roles_ensure()
+def test_a_file_makes_no_accounts_and_staff_addresses_are_refused_by_row(phase, university, focal, big_quota):
     User = get_user_model()
-    known = factories.make_user(email="person1@example.edu.pk")  # has a verified address
-    by_name = User.objects.create_user(username="person2@example.edu.pk", email="")  # an account without an address
-    primary = User.objects.create_user(username="someone", email="PERSON3@example.edu.pk")
-    EmailAddress.objects.create(user=primary, email="other@example.pk", verified=True, primary=True)
+    users, addresses = User.objects.count(), EmailAddress.objects.count()
+    staff = factories.make_hec_staff(email="officer@hec.gov.pk")
 
-    commit(phase, university, focal, csv_file(row(1), row(2), row(3), row(4)))
+    report = commit(
+        phase, university, focal, csv_file(row(1), row(2, email="Officer@HEC.gov.pk"), row(3, email=focal.email))
+    )
 
-    learners = dict(Nomination.objects.values_list("email", "learner_id"))
-    assert learners["person1@example.edu.pk"] == known.pk
-    assert learners["person2@example.edu.pk"] == by_name.pk
-    assert learners["person3@example.edu.pk"] == primary.pk
-    assert EmailAddress.objects.filter(user=known).count() == 1
-    assert EmailAddress.objects.get(user=by_name).primary is True
-    added = EmailAddress.objects.get(user=primary, email="person3@example.edu.pk")
-    assert (added.verified, added.primary) == (False, False)
-
-    new = User.objects.get(pk=learners["person4@example.edu.pk"])
-    assert (new.username, new.email, new.first_name) == ("person4@example.edu.pk", "person4@example.edu.pk", "Person 4")
-    assert not new.has_usable_password()
-    assert list(new.groups.values_list("name", flat=True)) == [LEARNER]
-    address = EmailAddress.objects.get(user=new)
-    assert (address.email, address.verified, address.primary) == ("person4@example.edu.pk", False, True)
+    assert [r.outcome for r in report.rows] == ["seated", "refused", "refused"]
+    assert "HEC staff or focal person account" in report.rows[1].errors[0]
+    assert "HEC staff or focal person account" in report.rows[2].errors[0]
+    # A nomination is about a person: the file made no account, address or group membership.
+    assert (User.objects.count(), EmailAddress.objects.count()) == (users + 1, addresses + 1)  # the staff member
+    assert not staff.groups.filter(name=LEARNER).exists()
 
 
 def test_every_nomination_of_the_file_has_its_audit_entry(phase, university, focal, big_quota):

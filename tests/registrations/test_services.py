@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -28,6 +29,8 @@ from tests import factories
 from tests.factories import PDF, disclaimer_on_file, pdf_upload
 from tests.factories import alumnus_data as alumnus
 from tests.factories import student_data as student
+
+User = get_user_model()
 
 SEATED, WAITING = NominationStatus.SEATED, NominationStatus.WAITING
 
@@ -63,11 +66,9 @@ def test_a_nomination_takes_a_free_seat_and_the_person_gets_an_account(phase, un
     )
     assert nomination.hold_expires_at is None  # only alumni seats are held for a payment
     assert counters(quota) == (1, 0)
-    learner = nomination.learner
-    assert learner.username == "ayesha.khan@example.edu.pk"
-    assert not learner.has_usable_password()
-    address = EmailAddress.objects.get(user=learner)
-    assert (address.email, address.verified) == ("ayesha.khan@example.edu.pk", False)
+    # A nomination is about the person: no account, address or group membership is made for it.
+    assert not EmailAddress.objects.filter(email="ayesha.khan@example.edu.pk").exists()
+    assert not User.objects.filter(username="ayesha.khan@example.edu.pk").exists()
     assert nomination.submitted_by == focal
     entry = AuditEntry.objects.get(action="nomination.submit", target_id=str(nomination.pk))
     assert entry.actor == focal
@@ -138,13 +139,12 @@ def test_a_withdrawn_person_may_be_nominated_again(phase, university, focal, quo
     nomination_withdraw(nomination=first, actor=focal, reason="Left the university")
     again = submit(phase, university, focal, student(1))
     assert again.status == SEATED
-    assert again.learner == first.learner  # the same account, found by e-mail
 
 
-def test_an_existing_account_is_reused_for_the_learner(phase, focal, pool):
+def test_an_alumnus_registers_with_their_own_account_and_no_other_is_made(phase, focal, pool):
     user = factories.make_user(email="Alum@Example.pk")
     nomination = nomination_submit(phase=phase, university=None, data=alumnus(email="alum@example.pk"), actor=user)
-    assert nomination.learner == user
+    assert nomination.submitted_by == user
     assert EmailAddress.objects.filter(email__iexact="alum@example.pk").count() == 1
 
 
@@ -341,7 +341,7 @@ def test_an_alumni_seat_is_held_for_the_phase_payment_days(phase, pool):
 
 def test_expired_holds_free_the_seat_for_the_next_alumnus_once(phase, pool, django_capture_on_commit_callbacks):
     first, second, waiting = (
-        nomination_submit(phase=phase, university=None, data=alumnus(), actor=None) for _ in range(3)
+        factories.alumnus_register(phase=phase) for _ in range(3)
     )
     assert waiting.status == WAITING
     alumni_hold_set(nomination=second, until=None, actor=None)  # second paid: its seat is no longer on hold
@@ -368,7 +368,7 @@ def test_expired_holds_free_the_seat_for_the_next_alumnus_once(phase, pool, djan
 
 
 def test_settled_alumni_never_expire(phase, pool):
-    nomination = nomination_submit(phase=phase, university=None, data=alumnus(), actor=None)
+    nomination = factories.alumnus_register(phase=phase)
     Nomination.objects.filter(pk=nomination.pk).update(settled_at=timezone.now())
     assert alumni_holds_expire(now=timezone.now() + datetime.timedelta(days=30)) == 0
 
@@ -377,7 +377,7 @@ def test_a_hold_cannot_be_set_on_an_ended_nomination(phase, university, focal, q
     nomination = submit(phase, university, focal)
     with pytest.raises(RegistrationError, match="Only alumni seats"):
         alumni_hold_set(nomination=nomination, until=None, actor=None)
-    alum = nomination_submit(phase=phase, university=None, data=alumnus(), actor=None)
+    alum = factories.alumnus_register(phase=phase)
     alumni_holds_expire(now=timezone.now() + datetime.timedelta(days=30))
     with pytest.raises(RegistrationError, match="can no longer be held"):
         alumni_hold_set(nomination=alum, until=timezone.now(), actor=None)

@@ -13,6 +13,7 @@ from audit.models import AuditEntry
 from quotas.models import Quota
 from registrations.models import Nomination, NominationStatus
 from registrations.roles import LEARNER, roles_ensure
+from registrations.selectors import nominations_of_account
 from registrations.services import RegistrationError, nomination_submit
 from tests import factories
 from tests.factories import student_data as student
@@ -24,38 +25,24 @@ def submit(phase, university, actor, data, **kwargs):
     return nomination_submit(phase=phase, university=university, data=data, actor=actor, **kwargs)
 
 
-def test_a_new_learner_joins_the_learner_group(phase, university, focal, quota):
+def test_a_nomination_makes_no_account_address_or_group_membership(phase, university, focal, quota):
     roles_ensure()
-    nomination = submit(phase, university, focal, student())
-    assert list(nomination.learner.groups.values_list("name", flat=True)) == [LEARNER]
-    assert EmailAddress.objects.get(user=nomination.learner).primary
+    users, addresses = User.objects.count(), EmailAddress.objects.count()
+    nomination = submit(phase, university, focal, student(email="New.Person@Example.edu.pk"))
+    assert nomination.email == "new.person@example.edu.pk"
+    assert (User.objects.count(), EmailAddress.objects.count()) == (users, addresses)
+    assert not Group.objects.get(name=LEARNER).user_set.exists()
 
 
-def test_without_the_learner_group_the_account_is_still_made(phase, university, focal, quota):
-    Group.objects.filter(name=LEARNER).delete()
-    nomination = submit(phase, university, focal, student())
-    assert not nomination.learner.groups.exists()
-    assert nomination.status == NominationStatus.SEATED
-
-
-def test_the_account_holding_the_address_wins_over_one_named_after_it(phase, university, focal, quota):
-    named = User.objects.create_user(username="shared@example.pk", email="shared@example.pk")
+def test_an_account_that_holds_the_address_unverified_gains_nothing(phase, university, focal, quota):
     holder = User.objects.create_user(username="somebody", email="other@example.pk")
-    EmailAddress.objects.create(user=holder, email="Shared@Example.pk", verified=True, primary=False)
+    EmailAddress.objects.create(user=holder, email="shared@example.pk", verified=False, primary=True)
 
     nomination = submit(phase, university, focal, student(email="shared@example.pk"))
 
-    assert nomination.learner == holder
-    assert not EmailAddress.objects.filter(user=named).exists()  # nothing added to the other account
-    assert EmailAddress.objects.filter(user=holder).count() == 1
-
-
-def test_an_account_named_after_the_address_gets_it_as_its_primary_address(phase, university, focal, quota):
-    named = User.objects.create_user(username="Named@Example.pk", email="")
-    nomination = submit(phase, university, focal, student(email="named@example.pk"))
-    assert nomination.learner == named
-    address = EmailAddress.objects.get(user=named)
-    assert (address.email, address.verified, address.primary) == ("named@example.pk", False, True)
+    assert not nominations_of_account(user=holder).exists()
+    EmailAddress.objects.filter(user=holder).update(verified=True)
+    assert list(nominations_of_account(user=holder)) == [nomination]
 
 
 def test_a_duplicate_the_form_did_not_see_is_refused_by_the_database_and_leaves_nothing(
@@ -69,7 +56,7 @@ def test_a_duplicate_the_form_did_not_see_is_refused_by_the_database_and_leaves_
         submit(phase, university, focal, student(n=900, email="another@example.edu.pk"), duplicates_checked=True)
 
     assert list(Nomination.objects.values_list("pk", flat=True)) == [first.pk]
-    assert (User.objects.count(), AuditEntry.objects.count()) == (users, entries)  # no account, no entry
+    assert (User.objects.count(), AuditEntry.objects.count()) == (users, entries)  # no entry
     assert Quota.objects.get(pk=quota.pk).general_seated == 1
 
 
