@@ -146,7 +146,7 @@ def main() -> None:
 
     def ceiling_plan(plan: dict) -> list[dict]:
         """The same clients, sessions and number of requests, each one the one-row view."""
-        request = {"path": "/bench/ceiling/", "fields": {}, "accepted_status": 200}
+        request = {"path": "/bench/ceiling/", "kind": "ceiling", "fields": {}, "accepted_status": 200}
         return [{"cookies": c["cookies"], "requests": [request] * len(c["requests"])} for c in plan["clients"]]
 
     try:
@@ -182,6 +182,7 @@ def main() -> None:
                         "ratio": round(rush["throughput_rps"] / ceiling["throughput_rps"], 3)
                         if ceiling["throughput_rps"]
                         else None,
+                        "statements": rush["statements"] | ceiling["statements"],
                         "gunicorn_workers": args.workers,
                         "gunicorn_threads": args.threads,
                         "loadavg": Path("/proc/loadavg").read_text().split()[0],
@@ -268,6 +269,7 @@ def setup_round(spec: dict) -> dict:
                     "requests": [
                         {
                             "path": register,
+                            "kind": "alumni_registration",
                             "email": email,
                             "fields": {
                                 "full_name": f"Alumnus {i}",
@@ -290,6 +292,7 @@ def setup_round(spec: dict) -> dict:
             requests.append(
                 {
                     "path": nominate,
+                    "kind": "nomination",
                     "email": email,
                     "fields": {
                         "full_name": f"Nominee {i}-{r}",
@@ -354,6 +357,7 @@ def drive(spec: dict) -> dict:
     port, plans = spec["port"], spec["clients"]
     barrier = threading.Barrier(len(plans) + 1)
     latencies: list[float] = []
+    statements: dict[str, list[int]] = {}
     outcomes = {"errors": 0, "refused": 0}
     accepted: list[str] = []
     lock = threading.Lock()
@@ -377,12 +381,15 @@ def drive(spec: dict) -> dict:
                 response = connection.getresponse()
                 response.read()
                 status = response.status
+                counted = response.getheader("X-Bench-Statements")
                 connection.close()
             except OSError:
-                status = 0
+                status, counted = 0, None
             elapsed = (time.perf_counter() - started) * 1000
             with lock:
                 latencies.append(elapsed)
+                if counted is not None:
+                    statements.setdefault(request.get("kind", request["path"]), []).append(int(counted))
                 if status == 0 or status >= 500:
                     outcomes["errors"] += 1
                 elif status == request.get("accepted_status", 302):
@@ -413,6 +420,12 @@ def drive(spec: dict) -> dict:
         "p50_ms": round(statistics.median(latencies), 1) if latencies else 0.0,
         "p95_ms": pct(0.95),
         "p99_ms": pct(0.99),
+        # SQL statements per request as the server counted them, by kind of request: the median
+        # and the most any one request needed (a waiting list or a refused duplicate costs more).
+        "statements": {
+            kind: {"median": statistics.median(counts), "max": max(counts)}
+            for kind, counts in sorted(statements.items())
+        },
     }
 
 

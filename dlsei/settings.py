@@ -65,6 +65,9 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
 ]
 
+if BENCH_ENDPOINTS:  # bench/rush.py reads each request's statement count from a header
+    MIDDLEWARE.insert(0, "dlsei.bench_views.StatementCountMiddleware")
+
 ROOT_URLCONF = "dlsei.urls"
 WSGI_APPLICATION = "dlsei.wsgi.application"
 
