@@ -17,7 +17,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db.models import Q
+from django.db.models import Exists, Q, Subquery
 from django.db.models.functions import Lower, Upper
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -257,24 +257,39 @@ def registration_open_problems(*, phase: Phase, now: datetime.datetime | None = 
     return []
 
 
+def _non_learner_rows(emails: list[str]):
+    """Who runs the programme, by address: HEC staff and focal-person accounts' addresses, and the
+    e-mail of such accounts made without one (e.g. by ``createsuperuser``). Two querysets of the
+    matching lower-case addresses."""
+    runs_it = Q(is_staff=True) | Q(is_superuser=True) | Q(focal_person__isnull=False)
+    by_address = EmailAddress.objects.filter(
+        Q(user__is_staff=True) | Q(user__is_superuser=True) | Q(user__focal_person__isnull=False), email__in=emails
+    ).values_list("email", flat=True)
+    by_account = (
+        get_user_model()
+        .objects.annotate(email_upper=Upper("email"))
+        .filter(runs_it, email_upper__in=[e.upper() for e in emails])
+        .values_list(Lower("email"), flat=True)
+    )
+    return by_address, by_account
+
+
 def non_learner_addresses(emails: Iterable[str]) -> set[str]:
     """Of these (normalised) addresses, those of HEC staff or focal-person accounts, whose holders
-    run the programme and are never its learners. One query: the accounts' addresses, and the
-    e-mail of accounts made without one (e.g. by ``createsuperuser``)."""
+    run the programme and are never its learners. One query for any number of addresses."""
     wanted = sorted({e for e in emails if e})
     if not wanted:
         return set()
-    User = get_user_model()
-    runs_it = Q(is_staff=True) | Q(is_superuser=True) | Q(focal_person__isnull=False)
-    by_address = EmailAddress.objects.filter(
-        Q(user__is_staff=True) | Q(user__is_superuser=True) | Q(user__focal_person__isnull=False), email__in=wanted
-    ).values_list("email", flat=True)
-    by_account = (
-        User.objects.annotate(email_upper=Upper("email"))
-        .filter(runs_it, email_upper__in=[e.upper() for e in wanted])
-        .values_list(Lower("email"), flat=True)
-    )
+    by_address, by_account = _non_learner_rows(wanted)
     return set(by_address.union(by_account))
+
+
+def non_learner_address_exists(email: str) -> dict[str, Exists]:
+    """The same rule for one address, as annotations of a query the caller makes anyway (the
+    seat's quota, on the hot path of a nomination): ``runs_programme_address`` and
+    ``runs_programme_account`` are true when the address is a staff or focal person's."""
+    by_address, by_account = _non_learner_rows([email])
+    return {"runs_programme_address": Exists(by_address), "runs_programme_account": Exists(by_account)}
 
 
 def non_learner_message(email: str) -> str:
@@ -284,19 +299,28 @@ def non_learner_message(email: str) -> str:
     ) % {"email": email}
 
 
-def duplicate_find(*, phase: Phase, cnic: str, email: str, exclude_id: int | None = None) -> Nomination | None:
-    """The earliest active (seated or waiting) nomination of the phase with this CNIC or e-mail."""
+def _duplicates(*, phase: Phase, cnic: str, email: str, exclude_id: int | None = None):
     match = Q()
     if cnic:
         match |= Q(cnic=cnic)
     if email:
         match |= Q(email=email)
     if not match:
-        return None
-    found = Nomination.objects.filter(match, phase=phase, status__in=ACTIVE_STATUSES).select_related("university")
+        return Nomination.objects.none()
+    found = Nomination.objects.filter(match, phase=phase, status__in=ACTIVE_STATUSES)
     if exclude_id is not None:
         found = found.exclude(pk=exclude_id)
-    return found.order_by("id").first()
+    return found.order_by("id")
+
+
+def duplicate_find(*, phase: Phase, cnic: str, email: str, exclude_id: int | None = None) -> Nomination | None:
+    """The earliest active (seated or waiting) nomination of the phase with this CNIC or e-mail."""
+    return _duplicates(phase=phase, cnic=cnic, email=email, exclude_id=exclude_id).select_related("university").first()
+
+
+def duplicate_first_id(*, phase: Phase, cnic: str, email: str) -> Subquery:
+    """``duplicate_find``'s nomination id as a subquery, to ride along a query the caller makes anyway."""
+    return Subquery(_duplicates(phase=phase, cnic=cnic, email=email).values("id")[:1])
 
 
 DUPLICATES_CHUNK = 500

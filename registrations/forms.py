@@ -15,6 +15,7 @@ from quotas.models import Phase, University
 from . import eligibility
 from .cnic import cnic_normalise
 from .eligibility import NomineeData
+from .exceptions import RegistrationError
 from .models import FocalPerson, NominationStatus, Role
 
 PERSON_FILE_KINDS = {"pdf", "png", "jpeg"}
@@ -73,13 +74,18 @@ class NominationsFileForm(forms.Form):
 
 
 def _duplicates_as_field_errors(form: forms.Form, *, university: University | None, email: str | None = None) -> None:
-    """Registration open, and one license per person per phase said on the field that repeats."""
+    """Registration open; and, when the form is refused anyway, one license per person per phase
+    and no staff address, said on the field concerned, so that every problem shows at once.
+
+    A form that is otherwise right leaves the look-ups to ``nomination_submit``, which makes them
+    in the query it needs for the seat (``refusal_on_form`` then puts them on the fields)."""
     data = form.cleaned_data
     for problem in eligibility.registration_open_problems(phase=form.phase):
         form.add_error(None, problem)
+    if not form.errors:
+        return
     cnic = data.get("cnic") or ""
     address = (email if email is not None else data.get("email")) or ""
-    # Both looked up in one query; the service is told so and does not repeat it.
     by_cnic, by_email = eligibility.duplicates_find_many(phase=form.phase, cnics=[cnic], emails=[address])
     for field, existing, key in (("cnic", by_cnic.get(cnic), {"cnic": cnic, "email": ""}),
                                  ("email", by_email.get(address), {"cnic": "", "email": address})):  # fmt: skip
@@ -88,13 +94,16 @@ def _duplicates_as_field_errors(form: forms.Form, *, university: University | No
             form.add_error(field if field in form.fields else None, message)
     if address and address in eligibility.non_learner_addresses([address]):
         form.add_error("email" if "email" in form.fields else None, eligibility.non_learner_message(address))
-    form.duplicates_checked = True
+
+
+def refusal_on_form(form: forms.Form, error: RegistrationError) -> None:
+    """Show a service's refusal on the form that was sent, each problem on its field where it has one."""
+    for field, problem in getattr(error, "on_fields", [(None, error.message)]):
+        form.add_error(field if field in form.fields else None, problem)
 
 
 class NomineeForm(forms.Form):
     """One student or faculty member, typed by the focal person."""
-
-    duplicates_checked = False  # set by clean() once the one-license look-up has run
 
     full_name = forms.CharField(label=gettext_lazy("Full name"), max_length=200)
     cnic = forms.CharField(
@@ -208,8 +217,6 @@ class NomineeFilterForm(forms.Form):
 
 class AlumniRegistrationForm(forms.Form):
     """An alumnus registers in the open-merit pool; e-mail is the account's own."""
-
-    duplicates_checked = False  # set by clean() once the one-license look-up has run
 
     full_name = forms.CharField(label=gettext_lazy("Full name (as on your CNIC)"), max_length=200)
     cnic = forms.CharField(

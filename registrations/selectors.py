@@ -4,14 +4,14 @@ import datetime
 from collections import defaultdict
 
 from allauth.account.models import EmailAddress
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from quotas.models import Phase, University
 
 from .cnic import cnic_normalise
-from .models import Invitation, Nomination, NominationStatus
+from .models import FocalPerson, Invitation, Nomination, NominationStatus
 
 
 def _waiting_order() -> list:
@@ -29,14 +29,20 @@ def nominations_of_account(*, user) -> QuerySet[Nomination]:
     return Nomination.objects.filter(email__in=verified)
 
 
-def verified_address_of(*, user) -> str | None:
-    """The account's own verified address (its primary one first), or None."""
-    return (
+def learner_standing(*, user) -> tuple[str | None, bool]:
+    """In one query: the account's own verified address (primary first, or None), and whether the
+    account is a focal person's (who runs the programme and never registers for a license)."""
+    is_focal = Exists(FocalPerson.objects.filter(user_id=user.pk))
+    row = (
         EmailAddress.objects.filter(user_id=user.pk, verified=True)
+        .annotate(is_focal=is_focal)
         .order_by("-primary", "id")
-        .values_list("email", flat=True)
+        .values_list("email", "is_focal")
         .first()
     )
+    if row is None:
+        return None, FocalPerson.objects.filter(user_id=user.pk).exists()
+    return row
 
 
 def address_verified(*, email: str) -> bool:

@@ -44,11 +44,16 @@ from . import notifications
 from .cnic import cnic_mask
 from .eligibility import (
     NomineeData,
+    cnic_problems,
     duplicate_find,
+    duplicate_first_id,
     duplicate_message,
     duplicate_problems,
+    email_problems,
     nominee_normalise,
     nominee_problems,
+    non_learner_address_exists,
+    non_learner_message,
 )
 from .exceptions import RegistrationError
 from .models import ACTIVE_STATUSES, Disclaimer, Nomination, NominationStatus, Role, SeatKind, UniversitySettlement
@@ -75,11 +80,13 @@ _EXTENSIONS = {"pdf": "pdf", "png": "png", "jpeg": "jpg"}
 
 
 class _Refused(RegistrationError):
-    """A RegistrationError that also carries each problem separately (for the file import's rows)."""
+    """A RegistrationError that also carries each problem separately (for the file import's rows)
+    and, where a problem is about one field of the form, which (``on_fields``: field, problem)."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[str], *, on_fields: list[tuple[str | None, str]] | None = None):
         super().__init__(" ".join(problems))
         self.problems = problems
+        self.on_fields = on_fields or [(None, problem) for problem in problems]
 
 
 def _refuse(problems: list[str]) -> RegistrationError:
@@ -89,19 +96,37 @@ def _refuse(problems: list[str]) -> RegistrationError:
 # Helpers ------------------------------------------------------------------------------------------
 
 
-def _quota_of(*, phase: Phase, university: University | None) -> Quota | None:
+def _quota_for_submit(*, phase: Phase, university: University | None, cnic: str, email: str) -> Quota | None:
+    """The quota a nomination takes its seat from, read with every check a nomination needs of the
+    database, in one query: whether the university's signed disclaimer is on file
+    (``has_disclaimer``), the person's earliest active nomination of the phase (``duplicate_id``),
+    and whether the address is a staff or focal person's (``runs_programme_*``)."""
+    checks = {
+        "duplicate_id": duplicate_first_id(phase=phase, cnic=cnic, email=email),
+        **non_learner_address_exists(email),
+    }
     if university is None:
-        return Quota.objects.filter(phase=phase, university__isnull=True).first()
-    return Quota.objects.filter(phase=phase, university=university).first()
-
-
-def _quota_for_submit(*, phase: Phase, university: University | None) -> Quota | None:
-    """``_quota_of`` that also says (``has_disclaimer``) whether the university's signed
-    disclaimer for the phase is on file, in the same query."""
-    if university is None:
-        return Quota.objects.filter(phase=phase, university__isnull=True).first()
+        return Quota.objects.filter(phase=phase, university__isnull=True).annotate(**checks).first()
     on_file = Disclaimer.objects.filter(phase=phase, university=university)
-    return Quota.objects.filter(phase=phase, university=university).annotate(has_disclaimer=Exists(on_file)).first()
+    return (
+        Quota.objects.filter(phase=phase, university=university)
+        .annotate(has_disclaimer=Exists(on_file), **checks)
+        .first()
+    )
+
+
+def _person_problems(
+    *, quota: Quota, phase: Phase, university: University | None, cnic: str, email: str, actor
+) -> list[tuple[str | None, str]]:
+    """One license per person per phase, and no staff or focal address, from the quota's checks."""
+    found: list[tuple[str | None, str]] = []
+    if quota.duplicate_id is not None:
+        existing = Nomination.objects.select_related("university").get(pk=quota.duplicate_id)
+        message = duplicate_message(existing=existing, cnic=cnic, email=email, university=university, viewer=actor)
+        found.append(("cnic" if existing.cnic == cnic else "email", message))
+    if quota.runs_programme_address or quota.runs_programme_account:
+        found.append(("email", non_learner_message(email)))
+    return found
 
 
 def _no_quota_message(*, phase: Phase, university: University | None) -> str:
@@ -212,15 +237,15 @@ def nomination_submit(
     actor,
     disability_certificate=None,
     transcript=None,
-    duplicates_checked: bool = False,
 ) -> Nomination:
     """Nominate one person: a free seat of the university's quota (or the alumni pool) at once,
     else the end of the waiting list. ``university=None`` is an alumnus registering themself.
 
-    ``duplicates_checked`` says the caller (the form of the page) has just looked for an active
-    nomination with this CNIC or e-mail and found none, so the look-up is not repeated; a
-    duplicate that arrives in between is still refused, with the same message, by the partial
-    unique indexes.
+    Registration day runs through here: the database checks of a nomination (disclaimer, one
+    license per person, no staff address) come with the quota in one query, then the seat's
+    conditional UPDATE, the nomination's INSERT and its audit entry. A duplicate that arrives
+    between the check and the insert is refused, with the same message, by the partial unique
+    indexes.
 
     Raises RegistrationError with every problem at once; nothing is written then.
     """
@@ -236,30 +261,38 @@ def nomination_submit(
     )
     problems += transcript_problems
     clean = nominee_normalise(data)
+    cnic = clean.cnic if not cnic_problems(data.cnic) else ""
+    email = clean.email if not email_problems(data.email) else ""
 
     try:
         # No savepoint inside: a lost duplicate race (IntegrityError at the unique indexes) undoes
         # this whole block, which wrote nothing else, and is answered below, outside it; inside a
         # caller's transaction (a file import) this block is itself the savepoint it carries on from.
         with transaction.atomic():
-            quota = _quota_for_submit(phase=phase, university=university)
+            # Read inside the transaction: on SQLite it holds the write lock already.
+            quota = _quota_for_submit(phase=phase, university=university, cnic=cnic, email=email)
             if university is not None and not (
                 quota.has_disclaimer
                 if quota is not None
                 else Disclaimer.objects.filter(phase=phase, university=university).exists()
             ):
                 raise RegistrationError(_("Upload the signed disclaimer form first."))
-            # Checked inside the transaction: on SQLite it holds the write lock already.
-            problems = (
-                nominee_problems(
-                    phase=phase, university=university, data=data, viewer=actor, check_duplicates=not duplicates_checked
+            on_fields = [
+                (None, problem)
+                for problem in nominee_problems(
+                    phase=phase, university=university, data=data, viewer=actor, check_duplicates=quota is None
                 )
                 + problems
-            )
-            if quota is None and not problems:
-                problems.append(_no_quota_message(phase=phase, university=university))
-            if problems:
-                raise _refuse(problems)
+            ]
+            if quota is None:
+                if not on_fields:
+                    on_fields.append((None, _no_quota_message(phase=phase, university=university)))
+            else:
+                on_fields += _person_problems(
+                    quota=quota, phase=phase, university=university, cnic=cnic, email=email, actor=actor
+                )
+            if on_fields:
+                raise _Refused([problem for _field, problem in on_fields], on_fields=on_fields)
             now = timezone.now()
             reserved_ok = bool(clean.disability and certificate)
             # The seat is taken as late as possible: its UPDATE locks the quota row until commit.
@@ -284,7 +317,7 @@ def nomination_submit(
             # clears it at once (read after the seat's UPDATE, which waits for a concurrent payment).
             if (
                 nomination.status == NominationStatus.SEATED
-                and university is not None
+                and quota.pool == Pool.PRIVATE
                 and UniversitySettlement.objects.filter(phase=phase, university=university).exists()
             ):
                 _clear_if_ready(nomination)
@@ -292,13 +325,10 @@ def nomination_submit(
         existing = duplicate_find(phase=phase, cnic=clean.cnic, email=clean.email)
         if existing is None:
             raise
-        raise _refuse(
-            [
-                duplicate_message(
-                    existing=existing, cnic=clean.cnic, email=clean.email, university=university, viewer=actor
-                )
-            ]
-        ) from None
+        message = duplicate_message(
+            existing=existing, cnic=clean.cnic, email=clean.email, university=university, viewer=actor
+        )
+        raise _Refused([message], on_fields=[("cnic" if existing.cnic == clean.cnic else "email", message)]) from None
     return nomination
 
 

@@ -12,10 +12,9 @@ from quotas.selectors import phase_current
 
 from .cnic import cnic_mask
 from .exceptions import RegistrationError
-from .forms import AlumniRegistrationForm
+from .forms import AlumniRegistrationForm, refusal_on_form
 from .models import ACTIVE_STATUSES, Nomination, NominationStatus, Role
-from .roles import user_is_focal_person
-from .selectors import nominations_of_account, verified_address_of
+from .selectors import learner_standing, nominations_of_account
 
 
 def learner_home_url() -> str:
@@ -31,7 +30,8 @@ def learner_home_url() -> str:
 def alumni_register(request: HttpRequest) -> HttpResponse:
     from .services import nomination_submit
 
-    if user_is_focal_person(request.user) or request.user.is_staff:
+    email, runs_programme = learner_standing(user=request.user)
+    if runs_programme or request.user.is_staff:
         messages.info(
             request,
             _(
@@ -43,25 +43,26 @@ def alumni_register(request: HttpRequest) -> HttpResponse:
     phase = phase_current()
     if phase is None:
         return render(request, "registrations/alumni_closed.html")
-    email = verified_address_of(user=request.user)
     if email is None:  # allauth lets nobody in unverified; an account whose address was removed since
         messages.error(request, _("Verify your e-mail address first, under Account."))
         return redirect("account_email")
-    # The person's own active nomination in the phase, by any address they have verified.
-    existing = (
-        nominations_of_account(user=request.user)
-        .filter(phase=phase, status__in=ACTIVE_STATUSES)
-        .select_related("phase")
-        .order_by("pk")
-        .first()
-    )
-    if existing is not None and existing.university_id is None:
-        existing.cnic_masked = cnic_mask(existing.cnic)
-        return render(request, "registrations/alumni_registered.html", {"nomination": existing, "phase": phase})
-    if existing is not None:
-        # Nominated by a university: one license per person per phase.
-        messages.info(request, _("You are already nominated in this phase; here is your status."))
-        return redirect(learner_home_url())
+    if request.method == "GET":
+        # The person's own active nomination in the phase, by any address they have verified. (A
+        # registration sent anyway is refused by nomination_submit, which checks the same.)
+        existing = (
+            nominations_of_account(user=request.user)
+            .filter(phase=phase, status__in=ACTIVE_STATUSES)
+            .select_related("phase")
+            .order_by("pk")
+            .first()
+        )
+        if existing is not None and existing.university_id is None:
+            existing.cnic_masked = cnic_mask(existing.cnic)
+            return render(request, "registrations/alumni_registered.html", {"nomination": existing, "phase": phase})
+        if existing is not None:
+            # Nominated by a university: one license per person per phase.
+            messages.info(request, _("You are already nominated in this phase; here is your status."))
+            return redirect(learner_home_url())
 
     form = AlumniRegistrationForm(
         request.POST or None, request.FILES or None, phase=phase, email=email, viewer=request.user
@@ -75,11 +76,10 @@ def alumni_register(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
                 transcript=form.cleaned_data["transcript"],
                 disability_certificate=form.cleaned_data.get("disability_certificate") or None,
-                duplicates_checked=form.duplicates_checked,
             )
         except RegistrationError as error:
             messages.error(request, error.message)
-            form.add_error(None, error.message)
+            refusal_on_form(form, error)
         else:
             if nomination.status == NominationStatus.SEATED:
                 messages.success(

@@ -24,7 +24,14 @@ from quotas.selectors import phase_current
 
 from .cnic import cnic_mask
 from .exceptions import RegistrationError
-from .forms import DisclaimerForm, NominationsFileForm, NomineeFilterForm, NomineeForm, NomineeWithdrawForm
+from .forms import (
+    DisclaimerForm,
+    NominationsFileForm,
+    NomineeFilterForm,
+    NomineeForm,
+    NomineeWithdrawForm,
+    refusal_on_form,
+)
 from .models import Disclaimer, FocalPerson, Nomination, NominationStatus, NominationUpload
 from .selectors import nominations_of_university
 
@@ -222,12 +229,11 @@ def focal_nominee_add(request: HttpRequest, focal: FocalPerson, phase: Phase) ->
                 data=form.nominee_data(),
                 actor=request.user,
                 disability_certificate=form.cleaned_data.get("disability_certificate") or None,
-                duplicates_checked=form.duplicates_checked,
             )
         except RegistrationError as error:
             # Shown on the form itself, which keeps what was typed.
             messages.error(request, error.message)
-            form.add_error(None, error.message)
+            refusal_on_form(form, error)
         else:
             if nomination.status == NominationStatus.SEATED:
                 text = _("%(name)s is nominated and has a seat.")

@@ -45,15 +45,15 @@ def test_an_account_that_holds_the_address_unverified_gains_nothing(phase, unive
     assert list(nominations_of_account(user=holder)) == [nomination]
 
 
-def test_a_duplicate_the_form_did_not_see_is_refused_by_the_database_and_leaves_nothing(
+def test_a_duplicate_is_refused_by_the_seats_query_and_leaves_nothing(
     phase, university, focal, quota
 ):
     first = submit(phase, university, focal, student(n=900))
     users, entries = User.objects.count(), AuditEntry.objects.count()
 
-    # As if the other nomination had arrived between the form's look-up and the service.
-    with pytest.raises(RegistrationError, match="already nominated by your university"):
-        submit(phase, university, focal, student(n=900, email="another@example.edu.pk"), duplicates_checked=True)
+    with pytest.raises(RegistrationError, match="already nominated by your university") as refused:
+        submit(phase, university, focal, student(n=900, email="another@example.edu.pk"))
+    assert [field for field, _problem in refused.value.on_fields] == ["cnic"]
 
     assert list(Nomination.objects.values_list("pk", flat=True)) == [first.pk]
     assert (User.objects.count(), AuditEntry.objects.count()) == (users, entries)  # no entry
@@ -64,7 +64,7 @@ def test_inside_a_callers_transaction_a_refused_duplicate_lets_the_next_one_thro
     submit(phase, university, focal, student(n=901))
     with transaction.atomic():
         with pytest.raises(RegistrationError):
-            submit(phase, university, focal, student(n=901), duplicates_checked=True)
+            submit(phase, university, focal, student(n=901))
         second = submit(phase, university, focal, student(n=902))
     assert Nomination.objects.get(pk=second.pk).status == NominationStatus.SEATED
     assert Quota.objects.get(pk=quota.pk).general_seated == 2
@@ -91,8 +91,8 @@ def test_a_focal_persons_nomination_through_the_page_costs_a_fixed_number_of_sta
         assert response.status_code == 302
         transaction_control = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")
         statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(transaction_control)]
-        # Session, user, phase, focal person with its disclaimer, duplicates; quota with its
-        # disclaimer, the learner's account looked for by address and by name, account, group,
-        # address, seat, nomination, audit entry, settlement.
-        assert len(statements) <= 15, statements
+        # Session, user, phase, the focal person with its disclaimer; the quota with the checks of
+        # a nomination (disclaimer, one license per person, no staff address); the seat's UPDATE,
+        # the nomination's INSERT, its audit entry's INSERT. No account is made.
+        assert len(statements) <= 8, statements
     assert Nomination.objects.filter(university=university).count() == 3
