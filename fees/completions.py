@@ -45,6 +45,7 @@ from registrations.models import ACTIVE_STATUSES, Nomination
 
 from .exceptions import FeeError
 from .models import CompletionImport, CourseCompletion, UnmatchedCompletionRow
+from .refunds import KNOWN_TYPES, course_type_normal
 
 # Coursera's own column names. Only these matter; every other column of the report is ignored.
 EMAIL = "Email"
@@ -62,6 +63,8 @@ BATCH_SIZE = 5_000
 CHUNK_ROWS = 5_000  # rows per transaction of the worker: one step of the progress bar
 MAX_BYTES = getattr(settings, "COMPLETIONS_FILE_MAX_BYTES", 200 * 1024 * 1024)
 _YES = frozenset({"yes", "y", "true", "1"})
+# Coursera for Campus started long after this; an earlier date is a broken cell, not a completion.
+EARLIEST_COMPLETION = dt.date(2000, 1, 1)
 _UTC = dt.UTC
 State = CompletionImport.State
 logger = logging.getLogger(__name__)
@@ -104,9 +107,15 @@ def completion_time_parse(value: str) -> dt.datetime | None:
         text = text[:-4].rstrip()
     elif text.upper().endswith("UTC"):
         text = text[:-3]
-    moment = dt.datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=_UTC)
+    try:
+        moment = dt.datetime.fromisoformat(text)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=_UTC)
+        moment.astimezone(_UTC)  # a year 1 or 9999 time with an offset runs off the calendar here
+    except OverflowError:
+        raise ValueError(text) from None
+    if not moment.date() >= EARLIEST_COMPLETION:
+        raise ValueError(text)
     return moment
 
 
@@ -289,6 +298,7 @@ class _Chunk:
     # (nomination id, course key, name, type, completed_at, completed_on, certificate URL), in file order
     candidates: list[tuple] = field(default_factory=list)
     problems: list[UnmatchedCompletionRow] = field(default_factory=list)
+    unknown_types: dict[str, int] = field(default_factory=dict)
 
 
 def completion_imports_requeue(*, waiting_longer_than: dt.timedelta) -> list[int]:
@@ -375,7 +385,13 @@ def _chunk_record(*, record: CompletionImport, chunk: _Chunk, known: dict[tuple[
             moved = [CourseCompletion(pk=pk, completed_at=at, completed_on=on) for pk, (at, on) in earlier.items()]
             CourseCompletion.objects.bulk_update(moved, ["completed_at", "completed_on"], batch_size=BATCH_SIZE)
         UnmatchedCompletionRow.objects.bulk_create(chunk.problems, batch_size=BATCH_SIZE)
+        unknown = {}
+        if chunk.unknown_types:  # read and written under the import row's lock taken above
+            unknown = CompletionImport.objects.filter(pk=record.pk).values_list("unknown_types", flat=True).get()
+            for kind, count in chunk.unknown_types.items():
+                unknown[kind] = unknown.get(kind, 0) + count
         CompletionImport.objects.filter(pk=record.pk).update(
+            **({"unknown_types": unknown} if chunk.unknown_types else {}),
             processed=F("processed") + chunk.size,
             matched=F("matched") + chunk.matched,
             unmatched=F("unmatched") + chunk.unmatched,
@@ -481,6 +497,8 @@ def _completion_import_rows(
     }
     no_learner = _("No learner of this phase has this External Id or e-mail.")
     bad_time = _("The completion time could not be read.")
+    future_time = _("The completion time is in the future.")
+    now = timezone.now()
     no_course = _("The row names no course.")
 
     # A task that runs again after a crash (acks_late redelivers it) resumes from `processed`,
@@ -536,14 +554,21 @@ def _completion_import_rows(
                 if completed_at is False:
                     chunk.ignored += 1
                     report(number, cells, bad_time)
+                elif completed_at is not None and completed_at > now:
+                    chunk.ignored += 1
+                    report(number, cells, future_time)
                 elif completed_at is None:
                     chunk.ignored += 1
                 elif key == "name:":
                     chunk.ignored += 1
                     report(number, cells, no_course)
                 else:
+                    kind = " ".join(_cell(cells, i_type).split())[:100]
+                    if course_type_normal(kind) not in KNOWN_TYPES:
+                        shown = kind or _("(blank)")
+                        chunk.unknown_types[shown] = chunk.unknown_types.get(shown, 0) + 1
                     chunk.candidates.append((
-                        nomination_id, key, name[:255], _cell(cells, i_type)[:100], completed_at,
+                        nomination_id, key, name[:255], kind, completed_at,
                         completed_at.astimezone(local).date(), _cell(cells, i_cert)[:500],
                     ))  # fmt: skip
         if chunk.size >= chunk_rows and not flush():

@@ -266,6 +266,14 @@ class CompletionImport(models.Model):
     file = models.FileField(upload_to="completion-reports/%Y/", blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True, help_text=_("Why the import stopped, when it did."))
+    unknown_types = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Rows per “Course Type” the portal does not know: recorded, but not counted toward a refund "
+            "(only courses count)."
+        ),
+    )
 
     class Meta:
         ordering = ["-imported_at", "-id"]

@@ -5,7 +5,8 @@ The rule (one function, :func:`refund_rule`): a learner who completed at least t
 ``license_days``) gets the deposit back; once the year has ended without that, the deposit is
 forfeited to HEC; before then the case is pending. A course counts once however many rows the
 reports had; a completion after the year (or after the day the rule is applied for) does not
-count; guided projects count only when the phase says so.
+count; only rows of the type Course count (guided projects too when the phase says so; never
+specializations, professional certificates or types the portal does not know).
 
 A refund case is a nomination of the public or NAHE pool, student or faculty, with a current
 deposit. Disability waivers, private universities and alumni have no deposit and are no case.
@@ -55,8 +56,28 @@ REFUND = RefundOutcome.REFUND.value
 FORFEIT = RefundOutcome.FORFEIT.value
 REFUND_POOLS = sorted(DEPOSIT_POOLS)  # a refund case is a deposit paid
 REFUND_ROLES = [Role.STUDENT, Role.FACULTY]
-GUIDED_PROJECT = "guided project"
 BATCH_SIZE = 5_000
+
+# What Coursera's report calls each kind of row ("Course Type"), lower case. Only courses count
+# toward the refund (guided projects too when the phase says so). A specialization or a
+# professional certificate is a programme of several courses whose courses have rows of their
+# own: counting it as well would count those courses twice. A type the portal does not know is
+# kept but not counted, and the import's report lists it for HEC to look at.
+COURSE = "course"
+GUIDED_PROJECT = "guided project"
+SPECIALIZATION = "specialization"
+PROFESSIONAL_CERTIFICATE = "professional certificate"
+KNOWN_TYPES = frozenset({COURSE, GUIDED_PROJECT, SPECIALIZATION, PROFESSIONAL_CERTIFICATE})
+
+
+def course_type_normal(value: str) -> str:
+    """A "Course Type" cell as the portal compares it: spaces collapsed, lower case."""
+    return " ".join((value or "").split()).casefold()
+
+
+def counted_types(*, phase: Phase) -> list[str]:
+    """The kinds of completion that count toward the refund in ``phase``."""
+    return [COURSE, GUIDED_PROJECT] if phase.guided_projects_count else [COURSE]
 
 
 def license_year_end(*, activated_on: dt.date | None, license_days: int) -> dt.date | None:
@@ -112,8 +133,10 @@ def counted_courses(*, phase: Phase, as_of: dt.date) -> Coalesce:
         completed_on__lt=DatePlusDays(activated_on, days=phase.license_days),
         completed_on__lte=as_of,
     )
-    if not phase.guided_projects_count:
-        completions = completions.exclude(course_type__icontains=GUIDED_PROJECT)
+    kinds = Q()
+    for kind in counted_types(phase=phase):
+        kinds |= Q(course_type__iexact=kind)
+    completions = completions.filter(kinds)
     count = completions.order_by().values("nomination").annotate(n=Count("course_key", distinct=True)).values("n")
     return Coalesce(Subquery(count, output_field=IntegerField()), 0)
 

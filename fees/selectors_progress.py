@@ -6,8 +6,13 @@ from registrations.models import Nomination
 
 from .models import CourseCompletion
 from .refunds import (
+    COURSE,
     GUIDED_PROJECT,
     PENDING,
+    PROFESSIONAL_CERTIFICATE,
+    SPECIALIZATION,
+    counted_types,
+    course_type_normal,
     current_deposits,
     license_year_end,
     refund_decision_current,
@@ -32,8 +37,9 @@ def learner_progress(*, nomination: Nomination, today: dt.date) -> dict:
     deposit = current_deposits().filter(nomination=nomination).first() if rule is not None else None
     status = NO_DEPOSIT if rule is None else (recorded.decision if recorded else rule)
     completions = []
+    counting = counted_types(phase=phase)
     for completion in CourseCompletion.objects.filter(nomination=nomination).order_by("completed_at", "id"):
-        guided = GUIDED_PROJECT in completion.course_type.casefold()
+        kind = course_type_normal(completion.course_type)
         in_year = end is not None and nomination.activated_on <= completion.completed_on < end
         completions.append(
             {
@@ -43,8 +49,10 @@ def learner_progress(*, nomination: Nomination, today: dt.date) -> dict:
                 "certificate_url": completion.certificate_url
                 if completion.certificate_url.startswith("https://")
                 else "",
-                "guided_project": guided,
-                "counts": in_year and completion.completed_on <= today and (phase.guided_projects_count or not guided),
+                "type": completion.course_type,
+                # Why a row does not count, for the template to word: its kind, or the dates.
+                "kind": kind if kind in (COURSE, GUIDED_PROJECT, SPECIALIZATION, PROFESSIONAL_CERTIFICATE) else "other",
+                "counts": in_year and completion.completed_on <= today and kind in counting,
             }
         )
     return {

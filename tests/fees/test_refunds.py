@@ -353,3 +353,77 @@ def test_a_certificate_link_must_be_https(client, phase, uni):
     completions_import(phase=phase, data=data, filename="r.csv", actor=None)
     html = my_page(client, sana)
     assert 'href="https://coursera.org/verify/OK"' in html and "javascript:" not in html
+
+
+# Only courses count ---------------------------------------------------------------------------
+
+
+def test_a_usage_report_counts_courses_only(client, phase, uni, hec_staff):
+    """A learner who finished one course, a specialization, a professional certificate, a guided
+    project and a row of a type the portal does not know has one course, not five: no refund."""
+    sana = learner(phase, uni)
+    record = complete(
+        phase,
+        sana,
+        ("python-basics", day(10), "Course"),
+        ("data-science", day(20), "Specialization"),
+        ("google-it-support", day(30), "Professional Certificate"),
+        ("build-a-website", day(40), "Guided Project"),
+        ("capstone-lab", day(50), "Project"),
+        staff=hec_staff,
+    )
+    assert refund_status(nomination=sana, as_of=END) == ("forfeit", 1)
+    assert [d.decision for d in refunds_decide(phase=phase, as_of=END, actor=hec_staff)] == ["forfeit"]
+
+    # The import's outcome page lists the type it does not know, so HEC sees it.
+    assert record.unknown_types == {"Project": 1}
+    client.force_login(hec_staff)
+    outcome = client.get(f"/fees/completions/{record.pk}/").content.decode()
+    assert "Types that do not count" in outcome and "<td>Project</td>" in outcome
+
+    # The learner's page says which rows count, and why the others do not.
+    html = my_page(client, sana)
+    assert "1 of 3" in html
+    assert "No: a specialization or professional certificate is made of courses" in html
+    assert "No: guided projects do not count" in html
+    assert "No: only courses count, and Coursera reports this as “Project”" in html
+    assert "at least 3 courses within your license year" in html
+
+
+def test_a_two_course_specialization_and_its_courses_make_two_courses(phase, uni):
+    sana = learner(phase, uni)
+    complete(phase, sana, ("course-1", day(10)), ("course-2", day(20)), ("the-spec", day(21), "Specialization"))
+    assert refund_status(nomination=sana, as_of=END) == ("forfeit", 2)
+
+
+def test_the_course_type_is_read_whatever_its_case_and_spacing(phase, uni):
+    sana = learner(phase, uni)
+    complete(phase, sana, ("a", day(10), "COURSE"), ("b", day(11), " course "), ("c", day(12), "Course"))
+    assert refund_status(nomination=sana, as_of=END) == ("refund", 3)
+
+
+@pytest.mark.parametrize("when", ["0001-01-01 00:00:00+05:00", "9999-12-31 23:59:59-05:00", "1999-12-31"])
+def test_a_row_with_an_impossible_date_is_reported_and_the_rest_import(phase, uni, when, hec_staff):
+    sana = learner(phase, uni)
+    lines = [
+        line(email=sana.email, slug="a", time=f"{day(10).isoformat()} 09:00:00 UTC"),
+        line(email=sana.email, slug="b", time=when),
+        line(email=sana.email, slug="c", time=f"{day(12).isoformat()} 09:00:00 UTC"),
+    ]
+    record = completions_import(phase=phase, data=report(*lines), filename="r.csv", actor=hec_staff)
+    assert record.state == "done" and record.new_completions == 2
+    assert [r.reason for r in record.unmatched_rows.all()] == ["The completion time could not be read."]
+
+
+def test_a_completion_dated_in_the_future_is_refused_by_row(phase, uni, hec_staff):
+    from django.utils import timezone
+
+    sana = learner(phase, uni)
+    tomorrow = timezone.now() + dt.timedelta(days=1)
+    lines = [
+        line(email=sana.email, slug="a", time=f"{day(10).isoformat()} 09:00:00 UTC"),
+        line(email=sana.email, slug="b", time=tomorrow.strftime("%Y-%m-%d %H:%M:%S UTC")),
+    ]
+    record = completions_import(phase=phase, data=report(*lines), filename="r.csv", actor=hec_staff)
+    assert record.new_completions == 1
+    assert [r.reason for r in record.unmatched_rows.all()] == ["The completion time is in the future."]
