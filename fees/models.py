@@ -192,7 +192,9 @@ class InvoiceStatus(models.TextChoices):
 
 
 class Invoice(models.Model):
-    """A private university's lump sum for a phase: allocated licenses × the phase's fee."""
+    """A private university's lump sum for a phase: allocated licenses × the phase's fee. When its
+    licenses rise later, a supplementary invoice bills the difference; a fall refunds nothing by
+    itself (the ledger shows the credit)."""
 
     phase = models.ForeignKey("quotas.Phase", on_delete=models.PROTECT, related_name="invoices")
     university = models.ForeignKey("quotas.University", on_delete=models.PROTECT, related_name="invoices")
@@ -213,14 +215,20 @@ class Invoice(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reference = models.CharField(max_length=100, blank=True, help_text=_("The bank or PERN reference of the payment."))
+    supplements = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="supplementary_invoices",
+        help_text=_(
+            "A supplementary invoice bills the licenses a private university received after its first invoice "
+            "(a license move or a new allocation), for the difference only."
+        ),
+    )
 
     class Meta:
         ordering = ["-issued_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["phase", "university"], condition=~Q(status="cancelled"), name="invoice_one_open_per_university"
-            ),
-        ]
 
     def __str__(self) -> str:
         return self.number

@@ -2,9 +2,9 @@
 
 import dataclasses
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Sum
 
-from quotas.models import Phase, Pool, University
+from quotas.models import Phase, Pool, Quota, University
 from registrations.cnic import cnic_mask
 from registrations.models import ACTIVE_STATUSES, Nomination, NominationStatus, SeatKind
 from registrations.selectors import nominations_of_account
@@ -87,3 +87,52 @@ def with_masked_cnic(nominations) -> list[Nomination]:
 def disability_seated(*, phase: Phase | None = None) -> QuerySet[Nomination]:
     qs = Nomination.objects.filter(status=NominationStatus.SEATED, seat_kind=SeatKind.DISABILITY)
     return qs.filter(phase=phase) if phase is not None else qs
+
+
+@dataclasses.dataclass
+class InvoiceBalance:
+    """A private university's licenses against what it was invoiced and paid for in a phase."""
+
+    university: University
+    licenses: int
+    invoiced: int
+    paid: int
+    unit_fee: int
+
+    @property
+    def to_invoice(self) -> int:
+        return max(self.licenses - self.invoiced, 0)
+
+    @property
+    def credit_licenses(self) -> int:
+        """Licenses paid for and no longer held (its licenses fell after paying): HEC decides."""
+        return max(self.paid - self.licenses, 0)
+
+    @property
+    def credit_amount(self) -> int:
+        return self.credit_licenses * self.unit_fee
+
+
+def invoice_balances(*, phase: Phase) -> list[InvoiceBalance]:
+    """Every invoiced private university of the phase whose licenses and invoices differ."""
+    billed = Invoice.objects.filter(phase=phase).exclude(status=InvoiceStatus.CANCELLED)
+    sums = {
+        row["university_id"]: row
+        for row in billed.values("university_id").annotate(
+            invoiced=Sum("licenses"), paid=Sum("licenses", filter=Q(status=InvoiceStatus.PAID))
+        )
+    }
+    held = dict(
+        Quota.objects.filter(phase=phase, university_id__in=sums).values_list("university_id", "licenses")
+    )
+    balances = [
+        InvoiceBalance(
+            university=university,
+            licenses=held.get(university.pk, 0),
+            invoiced=sums[university.pk]["invoiced"] or 0,
+            paid=sums[university.pk]["paid"] or 0,
+            unit_fee=phase.private_fee_rupees,
+        )
+        for university in University.objects.filter(pk__in=sums).order_by("name")
+    ]
+    return [b for b in balances if b.to_invoice or b.credit_licenses]

@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,7 +35,7 @@ from registrations.imports import nominations_file_commit as registrations_file_
 from registrations.invitations import nomination_settle, nominations_settle, university_settle
 from registrations.models import Nomination, NominationStatus, NominationUpload, SeatKind
 from registrations.roles import user_is_hec_staff
-from registrations.services import alumni_hold_set
+from registrations.services import allocation_publish_and_promote, alumni_hold_set, licenses_move
 
 from . import challans
 from .exceptions import FeeError
@@ -474,34 +475,49 @@ def disability_seat_decide(*, nomination: Nomination, approve: bool, actor: Any,
 # Private university invoices ----------------------------------------------------------------
 
 
+def _invoiced_licenses(*, phase: Phase, university: University) -> tuple[int, Invoice | None]:
+    """Licenses already billed to the university in the phase (invoices not cancelled), and its
+    first such invoice (the one a supplementary invoice supplements)."""
+    billed = Invoice.objects.filter(phase=phase, university=university).exclude(status=InvoiceStatus.CANCELLED)
+    first = billed.order_by("issued_at", "id").first()
+    return (billed.aggregate(n=Sum("licenses"))["n"] or 0), first
+
+
 def invoice_issue(*, phase: Phase, university: University, actor: Any) -> Invoice:
     """The invoice of a private university for the phase: its allocated licenses × the phase's fee,
-    billed through PERN when the university has a PERN account, else as a separate PDF invoice."""
+    billed through PERN when the university has a PERN account, else as a separate PDF invoice.
+
+    A university already invoiced whose licenses have risen since (a license move, a new
+    allocation) gets a supplementary invoice for the difference only; its nominees above the
+    licenses paid for wait until it is paid. A fall bills nothing and refunds nothing by itself:
+    the ledger shows the credit to HEC staff."""
     if university.sector != Sector.PRIVATE:
         raise FeeError(
             _("%(university)s is not a private university; only private universities are invoiced.")
             % {"university": university.name}
         )
-    quota = quota_for(phase=phase, university=university)
-    licenses = quota.licenses if quota is not None else 0
-    if licenses <= 0:
-        raise FeeError(
-            _(
-                "%(university)s has no licenses in the published allocation of %(phase)s, "
-                "so there is nothing to invoice."
-            )
-            % {"university": university.name, "phase": phase.name}
-        )
     with transaction.atomic():
         University.objects.select_for_update().get(pk=university.pk)
-        existing = (
-            Invoice.objects.filter(phase=phase, university=university).exclude(status=InvoiceStatus.CANCELLED).first()
-        )
-        if existing is not None:
+        quota = quota_for(phase=phase, university=university)
+        licenses = quota.licenses if quota is not None else 0
+        if licenses <= 0:
             raise FeeError(
-                _("%(university)s already has invoice %(number)s for this phase.")
-                % {"university": university.name, "number": existing.number}
+                _(
+                    "%(university)s has no licenses in the published allocation of %(phase)s, "
+                    "so there is nothing to invoice."
+                )
+                % {"university": university.name, "phase": phase.name}
             )
+        invoiced, first = _invoiced_licenses(phase=phase, university=university)
+        if invoiced >= licenses:
+            raise FeeError(
+                _(
+                    "%(university)s already has invoice %(number)s for this phase, for all its %(licenses)s "
+                    "licenses."
+                )
+                % {"university": university.name, "number": first.number, "licenses": licenses}
+            )
+        billed = licenses - invoiced
         year = phase.launch_date.year
         number = challans.invoice_number_format(
             year=year, number=challans.number_next(kind=challans.INVOICE, year=year)
@@ -510,22 +526,90 @@ def invoice_issue(*, phase: Phase, university: University, actor: Any) -> Invoic
             phase=phase,
             university=university,
             number=number,
-            licenses=licenses,
+            licenses=billed,
             unit_fee=phase.private_fee_rupees,
-            amount=licenses * phase.private_fee_rupees,
+            amount=billed * phase.private_fee_rupees,
             channel=InvoiceChannel.PERN if university.pern_account else InvoiceChannel.SEPARATE,
             pern_account=university.pern_account,
             issued_by=actor if getattr(actor, "pk", None) else None,
+            supplements=first,
         )
+        kind = f"supplementary to {first.number}" if first else "first"
         audit_record(
             actor=actor,
             action="invoice.issue",
             target=invoice,
-            summary=f"Invoice {number} to {university.code}: {licenses} × {invoice.unit_fee} = {invoice.amount} rupees "
-            f"({invoice.channel})",
-            data={"phase": phase.pk, "university": university.pk, "licenses": licenses, "amount": invoice.amount},
+            summary=f"Invoice {number} to {university.code} ({kind}): {billed} × {invoice.unit_fee} = "
+            f"{invoice.amount} rupees ({invoice.channel})",
+            data={
+                "phase": phase.pk,
+                "university": university.pk,
+                "licenses": billed,
+                "amount": invoice.amount,
+                "supplements": first.number if first else None,
+            },
         )
     return invoice
+
+
+def invoices_supplement(*, phase: Phase, universities: list[University] | None = None, actor: Any) -> list[Invoice]:
+    """Supplementary invoices for every private university of the phase (or of ``universities``)
+    that was invoiced already and now holds more licenses than it was billed for."""
+    invoiced = Invoice.objects.filter(phase=phase).exclude(status=InvoiceStatus.CANCELLED)
+    if universities is not None:
+        invoiced = invoiced.filter(university__in=universities)
+    issued = []
+    for university in University.objects.filter(
+        pk__in=invoiced.values("university_id"), sector=Sector.PRIVATE
+    ).order_by("code"):
+        quota = quota_for(phase=phase, university=university)
+        billed, _first = _invoiced_licenses(phase=phase, university=university)
+        if quota is not None and quota.licenses > billed:
+            issued.append(invoice_issue(phase=phase, university=university, actor=actor))
+    return issued
+
+
+def license_move_billed(
+    *,
+    phase: Phase,
+    from_university: University,
+    to_university: University,
+    licenses: int,
+    reason: str,
+    actor: Any,
+    across_pools: bool = False,
+    beyond_caps: bool = False,
+):
+    """A license move (registrations promotes the receiving waiting list), and, when a private
+    university that was invoiced receives licenses, its supplementary invoice, in one transaction."""
+    try:
+        with transaction.atomic():
+            move = licenses_move(
+                phase=phase,
+                from_university=from_university,
+                to_university=to_university,
+                licenses=licenses,
+                reason=reason,
+                actor=actor,
+                across_pools=across_pools,
+                beyond_caps=beyond_caps,
+            )
+            supplements = invoices_supplement(phase=phase, universities=[to_university], actor=actor)
+    except RegistrationError as error:
+        raise FeeError(error.message) from error
+    return move, supplements
+
+
+def allocation_publish_billed(*, allocation, actor: Any):
+    """Publish an allocation (registrations promotes the waiting lists of the seats it adds) and
+    bill the private universities that were invoiced and now hold more licenses, in one transaction."""
+    try:
+        with transaction.atomic():
+            published, promoted = allocation_publish_and_promote(allocation=allocation, actor=actor)
+            supplements = invoices_supplement(phase=published.phase, actor=actor)
+    except RegistrationError as error:
+        raise FeeError(error.message) from error
+    return published, promoted, supplements
 
 
 def invoice_pdf(*, invoice: Invoice) -> bytes:
@@ -536,7 +620,8 @@ def invoice_pdf(*, invoice: Invoice) -> bytes:
 
 
 def invoice_mark_paid(*, invoice: Invoice, reference: str, actor: Any) -> Invoice:
-    """HEC staff record that the university paid; every learner of it is then settled."""
+    """HEC staff record that the university paid; as many of its learners as its paid invoices
+    cover are then settled (all of them, unless its licenses rose since)."""
     reference = (reference or "").strip()
     if not reference:
         raise FeeError(_("Enter the bank or PERN reference of the payment."))
@@ -557,9 +642,18 @@ def invoice_mark_paid(*, invoice: Invoice, reference: str, actor: Any) -> Invoic
             summary=f"Invoice {invoice.number} marked paid, reference {reference}",
             data={"reference": reference, "amount": invoice.amount},
         )
+        paid = (
+            Invoice.objects.filter(phase=invoice.phase, university=invoice.university, status=InvoiceStatus.PAID)
+            .aggregate(n=Sum("licenses"))["n"]
+            or 0
+        )
         try:
             university_settle(
-                phase=invoice.phase, university=invoice.university, reason=f"invoice {invoice.number} paid", actor=actor
+                phase=invoice.phase,
+                university=invoice.university,
+                reason=f"invoice {invoice.number} paid",
+                actor=actor,
+                licenses=paid,
             )
         except RegistrationError as error:
             raise FeeError(error.message) from error

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_nominations, views_staff
+from . import views, views_allocation, views_nominations, views_staff
 
 app_name = "fees"
 urlpatterns: list = [
@@ -23,5 +23,14 @@ urlpatterns: list = [
     path("refunds/decide/", views_staff.refunds_decide_view, name="refunds_decide"),
     path("refunds/<int:pk>/correct/", views_staff.refund_decision_correct_view, name="refund_decision_correct"),
     path("ledgers/", views_staff.ledgers, name="ledgers"),
+    # HEC staff: changing licenses (a move or a publish) bills a private university's rise.
+    path(
+        "staff/<slug:phase_slug>/license-moves/", views_allocation.staff_license_moves, name="staff_license_moves"
+    ),
+    path(
+        "staff/<slug:phase_slug>/v<int:version>/publish/",
+        views_allocation.staff_allocation_publish,
+        name="staff_allocation_publish",
+    ),
     path("ledgers/<str:kind>.<str:fmt>", views_staff.ledger_download, name="ledger_download"),
 ]

@@ -46,6 +46,7 @@ from .refunds import (
     refund_decision_correct,
     refunds_decide,
 )
+from .selectors import invoice_balances
 
 PAGE_SIZE = 100
 UNMATCHED_PAGE_SIZE = 200
@@ -320,6 +321,7 @@ def ledgers(request: HttpRequest) -> HttpResponse:
         "university": university,
         "totals": ledger_totals(phase=phase, university=university),
         "by_university": ledger_totals_by_university(phase=phase) if is_staff else [],
+        "invoice_balances": invoice_balances(phase=phase) if is_staff else [],
         "kinds": [(REFUND, _("Refunds due")), (FORFEIT, _("Forfeited to HEC")), (PENDING, _("Pending"))],
         "formats": FORMATS,
     }

@@ -50,6 +50,22 @@ class LicenseMoveForm(forms.Form):
         help_text=gettext_lazy("Recorded with the move, with your name and the time."),
         error_messages={"required": gettext_lazy("Please say why the licenses are moved.")},
     )
+    across_pools = forms.BooleanField(
+        label=gettext_lazy("Move across pools"),
+        required=False,
+        help_text=gettext_lazy(
+            "Tick this to move licenses between a public and a private university (or NAHE): the pools' "
+            "totals then change from the SOP's shares, and the reason above says why."
+        ),
+    )
+    beyond_caps = forms.BooleanField(
+        label=gettext_lazy("Override the least and most licenses per university"),
+        required=False,
+        help_text=gettext_lazy(
+            "Without it, each university stays between the phase's least and most licenses for its pool. "
+            "The override is recorded with the reason above."
+        ),
+    )
 
     def __init__(self, *args, phase: Phase, **kwargs):
         super().__init__(*args, **kwargs)

@@ -262,6 +262,14 @@ class LicenseMove(models.Model):
     reason = models.TextField()
     moved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     moved_at = models.DateTimeField(auto_now_add=True)
+    across_pools = models.BooleanField(
+        default=False,
+        help_text=_("The two universities are in different pools: the pools' totals change (an explicit action)."),
+    )
+    beyond_caps = models.BooleanField(
+        default=False,
+        help_text=_("HEC staff overrode the phase's least or most licenses per university for this move, saying why."),
+    )
 
     class Meta:
         ordering = ["-moved_at"]

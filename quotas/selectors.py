@@ -215,3 +215,21 @@ def utilisation_rows(*, phase: Phase, waiting_by_quota: dict[int, int]) -> Utili
     ]
     total = _sum_rows(rows, code="", name=gettext("All pools"), pool="", pool_label="") if rows else None
     return Utilisation(rows=rows, pools=pools, total=total)
+
+
+def pool_totals(*, phase: Phase) -> list[dict]:
+    """Each pool's licenses as the seat counters hold them now (after license moves), beside the
+    pool's share in the phase's numbers: a move across pools shows here."""
+    held = dict(
+        Quota.objects.filter(phase=phase).values("pool").annotate(n=Sum("licenses")).values_list("pool", "n")
+    )
+    planned = {
+        Pool.PUBLIC: phase.public_pool_licenses,
+        Pool.NAHE: phase.nahe_pool_licenses,
+        Pool.ALUMNI: phase.alumni_pool_licenses,
+        Pool.PRIVATE: phase.private_pool_licenses,
+    }
+    return [
+        {"pool": pool, "label": pool.label, "planned": planned[pool], "held": held.get(pool, 0)}
+        for pool in (Pool.PUBLIC, Pool.NAHE, Pool.ALUMNI, Pool.PRIVATE)
+    ]

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 
-from .allocation import AllocationResult, PhaseNumbers, UniversityInput, allocate
+from .allocation import AllocationResult, PhaseNumbers, UniversityInput, allocate, disability_reserve
 from .exceptions import QuotaError
 from .models import Allocation, AllocationLine, LicenseMove, Phase, Pool, Quota, Sector, University
 from .resources import UNIVERSITY_COLUMNS, UniversityResource
@@ -247,7 +247,11 @@ def allocation_publish(*, allocation: Allocation, actor) -> Allocation:
                 % {"who": label, "licenses": licenses, "moved": -moved}
             )
             continue
-        reserved = min(reserved, total)
+        # The reserve is the phase's share of what the university holds after its moves, never
+        # below the reserved seats already taken.
+        reserved = reserve_for(
+            phase=phase, pool=pool, licenses=total, seated=quota.disability_seated if quota is not None else 0
+        )
         if quota is not None and (quota.general_seated > total - reserved or quota.disability_seated > reserved):
             if university_id is not None and university_id not in in_version:
                 conflicts.append(
@@ -343,16 +347,51 @@ def quota_seat_release(*, quota_id: int, seat_kind: str) -> None:
 # --- Moving unused licenses -----------------------------------------------------------------
 
 
+def _pool_caps(*, phase: Phase, pool: str) -> tuple[int, int | None]:
+    """The least and most licenses a university of ``pool`` holds in the phase (no caps: 0, None)."""
+    if pool == Pool.PUBLIC:
+        return phase.public_min_licenses, phase.public_max_licenses
+    if pool == Pool.PRIVATE:
+        return phase.private_min_licenses, phase.private_max_licenses
+    return 0, None
+
+
+def reserve_for(*, phase: Phase, pool: str, licenses: int, seated: int = 0) -> int:
+    """The disability reserve of a university holding ``licenses``: the phase's share for a public
+    university, never below the ``seated`` reserved seats already taken; none in other pools."""
+    if pool != Pool.PUBLIC:
+        return seated
+    share = disability_reserve(licenses=licenses, percent=phase.disability_percent, rounding=phase.disability_rounding)
+    return min(max(share, seated), licenses)
+
+
 @transaction.atomic
 def license_move(
-    *, phase: Phase, from_university: University, to_university: University, licenses: int, reason: str, actor
+    *,
+    phase: Phase,
+    from_university: University,
+    to_university: University,
+    licenses: int,
+    reason: str,
+    actor,
+    across_pools: bool = False,
+    beyond_caps: bool = False,
 ) -> LicenseMove:
     """Move ``licenses`` unused licenses of ``from_university`` to ``to_university`` in ``phase``.
 
     Only unused general licenses move: the source keeps at least its seated nominees and its
-    disability reserve. Refused with a clear message (nothing changed) when either university has
-    no published quota, the number is not positive, the reason is empty, the two are the same, or
-    the source has fewer unused licenses.
+    disability reserve. The allocation stays true after it:
+
+    * a move between two pools (public, private, NAHE) changes the pools' totals, so it is taken
+      only as that explicit action (``across_pools``);
+    * each university stays within its pool's least and most licenses of the phase, unless HEC
+      staff override the caps (``beyond_caps``), which the move records with its reason;
+    * both disability reserves are worked out again from the new licenses (a public
+      university's share of the phase), never below the reserved seats already taken.
+
+    Refused with a clear message (nothing changed) when either university has no published quota,
+    the number is not positive, the reason is empty, the two are the same, or a rule above holds
+    the move back.
     """
     reason = (reason or "").strip()
     if not reason:
@@ -377,11 +416,26 @@ def license_move(
                 % {"code": university.code, "phase": phase.name}
             )
     source, target = quotas[from_university.pk], quotas[to_university.pk]
-    taken = Quota.objects.filter(
-        pk=source.pk, licenses__gte=F("general_seated") + F("disability_reserved") + licenses
-    ).update(licenses=F("licenses") - licenses)
-    if not taken:
-        source.refresh_from_db(fields=["licenses", "disability_reserved", "general_seated"])
+    crosses = source.pool != target.pool
+    if crosses and not across_pools:
+        raise QuotaError(
+            _(
+                "%(source)s is in the %(source_pool)s pool and %(target)s in the %(target_pool)s pool: the move "
+                "would change the pools' totals. Moving licenses across pools is a separate action; choose it "
+                "and say why."
+            )
+            % {
+                "source": from_university.code,
+                "source_pool": source.get_pool_display().lower(),
+                "target": to_university.code,
+                "target_pool": target.get_pool_display().lower(),
+            }
+        )
+    source_left = source.licenses - licenses
+    source_reserve = reserve_for(
+        phase=phase, pool=source.pool, licenses=max(source_left, 0), seated=source.disability_seated
+    )
+    if source_left < source.general_seated + source_reserve:
         unused = max(source.licenses - source.disability_reserved - source.general_seated, 0)
         raise QuotaError(
             _(
@@ -397,15 +451,63 @@ def license_move(
                 "asked": licenses,
             }
         )
-    Quota.objects.filter(pk=target.pk).update(licenses=F("licenses") + licenses)
+    if not beyond_caps:
+        least, _most = _pool_caps(phase=phase, pool=source.pool)
+        _least, most = _pool_caps(phase=phase, pool=target.pool)
+        if source.licenses - licenses < least:
+            raise QuotaError(
+                _(
+                    "%(code)s would keep %(left)s licenses, below the least of %(least)s a university of its pool "
+                    "holds in %(phase)s. Move fewer, or override the caps and say why."
+                )
+                % {
+                    "code": from_university.code,
+                    "left": source.licenses - licenses,
+                    "least": least,
+                    "phase": phase.name,
+                }
+            )
+        if most is not None and target.licenses + licenses > most:
+            raise QuotaError(
+                _(
+                    "%(code)s would hold %(total)s licenses, above the most of %(most)s a university of its pool "
+                    "holds in %(phase)s. Move fewer, or override the caps and say why."
+                )
+                % {"code": to_university.code, "total": target.licenses + licenses, "most": most, "phase": phase.name}
+            )
+    target_total = target.licenses + licenses
+    target_reserve = reserve_for(phase=phase, pool=target.pool, licenses=target_total, seated=target.disability_seated)
+    # The rows are locked above; each UPDATE still states what it expects, and the check
+    # constraints refuse any oversubscription whatever happens.
+    Quota.objects.filter(pk=source.pk, licenses=source.licenses).update(
+        licenses=source_left, disability_reserved=source_reserve
+    )
+    Quota.objects.filter(pk=target.pk, licenses=target.licenses).update(
+        licenses=target_total, disability_reserved=target_reserve
+    )
     move = LicenseMove.objects.create(
-        phase=phase, from_quota=source, to_quota=target, licenses=licenses, reason=reason, moved_by=actor
+        phase=phase,
+        from_quota=source,
+        to_quota=target,
+        licenses=licenses,
+        reason=reason,
+        moved_by=actor,
+        across_pools=crosses,
+        beyond_caps=beyond_caps,
     )
     audit_record(
         actor=actor,
         action="license.move",
         target=move,
-        summary=f"{licenses} licenses moved {from_university.code} → {to_university.code} in {phase.slug}: {reason}",
-        data={"from": from_university.code, "to": to_university.code, "licenses": licenses},
+        summary=f"{licenses} licenses moved {from_university.code} → {to_university.code} in {phase.slug}"
+        f"{' across pools' if crosses else ''}{' beyond the caps' if beyond_caps else ''}: {reason}",
+        data={
+            "from": from_university.code,
+            "to": to_university.code,
+            "licenses": licenses,
+            "across_pools": crosses,
+            "beyond_caps": beyond_caps,
+            "reserves": {from_university.code: source_reserve, to_university.code: target_reserve},
+        },
     )
     return move

@@ -36,6 +36,7 @@ from .models import (
     NominationStatus,
     UniversitySettlement,
 )
+from .selectors import waiting_order
 
 State = Invitation.State
 Outcome = InvitationAttempt.Outcome
@@ -106,9 +107,12 @@ def _clear_locked(*, nomination: Nomination, now: datetime.datetime) -> bool:
 def _university_settlement(nomination: Nomination) -> UniversitySettlement | None:
     if nomination.university_id is None:
         return None
-    return UniversitySettlement.objects.filter(
-        phase_id=nomination.phase_id, university_id=nomination.university_id
-    ).first()
+    # Locked: two nominees seated at once must not both take the last paid license.
+    return (
+        UniversitySettlement.objects.select_for_update()
+        .filter(phase_id=nomination.phase_id, university_id=nomination.university_id)
+        .first()
+    )
 
 
 def nomination_settle(*, nomination: Nomination, reason: str, actor: Any) -> None:
@@ -244,10 +248,27 @@ def nominations_settle(*, nominations: Iterable[Nomination], reason: str, actor:
     return len(settled)
 
 
-def university_settle(*, phase: Phase, university: University, reason: str, actor: Any) -> int:
-    """A private university's invoice for the phase is paid. Records the settlement (once) and
-    settles every active nomination of the university; seated ones are cleared now, those seated
-    later are settled and cleared when they are seated (`nomination_clear_if_ready`).
+def _paid_seats_left(*, settlement: UniversitySettlement) -> int | None:
+    """How many more of the university's active nominees its paid licenses settle (None: all)."""
+    if settlement.licenses is None:
+        return None
+    settled = Nomination.objects.filter(
+        phase_id=settlement.phase_id,
+        university_id=settlement.university_id,
+        status__in=ACTIVE_STATUSES,
+        settled_at__isnull=False,
+    ).count()
+    return max(settlement.licenses - settled, 0)
+
+
+def university_settle(
+    *, phase: Phase, university: University, reason: str, actor: Any, licenses: int | None = None
+) -> int:
+    """A private university's invoices for the phase are paid, for ``licenses`` licenses in all.
+    Records the settlement (raising its paid count on a supplementary invoice) and settles that
+    many active nominations of the university, seated ones first then the waiting list, each in
+    arrival order; seated ones are cleared now, those seated later when they are seated
+    (`nomination_clear_if_ready`). Nominees above the paid count wait for the next payment.
 
     Returns how many nominations were settled by this call (0 on a repeat)."""
     if university.sector != Sector.PRIVATE:
@@ -256,29 +277,45 @@ def university_settle(*, phase: Phase, university: University, reason: str, acto
             % {"university": university.name}
         )
     with transaction.atomic():
-        settlement = UniversitySettlement.objects.filter(phase=phase, university=university).first()
+        settlement = (
+            UniversitySettlement.objects.select_for_update().filter(phase=phase, university=university).first()
+        )
         if settlement is None:
             settlement = UniversitySettlement.objects.create(
                 phase=phase,
                 university=university,
                 reason=reason[:200],
                 actor=actor if getattr(actor, "pk", None) else None,
+                licenses=licenses,
             )
             audit_record(
                 actor=actor,
                 action="university.settle",
                 target=settlement,
                 summary=f"{university.code} invoice for {phase.slug} paid: {reason}",
-                data={"phase": phase.pk, "university": university.pk, "reason": reason},
+                data={"phase": phase.pk, "university": university.pk, "reason": reason, "licenses": licenses},
+            )
+        elif licenses is not None and settlement.licenses is not None and licenses > settlement.licenses:
+            before = settlement.licenses
+            settlement.licenses = licenses
+            settlement.save(update_fields=["licenses"])
+            audit_record(
+                actor=actor,
+                action="university.settle_more",
+                target=settlement,
+                summary=f"{university.code} paid for {licenses} licenses of {phase.slug} ({before} before): {reason}",
+                data={"from": before, "to": licenses, "reason": reason},
             )
         now = timezone.now()
-        rows = list(
+        left = _paid_seats_left(settlement=settlement)
+        candidates = (
             Nomination.objects.select_for_update()
             .filter(phase=phase, university=university, status__in=ACTIVE_STATUSES, settled_at__isnull=True)
-            .order_by("id")
+            .order_by("status", *waiting_order())  # "seated" sorts before "waiting"
             .values_list("id", "status", "settled_at", "cleared_at")
         )
-        settled, _cleared = _settle_and_clear_many(rows=rows, reason=settlement.reason, actor=actor, now=now)
+        rows = list(candidates if left is None else candidates[:left])
+        settled, _cleared = _settle_and_clear_many(rows=rows, reason=reason, actor=actor, now=now)
     return len(settled)
 
 
@@ -293,8 +330,8 @@ def nomination_clear_if_ready(*, nomination: Nomination) -> bool:
         now = timezone.now()
         if locked.settled_at is None:
             settlement = _university_settlement(locked)
-            if settlement is None:
-                return False
+            if settlement is None or _paid_seats_left(settlement=settlement) == 0:
+                return False  # not paid, or paid for fewer licenses: waits for the next invoice
             _settle_locked(nomination=locked, reason=settlement.reason, actor=None, now=now)
         cleared = _clear_locked(nomination=locked, now=now)
     _copy_clearing_fields(nomination, locked)

@@ -252,13 +252,17 @@ class ReminderSent(models.Model):
 
 
 class UniversitySettlement(models.Model):
-    """A private university's invoice for a phase is paid: all its nominees are settled, including
-    those seated later."""
+    """A private university's invoices for a phase are paid for ``licenses`` licenses: that many of
+    its nominees are settled, in seat order, including those seated later; nominees above the paid
+    count wait for the next (supplementary) invoice to be paid."""
 
     phase = models.ForeignKey(Phase, on_delete=models.PROTECT, related_name="+")
     university = models.ForeignKey(University, on_delete=models.PROTECT, related_name="settlements")
     settled_at = models.DateTimeField(auto_now_add=True)
     reason = models.CharField(max_length=200)
+    licenses = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("Licenses paid for so far; empty: every nominee (before counts were kept).")
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -14,8 +14,9 @@ from .cnic import cnic_normalise
 from .models import FocalPerson, Invitation, Nomination, NominationStatus
 
 
-def _waiting_order() -> list:
-    # The same order as registrations.services.waiting_list_promote uses.
+def waiting_order() -> list:
+    """The waiting list's order, first come first served: arrival (the id), or the place a
+    reinstated nomination was given (``queue_number``, after every id so far)."""
     return [Coalesce("queue_number", "id").asc(), "id"]
 
 
@@ -52,7 +53,7 @@ def address_verified(*, email: str) -> bool:
 
 def waiting_list(*, quota_id: int) -> QuerySet[Nomination]:
     """The waiting nominations of a quota, the next to be promoted first."""
-    return Nomination.objects.filter(quota_id=quota_id, status=NominationStatus.WAITING).order_by(*_waiting_order())
+    return Nomination.objects.filter(quota_id=quota_id, status=NominationStatus.WAITING).order_by(*waiting_order())
 
 
 def waiting_position(*, nomination: Nomination) -> int | None:

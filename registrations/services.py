@@ -30,7 +30,6 @@ from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, Max, Q
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -58,6 +57,7 @@ from .eligibility import (
 from .exceptions import RegistrationError
 from .models import ACTIVE_STATUSES, Disclaimer, Nomination, NominationStatus, Role, SeatKind, UniversitySettlement
 from .roles import user_is_hec_staff
+from .selectors import waiting_order
 
 __all__ = [
     "NomineeData",
@@ -521,11 +521,6 @@ def nomination_reinstate(*, nomination: Nomination, actor) -> Nomination:
 # The waiting list --------------------------------------------------------------------------------
 
 
-def waiting_order() -> list:
-    """The waiting list's order: arrival (the id), or the place a reinstated nomination was given."""
-    return [Coalesce("queue_number", "id").asc(), "id"]
-
-
 def waiting_list_promote(*, quota_id: int, actor=None) -> list[Nomination]:
     """Give every free seat of the quota to the earliest waiting nominations, and tell them by e-mail.
 
@@ -635,10 +630,19 @@ def alumni_holds_expire(*, now: datetime.datetime | None = None) -> int:
 
 
 def licenses_move(
-    *, phase: Phase, from_university: University, to_university: University, licenses: int, reason: str, actor
+    *,
+    phase: Phase,
+    from_university: University,
+    to_university: University,
+    licenses: int,
+    reason: str,
+    actor,
+    across_pools: bool = False,
+    beyond_caps: bool = False,
 ) -> LicenseMove:
-    """Move unused licenses between universities (quotas records the move); the receiving
-    university's waiting list takes the new seats in the same transaction."""
+    """Move unused licenses between universities (quotas records the move, keeping pools, caps and
+    disability reserves true); the receiving university's waiting list takes the new seats in the
+    same transaction."""
     try:
         with transaction.atomic():
             move = quota_services.license_move(
@@ -648,6 +652,8 @@ def licenses_move(
                 licenses=licenses,
                 reason=reason,
                 actor=actor,
+                across_pools=across_pools,
+                beyond_caps=beyond_caps,
             )
             waiting_list_promote(quota_id=move.to_quota_id, actor=actor)
     except QuotaError as error:

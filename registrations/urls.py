@@ -28,11 +28,4 @@ urlpatterns: list = [
         views_staff.staff_utilisation_export,
         name="staff_utilisation_export",
     ),
-    path("staff/<slug:phase_slug>/license-moves/", views_staff.staff_license_moves, name="staff_license_moves"),
-    # Publishing an allocation promotes the waiting lists, so the page is here, not in quotas.
-    path(
-        "staff/<slug:phase_slug>/v<int:version>/publish/",
-        views_staff.staff_allocation_publish,
-        name="staff_allocation_publish",
-    ),
 ]

@@ -1,33 +1,26 @@
-"""HEC staff pages that need people counts: utilisation (with waiting lists), license moves and
-publishing an allocation.
+"""HEC staff pages that need people counts: the utilisation of the quotas, with waiting lists.
 
 They live here, not in quotas, because quotas knows no people: the waiting counts come from
-registrations, and moving licenses or publishing more of them promotes the waiting lists.
+registrations. Moving licenses and publishing an allocation are in fees (fees.views_allocation),
+since they may bill a private university's new licenses.
 """
 
 from collections.abc import Callable
 from functools import wraps
 
-from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods
 
 from dlsei.charts import Bar, Series, bar_chart_svg
 from dlsei.tabular import write_csv, write_xlsx
-from quotas.forms import AllocationPublishForm, LicenseMoveForm
-from quotas.models import Allocation, Phase
+from quotas.models import Phase
 from quotas.resources import UtilisationResource
-from quotas.selectors import Utilisation, UtilisationRow, allocation_get, license_moves_for_phase, utilisation_rows
-from quotas.views import staff_view as allocation_staff_view
+from quotas.selectors import Utilisation, UtilisationRow, utilisation_rows
 
-from .exceptions import RegistrationError
 from .roles import user_is_hec_staff
 from .selectors import waiting_counts
-from .services import allocation_publish_and_promote, licenses_move
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_TYPE}
@@ -113,86 +106,3 @@ def staff_utilisation_export(request: HttpRequest, phase_slug: str, fmt: str) ->
     response = HttpResponse(writer(list(dataset), dataset.headers), content_type=EXPORT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="utilisation-{phase.slug}.{fmt}"'
     return response
-
-
-@hec_staff_view
-@require_http_methods(["GET", "POST"])
-def staff_license_moves(request: HttpRequest, phase_slug: str) -> HttpResponse:
-    phase = get_object_or_404(Phase, slug=phase_slug)
-    form = LicenseMoveForm(request.POST if request.method == "POST" else None, phase=phase)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            move = licenses_move(
-                phase=phase,
-                from_university=data["from_university"],
-                to_university=data["to_university"],
-                licenses=data["licenses"],
-                reason=data["reason"],
-                actor=request.user,
-            )
-        except RegistrationError as error:
-            messages.error(request, error.message)
-            return redirect("registrations:staff_license_moves", phase_slug=phase.slug)
-        messages.success(
-            request,
-            _("%(licenses)s licenses moved from %(source)s to %(target)s; its waiting list was promoted.")
-            % {
-                "licenses": move.licenses,
-                "source": data["from_university"].code,
-                "target": data["to_university"].code,
-            },
-        )
-        return redirect("registrations:staff_license_moves", phase_slug=phase.slug)
-    return render(
-        request,
-        "registrations/staff_license_moves.html",
-        {"phase": phase, "form": form, "moves": license_moves_for_phase(phase=phase)},
-        status=400 if form.errors else 200,
-    )
-
-
-@allocation_staff_view
-@require_http_methods(["GET", "POST"])
-def staff_allocation_publish(request: HttpRequest, phase_slug: str, version: int) -> HttpResponse:
-    phase = get_object_or_404(Phase, slug=phase_slug)
-    try:
-        allocation = allocation_get(phase=phase, version=version)
-    except Allocation.DoesNotExist:
-        raise Http404 from None
-    if allocation.status != Allocation.Status.DRAFT:
-        messages.error(
-            request,
-            _("Version %(version)s is %(status)s; only a draft can be published. Run a new allocation instead.")
-            % {"version": allocation.version, "status": allocation.get_status_display().lower()},
-        )
-        return redirect("quotas:allocation_preview", phase_slug=phase.slug, version=allocation.version)
-    form = AllocationPublishForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            _published, promoted = allocation_publish_and_promote(allocation=allocation, actor=request.user)
-        except RegistrationError as error:
-            messages.error(request, error.message)
-            return redirect("quotas:allocation_preview", phase_slug=phase.slug, version=allocation.version)
-        messages.success(
-            request,
-            _("Version %(version)s is published: registration now counts against it.")
-            % {"version": allocation.version},
-        )
-        if promoted:
-            messages.info(
-                request,
-                ngettext(
-                    "%(count)s nomination on a waiting list took one of the new seats.",
-                    "%(count)s nominations on waiting lists took the new seats.",
-                    len(promoted),
-                )
-                % {"count": len(promoted)},
-            )
-        return redirect("quotas:allocation_list", phase_slug=phase.slug)
-    return render(
-        request,
-        "registrations/staff_allocation_publish.html",
-        {"phase": phase, "allocation": allocation, "form": form},
-        status=400 if form.errors else 200,
-    )

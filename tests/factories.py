@@ -45,6 +45,15 @@ def make_small_phase(*, slug: str | None = None, **numbers) -> Phase:
     return make_phase(slug=slug, **(defaults | numbers))
 
 
+def small_universities(phase: Phase) -> Phase:
+    """Let ``phase`` hold universities of a few licenses each (tests of seats and moves): no least
+    number of licenses per university and no disability reserve to keep."""
+    phase.public_min_licenses = 0
+    phase.disability_percent = 0
+    phase.save(update_fields=["public_min_licenses", "disability_percent"])
+    return phase
+
+
 def make_university(
     *, code: str | None = None, sector: str = "public", enrolment: int = 10_000, **fields
 ) -> University:

@@ -289,7 +289,7 @@ TABLE: dict[str, list[Case]] = {
     "quotas:allocation_list": [Case(kwargs=PHASE, expect=staff_only())],
     "quotas:allocation_run": [Case(kwargs=PHASE, expect=every(FORBIDDEN, staff=GONE))],
     "quotas:allocation_preview": [Case(kwargs=VERSION, expect=staff_only())],
-    "registrations:staff_allocation_publish": [Case(kwargs=VERSION, expect=staff_only())],
+    "fees:staff_allocation_publish": [Case(kwargs=VERSION, expect=staff_only())],
     # The one-time welcome link is its own credential: a valid one opens for whoever holds it.
     "registrations:welcome": [
         Case(kwargs=welcome_kwargs, expect=dict.fromkeys(ROLES, OK)),
@@ -338,7 +338,7 @@ TABLE: dict[str, list[Case]] = {
         Case(kwargs=lambda w: {"phase_slug": w.phase.slug, "fmt": "csv"}, expect=staff_only()),
         Case(kwargs=lambda w: {"phase_slug": w.phase.slug, "fmt": "xlsx"}, expect=staff_only()),
     ],
-    "registrations:staff_license_moves": [Case(kwargs=PHASE, expect=staff_only())],
+    "fees:staff_license_moves": [Case(kwargs=PHASE, expect=staff_only())],
     # Fees.
     "fees:nominations_confirm": [
         Case(

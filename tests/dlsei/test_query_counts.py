@@ -182,7 +182,7 @@ PAGES: dict[str, Page] = {
     "staff utilisation xlsx": Page(
         "staff", lambda s: reverse("registrations:staff_utilisation_export", args=[s.phase.slug, "xlsx"])
     ),
-    "staff license moves": Page("staff", lambda s: reverse("registrations:staff_license_moves", args=[s.phase.slug])),
+    "staff license moves": Page("staff", lambda s: reverse("fees:staff_license_moves", args=[s.phase.slug])),
     "admin nominations": _changelist(Nomination),
     "admin alumni payments": _changelist(AlumniPayment),
     "admin invitations": _changelist(Invitation),

@@ -82,7 +82,7 @@ def sample_pages(world) -> list[tuple[str, str]]:
         ("staff", reverse("quotas:phase_list")),
         ("staff", reverse("quotas:allocation_preview", args=[phase, world.allocation.version])),
         ("staff", reverse("registrations:staff_utilisation", args=[phase])),
-        ("staff", reverse("registrations:staff_license_moves", args=[phase])),
+        ("staff", reverse("fees:staff_license_moves", args=[phase])),
         ("staff", reverse("admin:index")),
         ("staff", reverse("admin:registrations_nomination_changelist")),
         ("staff", reverse("admin:registrations_nomination_change", args=[world.plain_nomination.pk])),

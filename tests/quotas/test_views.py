@@ -26,7 +26,7 @@ def urls(phase, version=1) -> list[str]:
         reverse("quotas:phase_list"),
         reverse("quotas:allocation_list", args=[phase.slug]),
         reverse("quotas:allocation_preview", args=[phase.slug, version]),
-        reverse("registrations:staff_allocation_publish", args=[phase.slug, version]),
+        reverse("fees:staff_allocation_publish", args=[phase.slug, version]),
     ]
 
 
@@ -56,7 +56,7 @@ def test_a_focal_person_gets_a_friendly_403_and_cannot_run_or_publish(client, sm
     assert client.post(reverse("quotas:allocation_run", args=[phase.slug])).status_code == 403
     assert (
         client.post(
-            reverse("registrations:staff_allocation_publish", args=[phase.slug, 1]), {"confirm": "on"}
+            reverse("fees:staff_allocation_publish", args=[phase.slug, 1]), {"confirm": "on"}
         ).status_code
         == 403
     )
@@ -92,18 +92,18 @@ def test_staff_run_preview_and_publish_an_allocation(staff_client, small, hec_st
     assert 'aria-describedby="reserve-rule"' in preview
     assert "Publish this version" in preview
 
-    confirm = staff_client.get(reverse("registrations:staff_allocation_publish", args=[phase.slug, 1]))
+    confirm = staff_client.get(reverse("fees:staff_allocation_publish", args=[phase.slug, 1]))
     assert confirm.status_code == 200
     assert "I have checked this version" in confirm.content.decode()
     assert not Quota.objects.exists()
 
-    unconfirmed = staff_client.post(reverse("registrations:staff_allocation_publish", args=[phase.slug, 1]), {})
+    unconfirmed = staff_client.post(reverse("fees:staff_allocation_publish", args=[phase.slug, 1]), {})
     assert unconfirmed.status_code == 400
     assert "Tick the box to confirm" in unconfirmed.content.decode()
     assert not Quota.objects.exists()
 
     published = staff_client.post(
-        reverse("registrations:staff_allocation_publish", args=[phase.slug, 1]), {"confirm": "on"}
+        reverse("fees:staff_allocation_publish", args=[phase.slug, 1]), {"confirm": "on"}
     )
     assert published.status_code == 302
     assert messages_of(published) == ["Version 1 is published: registration now counts against it."]
@@ -135,7 +135,7 @@ def test_a_publish_below_the_seats_taken_shows_the_numbers_and_changes_nothing(s
     allocation_run(phase=phase, actor=None)
 
     response = staff_client.post(
-        reverse("registrations:staff_allocation_publish", args=[phase.slug, 2]), {"confirm": "on"}, follow=True
+        reverse("fees:staff_allocation_publish", args=[phase.slug, 2]), {"confirm": "on"}, follow=True
     )
 
     page = response.content.decode()
@@ -154,7 +154,7 @@ def test_a_published_version_cannot_be_published_again(staff_client, small):
     preview = staff_client.get(reverse("quotas:allocation_preview", args=[phase.slug, 1])).content.decode()
     assert "Publish this version" not in preview
     response = staff_client.post(
-        reverse("registrations:staff_allocation_publish", args=[phase.slug, 1]), {"confirm": "on"}
+        reverse("fees:staff_allocation_publish", args=[phase.slug, 1]), {"confirm": "on"}
     )
     assert response.status_code == 302
     assert messages_of(response) == [
@@ -166,7 +166,7 @@ def test_unknown_phases_and_versions_are_404_and_a_get_does_not_run(staff_client
     phase, _ = small
     assert staff_client.get(reverse("quotas:allocation_list", args=["nope"])).status_code == 404
     assert staff_client.get(reverse("quotas:allocation_preview", args=[phase.slug, 9])).status_code == 404
-    assert staff_client.post(reverse("registrations:staff_allocation_publish", args=[phase.slug, 9])).status_code == 404
+    assert staff_client.post(reverse("fees:staff_allocation_publish", args=[phase.slug, 9])).status_code == 404
     response = staff_client.get(reverse("quotas:allocation_run", args=[phase.slug]))
     assert response.status_code == 302
     assert not Allocation.objects.exists()

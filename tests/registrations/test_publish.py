@@ -56,7 +56,7 @@ def test_a_republish_with_more_licenses_seats_the_waiting_list_and_tells_them(
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("registrations:staff_allocation_publish", args=[phase.slug, 2]), {"confirm": "on"}
+            reverse("fees:staff_allocation_publish", args=[phase.slug, 2]), {"confirm": "on"}
         )
 
     assert response.status_code == 302

@@ -389,6 +389,7 @@ def test_a_hold_cannot_be_set_on_an_ended_nomination(phase, university, focal, q
 def test_licenses_moved_in_go_to_the_waiting_list_at_once(
     phase, university, other_university, focal, hec_staff, quota, other_quota
 ):
+    factories.small_universities(phase)
     nominations = fill(phase, university, focal, 5)
     move = licenses_move(
         phase=phase,

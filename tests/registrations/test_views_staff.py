@@ -38,7 +38,9 @@ def staff_client(client, hec_staff):
 
 @pytest.fixture
 def busy(phase, university, focal, quota, other_university, other_focal, other_quota, pool):
-    """QAU: 3 licenses, 3 seated and 2 waiting. PU: 3 licenses, 1 seated. Alumni pool: 2 licenses."""
+    """QAU: 3 licenses, 3 seated and 2 waiting. PU: 3 licenses, 1 seated. Alumni pool: 2 licenses.
+    A phase of small universities: no least number of licenses per university, no reserve."""
+    factories.small_universities(phase)
     for _ in range(5):
         nomination_submit(phase=phase, university=university, data=student(), actor=focal)
     nomination_submit(phase=phase, university=other_university, data=student(), actor=other_focal)
@@ -49,7 +51,7 @@ def urls(phase) -> list[str]:
         reverse("registrations:staff_utilisation", args=[phase.slug]),
         reverse("registrations:staff_utilisation_export", args=[phase.slug, "csv"]),
         reverse("registrations:staff_utilisation_export", args=[phase.slug, "xlsx"]),
-        reverse("registrations:staff_license_moves", args=[phase.slug]),
+        reverse("fees:staff_license_moves", args=[phase.slug]),
     ]
 
 
@@ -67,7 +69,7 @@ def test_anonymous_visitors_are_sent_to_sign_in_and_focal_persons_refused(client
         assert response.status_code == 403, url
         assert "This page is for HEC staff" in response.content.decode()
     refused = client.post(
-        reverse("registrations:staff_license_moves", args=[phase.slug]),
+        reverse("fees:staff_license_moves", args=[phase.slug]),
         {
             "from_university": other_quota.university_id,
             "to_university": quota.university_id,
@@ -166,7 +168,7 @@ def test_staff_move_licenses_and_the_waiting_list_is_promoted_at_once(
 
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(
-            reverse("registrations:staff_license_moves", args=[phase.slug]),
+            reverse("fees:staff_license_moves", args=[phase.slug]),
             {
                 "from_university": other_quota.university_id,
                 "to_university": quota.university_id,
@@ -192,7 +194,7 @@ def test_staff_move_licenses_and_the_waiting_list_is_promoted_at_once(
 
 def test_a_move_below_the_seats_taken_is_refused_with_the_numbers(staff_client, phase, busy, quota, other_quota):
     response = staff_client.post(
-        reverse("registrations:staff_license_moves", args=[phase.slug]),
+        reverse("fees:staff_license_moves", args=[phase.slug]),
         {
             "from_university": quota.university_id,
             "to_university": other_quota.university_id,
@@ -232,7 +234,7 @@ def test_a_bad_move_form_says_what_is_wrong_next_to_the_field(
     if data["to_university"] == "from":
         data["to_university"] = data["from_university"]
 
-    response = staff_client.post(reverse("registrations:staff_license_moves", args=[phase.slug]), data)
+    response = staff_client.post(reverse("fees:staff_license_moves", args=[phase.slug]), data)
 
     assert response.status_code == 400
     page = response.content.decode()
