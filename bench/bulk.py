@@ -276,6 +276,7 @@ def bench_completions(phase, staff, nominations, baseline_rows: int) -> dict:
 def bench_refunds(phase, staff) -> dict:
     from fees.models import Deposit
     from fees.refunds import refunds_decide
+    from quotas.license_year import license_year_end
     from registrations.models import Nomination
 
     cases = Nomination.objects.filter(phase=phase, university__code="BULKR")
@@ -292,7 +293,7 @@ def bench_refunds(phase, staff) -> dict:
         ],
         batch_size=5000,
     )
-    as_of = phase.launch_date + dt.timedelta(days=phase.license_days + 1)
+    as_of = license_year_end(activated_on=phase.launch_date, years=phase.license_years) + dt.timedelta(days=1)
     seconds, decisions = timed(lambda: refunds_decide(phase=phase, as_of=as_of, actor=staff), "refunds_24k")
     by_kind: dict[str, int] = {}
     for decision in decisions:

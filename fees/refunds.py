@@ -1,8 +1,8 @@
 """Refund or forfeit: what happens to a public learner's Rs. 4,000 deposit.
 
 The rule (one function, :func:`refund_rule`): a learner who completed at least the phase's
-``courses_for_refund`` distinct courses inside the license year [activation, activation +
-``license_days``) gets the deposit back; once the year has ended without that, the deposit is
+``courses_for_refund`` distinct courses inside the license year (a calendar year from activation,
+quotas.license_year) gets the deposit back; once the year has ended without that, the deposit is
 forfeited to HEC; before then the case is pending. A course counts once however many rows the
 reports had; a completion after the year (or after the day the rule is applied for) does not
 count; only rows of the type Course count (guided projects too when the phase says so; never
@@ -44,6 +44,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from quotas.license_year import latest_activation_ended_by
 from quotas.models import DEPOSIT_POOLS, Phase
 from registrations.cnic import cnic_mask
 from registrations.models import Nomination, Role
@@ -80,44 +81,52 @@ def counted_types(*, phase: Phase) -> list[str]:
     return [COURSE, GUIDED_PROJECT] if phase.guided_projects_count else [COURSE]
 
 
-def license_year_end(*, activated_on: dt.date | None, license_days: int) -> dt.date | None:
-    """The first day after the license year (the year is [activated_on, end)); None before activation."""
-    return activated_on + dt.timedelta(days=license_days) if activated_on else None
-
-
 def refund_rule(*, phase: Phase, as_of: dt.date) -> Case:
     """THE refund rule, for a queryset of refund cases annotated with ``courses`` (see counted_courses).
 
     "refund" once ``courses`` reaches the phase's ``courses_for_refund``; otherwise "forfeit"
-    from the first day after the license year (as_of >= activation + license_days, i.e.
-    activation <= as_of - license_days); otherwise, and before activation, "pending".
+    from the first day after the license year (a calendar year: the year has ended on ``as_of``
+    for every activation on or before the same date ``license_years`` earlier); otherwise, and
+    before activation, "pending".
     One SQL expression, so a whole phase is decided in the database at once.
     """
     return Case(
         When(activated_on__isnull=True, then=Value(PENDING)),
         When(courses__gte=phase.courses_for_refund, then=Value(REFUND)),
-        When(activated_on__lte=as_of - dt.timedelta(days=phase.license_days), then=Value(FORFEIT)),
+        When(
+            activated_on__lte=latest_activation_ended_by(day=as_of, years=phase.license_years), then=Value(FORFEIT)
+        ),
         default=Value(PENDING),
         output_field=CharField(),
     )
 
 
-class DatePlusDays(Func):
-    """A date column plus whole days, in the database's own date arithmetic (no Python per row)."""
+class YearsBefore(Func):
+    """A date column ``years`` calendar years earlier, in the database (no Python per row): the
+    same date, or 28 February for a 29 February, as ``latest_activation_ended_by`` says in Python.
+    A completion on day c is inside the license year of an activation a exactly when
+    a > YearsBefore(c)."""
 
     output_field = DateField()
 
-    def __init__(self, expression, *, days: int):
+    def __init__(self, expression, *, years: int):
         super().__init__(expression)
-        self.days = int(days)
+        self.years = int(years)
 
     def as_sql(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.source_expressions[0])
-        return f"({sql} + {self.days})", params  # PostgreSQL: date + integer is a date
+        # PostgreSQL's interval arithmetic already clamps 29 February to the 28th.
+        return f"CAST(({sql} - make_interval(years => {self.years})) AS date)", params
 
     def as_sqlite(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.source_expressions[0])
-        return f"date({sql}, '+{self.days} days')", params
+        # SQLite rolls 29 February of a year without one over to 1 March: step back a day then.
+        earlier = f"date({sql}, '-{self.years} years')"
+        return (
+            f"CASE WHEN strftime('%%d', {earlier}) <> strftime('%%d', {sql}) "
+            f"THEN date({earlier}, '-1 day') ELSE {earlier} END",
+            params * 3,
+        )
 
 
 def counted_courses(*, phase: Phase, as_of: dt.date) -> Coalesce:
@@ -127,10 +136,12 @@ def counted_courses(*, phase: Phase, as_of: dt.date) -> Coalesce:
     with GROUP BY, so it composes with the other annotations of a list.
     """
     activated_on = OuterRef("activated_on")
-    completions = CourseCompletion.objects.filter(
+    completions = CourseCompletion.objects.annotate(
+        year_start_limit=YearsBefore(F("completed_on"), years=phase.license_years)
+    ).filter(
         nomination=OuterRef("pk"),
         completed_on__gte=activated_on,
-        completed_on__lt=DatePlusDays(activated_on, days=phase.license_days),
+        year_start_limit__lt=activated_on,
         completed_on__lte=as_of,
     )
     kinds = Q()

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from quotas.license_year import license_year_end
 from registrations.models import Nomination
 
 from .models import CourseCompletion
@@ -14,7 +15,6 @@ from .refunds import (
     counted_types,
     course_type_normal,
     current_deposits,
-    license_year_end,
     refund_decision_current,
     refund_status,
 )
@@ -32,7 +32,7 @@ def learner_progress(*, nomination: Nomination, today: dt.date) -> dict:
     """
     phase = nomination.phase
     rule, courses = refund_status(nomination=nomination, as_of=today)
-    end = license_year_end(activated_on=nomination.activated_on, license_days=phase.license_days)
+    end = license_year_end(activated_on=nomination.activated_on, years=phase.license_years)
     recorded = refund_decision_current(nomination=nomination) if rule is not None else None
     deposit = current_deposits().filter(nomination=nomination).first() if rule is not None else None
     status = NO_DEPOSIT if rule is None else (recorded.decision if recorded else rule)

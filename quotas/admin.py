@@ -39,11 +39,12 @@ class PhaseAdmin(admin.ModelAdmin):
                 "fields": [
                     ("alumni_graduated_from", "alumni_graduated_until"),
                     "payment_hold_days",
-                    "license_days",
+                    "license_years",
                     "courses_for_refund",
                     "guided_projects_count",
                     "reminder_days",
                     "coursera_invitation_url",
+                    ("disability_certificate_days", "disability_release_on"),
                 ]
             },
         ),

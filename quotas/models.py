@@ -83,7 +83,13 @@ class Phase(models.Model):
     payment_hold_days = models.PositiveSmallIntegerField(
         default=14, help_text=_("Days an alumni seat is held waiting for the paid challan.")
     )
-    license_days = models.PositiveSmallIntegerField(default=365)
+    license_years = models.PositiveSmallIntegerField(
+        default=1,
+        help_text=_(
+            "Calendar years a license lasts from activation, to the day before the same date: activated on "
+            "1 March 2023, a one-year license runs to the end of 29 February 2024."
+        ),
+    )
     courses_for_refund = models.PositiveSmallIntegerField(default=3)
     guided_projects_count = models.BooleanField(
         default=False, help_text=_("Whether Coursera guided projects count as courses for the refund.")
@@ -93,6 +99,22 @@ class Phase(models.Model):
     )
     coursera_invitation_url = models.URLField(
         blank=True, help_text=_("The Coursera program invitation link sent to cleared learners.")
+    )
+    disability_certificate_days = models.PositiveSmallIntegerField(
+        default=14,
+        help_text=_(
+            "Days a student nominated with a disability but without the certificate holds a reserved seat "
+            "while it follows. Then the nominee moves to a general seat if one is free, else to the waiting "
+            "list, and is told by e-mail."
+        ),
+    )
+    disability_release_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "From this day, reserved disability seats still unused go to the general seats of their "
+            "university (each release recorded). Empty: only when HEC staff release them."
+        ),
     )
 
     created_at = models.DateTimeField(auto_now_add=True)

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from audit.services import audit_record, audit_records
 from dlsei.mail import bilingual_email_from
 from dlsei.tabular import write_csv
+from quotas.license_year import license_last_day, license_year_end
 from quotas.models import Phase, Sector, University
 
 from .exceptions import RegistrationError
@@ -415,8 +416,8 @@ def invitation_claim(*, invitation_id: int) -> Claim | None:
 
 
 def license_ends_on(*, activated_on: datetime.date, phase: Phase) -> datetime.date:
-    """The end of the license year: the activation date plus the phase's license days."""
-    return activated_on + datetime.timedelta(days=phase.license_days)
+    """The first day after the license year (a calendar year from activation, quotas.license_year)."""
+    return license_year_end(activated_on=activated_on, years=phase.license_years)
 
 
 def learner_page_url() -> str:
@@ -439,8 +440,8 @@ def invitation_email(*, invitation: Invitation) -> EmailMultiAlternatives:
         "nomination": nomination,
         "phase": phase,
         "invitation_url": phase.coursera_invitation_url,
-        "license_days": phase.license_days,
-        "ends_on": license_ends_on(activated_on=starts_on, phase=phase),
+        "license_years": phase.license_years,
+        "last_day": license_last_day(activated_on=starts_on, years=phase.license_years),
         "courses_for_refund": phase.courses_for_refund,
         "learner_url": learner_page_url(),
     }

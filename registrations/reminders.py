@@ -1,7 +1,7 @@
 """The license year: activation dates (from the invitation, or Coursera's membership report) and
 the reminders before the year ends.
 
-The year runs from `Nomination.activated_on` for `phase.license_days` days. Beat runs
+The year runs from `Nomination.activated_on` for `phase.license_years` calendar years. Beat runs
 `reminders_send_due()`; each reminder (nomination, days before the end) is decided once, by a
 unique `ReminderSent` row written in the same transaction as the decision, and e-mailed after
 that commits. Courses completed live in `fees`, which this app may not import, so a reminder
@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from audit.services import audit_record
 from dlsei.mail import bilingual_email_from
 from dlsei.tabular import TableRefused, read_table
+from quotas.license_year import latest_activation_ended_by
 from quotas.models import Phase
 
 from .exceptions import RegistrationError
@@ -48,9 +49,9 @@ def reminders_send_due(*, today: datetime.date | None = None) -> int:
         days = reminder_days(phase)
         if not days:
             continue
-        # Due for d days before the end: end - d <= today < end, end = activated_on + license_days.
-        first_active = today - datetime.timedelta(days=phase.license_days - 1)
-        last_due = today - datetime.timedelta(days=phase.license_days) + datetime.timedelta(days=days[0])
+        # Due for d days before the end: end - d <= today < end, the end a calendar year on.
+        first_active = latest_activation_ended_by(day=today, years=phase.license_years) + datetime.timedelta(days=1)
+        last_due = latest_activation_ended_by(day=today + datetime.timedelta(days=days[0]), years=phase.license_years)
         candidates = Nomination.objects.filter(
             phase=phase,
             status=NominationStatus.SEATED,
@@ -98,7 +99,7 @@ def reminder_email(*, reminder: ReminderSent) -> EmailMultiAlternatives:
     phase = nomination.phase
     context = {
         "nomination": nomination,
-        "ends_on": reminder.license_ends_on,
+        "last_day": reminder.license_ends_on - datetime.timedelta(days=1),
         "days_left": max((reminder.license_ends_on - timezone.localdate()).days, 0),
         "courses_for_refund": phase.courses_for_refund,
         "learner_url": learner_page_url(),

@@ -54,6 +54,17 @@ def small_universities(phase: Phase) -> Phase:
     return phase
 
 
+def activated_with_days_left(phase: Phase, days_left: int, today: datetime.date | None = None) -> datetime.date:
+    """The activation date whose license year (a calendar year) has ``days_left`` days to run
+    after ``today`` (the year's end, the first day after it, is ``today + days_left``)."""
+    from django.utils import timezone
+
+    from quotas.license_year import latest_activation_ended_by
+
+    today = today or timezone.localdate()
+    return latest_activation_ended_by(day=today + datetime.timedelta(days=days_left), years=phase.license_years)
+
+
 def make_university(
     *, code: str | None = None, sector: str = "public", enrolment: int = 10_000, **fields
 ) -> University:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from fees.completions import completion_import_run, completions_upload
 from fees.models import AlumniPayment, PaymentStatus, RefundDecision
 from fees.services import alumni_payment_submit, challan_issue, deposit_record
+from quotas.license_year import latest_activation_ended_by
 from quotas.models import Allocation, Quota
 from registrations.eligibility import NomineeData
 from registrations.models import Nomination
@@ -88,8 +89,10 @@ def learners_after_publish(*, phase, staff):
     today = timezone.localdate()
     achiever = nomination_submit(phase=phase, university=big, data=student(1, "Adeel Raza"), actor=focal)
     idle = nomination_submit(phase=phase, university=big, data=student(2, "Fatima Noor"), actor=focal)
-    for nomination, days in ((achiever, 60), (idle, phase.license_days + 10)):
-        paid_on = today - datetime.timedelta(days=days)
+    for nomination, paid_on in (
+        (achiever, today - datetime.timedelta(days=60)),
+        (idle, latest_activation_ended_by(day=today - datetime.timedelta(days=10), years=phase.license_years)),
+    ):
         deposit_record(nomination=nomination, receipt=f"BIG-{nomination.pk}", paid_on=paid_on, actor=focal)
         Nomination.objects.filter(pk=nomination.pk).update(activated_on=paid_on)
     return alumnus, achiever, idle
@@ -152,7 +155,7 @@ def test_hec_staff_publish_verify_import_decide_and_export(page, journey):
             row(email=achiever.email, course="Machine Learning", day=started + datetime.timedelta(days=4)),
             row(email=achiever.email, course="Python for Everybody", day=started + datetime.timedelta(days=9)),
             row(email=achiever.email, course="Financial Markets", day=started + datetime.timedelta(days=30)),
-            row(email=idle.email, course="Machine Learning", day=today - datetime.timedelta(days=phase.license_days)),
+            row(email=idle.email, course="Machine Learning", day=today - datetime.timedelta(days=370)),
             row(email="stranger@example.com", course="Machine Learning", day=started),
         ]
     )

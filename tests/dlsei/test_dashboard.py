@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from fees.refunds import refund_decision_correct, refunds_decide
 from fees.services import deposit_record
+from quotas.license_year import license_year_end
 from quotas.services import allocation_publish, allocation_run
 from registrations.invitations import invitation_claim, invitation_mark_failed
 from registrations.models import Invitation, Nomination
@@ -87,7 +88,7 @@ def scene(staff, django_capture_on_commit_callbacks):
     claim = invitation_claim(invitation_id=students[4].invitation.pk)
     invitation_mark_failed(claim=claim, error="550 no such mailbox", permanent=True, retry_in=0)
 
-    after_the_year = timezone.localdate() + datetime.timedelta(days=phase.license_days)
+    after_the_year = license_year_end(activated_on=timezone.localdate(), years=phase.license_years)
     decisions = refunds_decide(phase=phase, as_of=after_the_year, actor=staff)
     assert len(decisions) == 3
     refund_decision_correct(decision=decisions[0], new_decision="refund", reason="Certificates found", actor=staff)

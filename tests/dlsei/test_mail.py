@@ -2,13 +2,12 @@
 English first and Urdu below, the HTML with the Urdu part in a right-to-left block. Each mail is
 made by the code path that really sends it and read back from the outbox."""
 
-import datetime
 import re
 
 import pytest
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 
 from fees.services import alumni_payment_reject, alumni_payment_submit, challan_issue
 from registrations.focal_accounts import focal_person_create
@@ -100,7 +99,7 @@ def test_invitation(phase, django_capture_on_commit_callbacks):
 
 
 def test_reminder(phase, django_capture_on_commit_callbacks):
-    activated_on = timezone.localdate() - datetime.timedelta(days=phase.license_days - 30)
+    activated_on = factories.activated_with_days_left(phase, 30)
     factories.make_seated_nomination(phase=phase, full_name="Hamza Ali", activated_on=activated_on)
     with django_capture_on_commit_callbacks(execute=True):
         reminders_send.apply().get()

@@ -17,7 +17,7 @@ from tests.fees.test_completions import line, report
 
 pytestmark = pytest.mark.django_db
 
-START = dt.date(2021, 10, 1)  # activation; the 365-day license year runs to 2022-09-30, 2022-10-01 is the end
+START = dt.date(2021, 10, 1)  # activation; the license year runs to 2022-09-30, 2022-10-01 is the end
 LAST_DAY = dt.date(2022, 9, 30)
 END = dt.date(2022, 10, 1)
 
@@ -94,12 +94,29 @@ def test_a_completion_before_activation_does_not_count(phase, uni):
 
 
 def test_the_license_length_is_the_phase_setting(phase, uni):
-    phase.license_days = 100
-    phase.save(update_fields=["license_days"])
+    phase.license_years = 2
+    phase.save(update_fields=["license_years"])
     sana = learner(phase, uni)
-    complete(phase, sana, ("a", day(10)), ("b", day(20)), ("c", day(100)))
-    assert refund_status(nomination=sana, as_of=day(99)) == ("pending", 2)
-    assert refund_status(nomination=sana, as_of=day(100)) == ("forfeit", 2)
+    two_years_on = dt.date(2023, 10, 1)
+    complete(phase, sana, ("a", day(10)), ("b", END), ("c", two_years_on))
+    assert refund_status(nomination=sana, as_of=END) == ("pending", 2)
+    assert refund_status(nomination=sana, as_of=two_years_on) == ("forfeit", 2)
+
+
+@pytest.mark.parametrize(
+    ("activated_on", "last_day"),
+    [
+        (dt.date(2023, 3, 1), dt.date(2024, 2, 29)),  # the leap day is inside the year
+        (dt.date(2024, 2, 29), dt.date(2025, 2, 28)),
+        (dt.date(2023, 2, 28), dt.date(2024, 2, 27)),
+    ],
+)
+def test_the_license_year_is_a_calendar_year(client, phase, uni, activated_on, last_day):
+    sana = learner(phase, uni, activated_on=activated_on)
+    after = last_day + dt.timedelta(days=1)
+    complete(phase, sana, ("a", activated_on), ("b", last_day), ("c", after))
+    assert refund_status(nomination=sana, as_of=last_day) == ("pending", 2)  # "c" is after the year
+    assert refund_status(nomination=sana, as_of=after) == ("forfeit", 2)
 
 
 def test_a_guided_project_does_not_count(phase, uni):

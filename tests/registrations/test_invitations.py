@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEntry
+from quotas.license_year import license_last_day
 from registrations.exceptions import RegistrationError
 from registrations.invitations import (
     invitation_claim,
@@ -84,8 +85,10 @@ def test_clearing_sends_one_bilingual_invitation_after_commit(phase, django_capt
     nomination.refresh_from_db()
     assert nomination.cleared_at is not None and nomination.settled_reason == "Deposit of Rs. 4,000 recorded"
     assert nomination.activated_on == timezone.localdate()
-    ends = nomination.activated_on + datetime.timedelta(days=phase.license_days)
-    assert f"until {ends:%-d %B %Y}" in message.body
+    last_day = license_last_day(activated_on=nomination.activated_on, years=phase.license_years)
+    a_year_on = nomination.activated_on.replace(year=nomination.activated_on.year + 1)
+    assert last_day == a_year_on - datetime.timedelta(days=1)
+    assert f"its last day is {last_day:%-d %B %Y}" in message.body
     attempt = InvitationAttempt.objects.get(invitation=invitation)
     assert (attempt.kind, attempt.outcome) == (InvitationAttempt.Kind.FIRST, InvitationAttempt.Outcome.SENT)
     actions = set(AuditEntry.objects.values_list("action", flat=True))

@@ -30,7 +30,7 @@ def phase(db):
 def activated(phase, *, days_left: int, **fields) -> Nomination:
     """A learner whose license year ends `days_left` days from today."""
     return factories.make_seated_nomination(
-        phase=phase, activated_on=today() - datetime.timedelta(days=phase.license_days - days_left), **fields
+        phase=phase, activated_on=factories.activated_with_days_left(phase, days_left, today()), **fields
     )
 
 
@@ -47,7 +47,8 @@ def test_a_reminder_goes_out_30_days_before_the_end_once(phase, django_capture_o
     message = mail.outbox[0]
     ends = today() + datetime.timedelta(days=30)
     assert message.to == ["hamza@example.pk"] and "ends in 30 days" in message.subject
-    assert f"ends on {ends:%-d %B %Y}, in 30 days" in message.body
+    last_day = ends - datetime.timedelta(days=1)
+    assert f"The last day of your DLSEI Coursera license is {last_day:%-d %B %Y}: 30 days left." in message.body
     assert "This e-mail cannot list your courses" in message.body
     assert "http://127.0.0.1:8000/fees/me/" in message.body
     assert "آپ کا ایک سالہ DLSEI Coursera لائسنس" in message.body
@@ -86,7 +87,7 @@ def test_no_reminder_without_an_active_license(phase, django_capture_on_commit_c
 
 
 def test_the_reminder_days_are_the_phase_s(db, django_capture_on_commit_callbacks):
-    phase = factories.make_phase(slug="p2022", reminder_days="14", license_days=180)
+    phase = factories.make_phase(slug="p2022", reminder_days="14")
     activated(phase, days_left=30)
     soon = activated(phase, days_left=14)
     run_beat(django_capture_on_commit_callbacks)

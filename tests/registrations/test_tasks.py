@@ -156,7 +156,7 @@ def test_the_send_task_acknowledges_late_and_is_throttled_by_a_setting():
 
 def test_a_reminder_e_mail_refused_once_is_retried_and_sent_once(phase, settings, django_capture_on_commit_callbacks):
     nomination = factories.make_seated_nomination(
-        phase=phase, activated_on=timezone.localdate() - datetime.timedelta(days=phase.license_days - 30)
+        phase=phase, activated_on=factories.activated_with_days_left(phase, 30)
     )
     with SmtpSink(fail_first=1, fail_code=421) as sink:
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

@@ -313,7 +313,7 @@ def test_beat_tasks_on_a_real_worker_remind_and_expire_once(phase, workers, sink
     learner = factories.make_seated_nomination(
         phase=phase,
         email="learner@example.pk",
-        activated_on=timezone.localdate() - datetime.timedelta(days=phase.license_days - 7),
+        activated_on=factories.activated_with_days_left(phase, 7),
     )
     alumnus = factories.make_seated_nomination(phase=phase, email="alum@example.pk")
     Nomination.objects.filter(pk=alumnus.pk).update(hold_expires_at=timezone.now() - datetime.timedelta(hours=1))
