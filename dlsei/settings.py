@@ -159,6 +159,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "registrations.tasks.alumni_holds_expire",
         "schedule": env.float("HOLDS_EXPIRE_EVERY_SECONDS", default=300.0),
     },
+    "disability-seats-review": {
+        "task": "registrations.tasks.disability_seats_review",
+        "schedule": env.float("DISABILITY_SEATS_REVIEW_EVERY_SECONDS", default=3600.0),
+    },
     "completion-imports-requeue": {
         "task": "fees.tasks.completion_imports_requeue",
         "schedule": 300.0,

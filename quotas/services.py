@@ -359,8 +359,10 @@ def _pool_caps(*, phase: Phase, pool: str) -> tuple[int, int | None]:
 def reserve_for(*, phase: Phase, pool: str, licenses: int, seated: int = 0) -> int:
     """The disability reserve of a university holding ``licenses``: the phase's share for a public
     university, never below the ``seated`` reserved seats already taken; none in other pools."""
-    if pool != Pool.PUBLIC:
-        return seated
+    if pool != Pool.PUBLIC or (
+        phase.disability_release_on is not None and timezone.localdate() >= phase.disability_release_on
+    ):
+        return seated  # no reserve, or released to the general seats from the phase's date on
     share = disability_reserve(licenses=licenses, percent=phase.disability_percent, rounding=phase.disability_rounding)
     return min(max(share, seated), licenses)
 

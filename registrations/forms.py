@@ -131,7 +131,9 @@ class NomineeForm(forms.Form):
         label=gettext_lazy("Government-issued disability certificate (PDF, JPEG or PNG)"),
         required=False,
         help_text=gettext_lazy(
-            "With a certificate the nominee takes a reserved seat, free of charge, while one is free."
+            "A student with a disability takes a reserved seat, free of charge, while one is free; the "
+            "certificate may follow on the nominee's page within the phase's days. Faculty members take "
+            "general seats."
         ),
     )
 
@@ -175,6 +177,32 @@ class NomineeForm(forms.Form):
             graduated_from="",
             graduation_date=None,
         )
+
+
+class NomineeCorrectForm(forms.Form):
+    """The focal person corrects a nominee's details (until the invitation is sent)."""
+
+    full_name = forms.CharField(label=gettext_lazy("Full name"), max_length=200)
+    email = forms.EmailField(
+        label=gettext_lazy("E-mail address"),
+        help_text=gettext_lazy("The nominee signs in and receives the Coursera invitation here."),
+    )
+    phone = forms.CharField(label=gettext_lazy("Mobile number"), max_length=30, required=False)
+
+    def clean_email(self) -> str:
+        return eligibility.email_normalise(self.cleaned_data["email"])
+
+
+class CertificateForm(forms.Form):
+    """The focal person attaches a nominee's government disability certificate."""
+
+    certificate = forms.FileField(
+        label=gettext_lazy("Government-issued disability certificate (PDF, JPEG or PNG)"),
+        help_text=gettext_lazy("HEC checks it; the license of a student on a reserved seat is then free."),
+    )
+
+    def clean_certificate(self):
+        return _checked_file(self.cleaned_data.get("certificate"), kinds=PERSON_FILE_KINDS)
 
 
 class NomineeWithdrawForm(forms.Form):

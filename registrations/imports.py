@@ -73,6 +73,7 @@ class RowOutcome:
     cnic_masked: str
     outcome: str  # "seated" | "waiting" | "refused"
     errors: list[str] = field(default_factory=list)
+    seat_kind: str = ""  # "disability": a reserved seat, its certificate to follow
     nomination_id: int | None = None
     deposit_receipt: str = ""
     deposit_date: datetime.date | None = None
@@ -321,7 +322,9 @@ def _check_rows(*, phase: Phase, university: University, rows: list[dict], viewe
     return checked
 
 
-def _outcome(item: _Checked, outcome: str, *, errors: list[str] | None = None, nomination_id=None) -> RowOutcome:
+def _outcome(
+    item: _Checked, outcome: str, *, errors: list[str] | None = None, nomination_id=None, seat_kind: str = ""
+) -> RowOutcome:
     clean = item.clean
     return RowOutcome(
         row=item.number,
@@ -333,7 +336,13 @@ def _outcome(item: _Checked, outcome: str, *, errors: list[str] | None = None, n
         nomination_id=nomination_id,
         deposit_receipt=item.deposit_receipt,
         deposit_date=item.deposit_date,
+        seat_kind=seat_kind,
     )
+
+
+def _taken(item: _Checked, nomination) -> RowOutcome:
+    outcome = SEATED if nomination.status == NominationStatus.SEATED else WAITING
+    return _outcome(item, outcome, nomination_id=nomination.pk, seat_kind=nomination.seat_kind)
 
 
 # Preview and commit -----------------------------------------------------------------------------------
@@ -354,18 +363,19 @@ def nominations_file_preview(*, phase: Phase, university: University, data: byte
     Raises RegistrationError when the file as a whole is refused (its message says why).
     """
     rows = _read(data=data, filename=filename)
+    from .services import seat_kinds_in_order
+
     quota = _file_gate(phase=phase, university=university)
-    free = max(quota.licenses - quota.disability_reserved - quota.general_seated, 0)
+    checked = _check_rows(phase=phase, university=university, rows=rows, viewer=None)
+    # The rows that would be written take their seats exactly as committing them does.
+    kinds = iter(seat_kinds_in_order(people=[item.clean for item in checked if not item.errors], quota=quota))
     outcomes = []
-    # A file carries no certificates, so its rows take general seats.
-    for item in _check_rows(phase=phase, university=university, rows=rows, viewer=None):
+    for item in checked:
         if item.errors:
             outcomes.append(_outcome(item, REFUSED))
-        elif free > 0:
-            free -= 1
-            outcomes.append(_outcome(item, SEATED))
-        else:
-            outcomes.append(_outcome(item, WAITING))
+            continue
+        kind = next(kinds)
+        outcomes.append(_outcome(item, WAITING) if kind is None else _outcome(item, SEATED, seat_kind=kind))
     return ImportReport(rows=outcomes)
 
 
@@ -431,9 +441,7 @@ def _commit_together(*, phase: Phase, university: University, checked: list[_Che
         if item.errors:
             outcomes.append(_outcome(item, REFUSED))
             continue
-        nomination = next(nominations)
-        outcome = SEATED if nomination.status == NominationStatus.SEATED else WAITING
-        outcomes.append(_outcome(item, outcome, nomination_id=nomination.pk))
+        outcomes.append(_taken(item, next(nominations)))
     return outcomes
 
 
@@ -450,6 +458,5 @@ def _commit_row_by_row(*, phase: Phase, university: University, checked: list[_C
         except RegistrationError as error:  # e.g. the same person registered elsewhere meanwhile
             outcomes.append(_outcome(item, REFUSED, errors=getattr(error, "problems", [error.message])))
             continue
-        outcome = SEATED if nomination.status == NominationStatus.SEATED else WAITING
-        outcomes.append(_outcome(item, outcome, nomination_id=nomination.pk))
+        outcomes.append(_taken(item, nomination))
     return outcomes

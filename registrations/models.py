@@ -80,6 +80,14 @@ class Nomination(models.Model):
     programme_years = models.PositiveSmallIntegerField(null=True, blank=True)
     disability = models.BooleanField(default=False)
     disability_certificate = models.FileField(upload_to="certificates/%Y/", blank=True)
+    certificate_due_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "A student on a reserved disability seat without the certificate holds it until then; "
+            "after it, a general seat if one is free, else the waiting list."
+        ),
+    )
 
     # Alumni only.
     degree = models.CharField(max_length=200, blank=True)

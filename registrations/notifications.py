@@ -1,4 +1,5 @@
-"""E-mails of registration: a seat freed up for you (promotion), your alumni seat hold expired.
+"""E-mails of registration: a seat freed up for you (promotion), your alumni seat hold expired,
+your disability certificate did not arrive in time.
 
 Called only through ``transaction.on_commit`` with a primary key, so nobody is told about a
 seat that a rolled-back transaction never gave them. Text and HTML from templates under
@@ -52,3 +53,11 @@ def hold_expired_notify(*, nomination_id: int) -> None:
     if nomination is None or nomination.status != NominationStatus.EXPIRED:
         return
     _send(nomination=nomination, template="hold_expired", context={})
+
+
+def certificate_overdue_notify(*, nomination_id: int) -> None:
+    """Tell a student whose disability certificate did not arrive in time where their seat went."""
+    nomination = Nomination.objects.select_related("phase", "university").filter(pk=nomination_id).first()
+    if nomination is None or nomination.status not in (NominationStatus.SEATED, NominationStatus.WAITING):
+        return
+    _send(nomination=nomination, template="certificate_overdue", context={})

@@ -4,7 +4,7 @@ import datetime
 from collections import defaultdict
 
 from allauth.account.models import EmailAddress
-from django.db.models import Count, Exists, Q, QuerySet
+from django.db.models import Count, Exists, PositiveBigIntegerField, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -60,8 +60,14 @@ def waiting_position(*, nomination: Nomination) -> int | None:
     """1 for the next in line; None when the nomination is not waiting."""
     if nomination.status != NominationStatus.WAITING:
         return None
-    ids = list(waiting_list(quota_id=nomination.quota_id).values_list("id", flat=True))
-    return ids.index(nomination.pk) + 1 if nomination.pk in ids else None
+    mine = nomination.queue_number or nomination.pk
+    ahead = (
+        waiting_list(quota_id=nomination.quota_id)
+        .annotate(place=Coalesce("queue_number", "id", output_field=PositiveBigIntegerField()))
+        .filter(Q(place__lt=mine) | Q(place=mine, id__lt=nomination.pk))
+        .count()
+    )
+    return ahead + 1
 
 
 def nominations_of_university(

@@ -48,11 +48,16 @@ from .eligibility import (
     duplicate_first_id,
     duplicate_message,
     duplicate_problems,
+    email_normalise,
     email_problems,
+    full_name_problems,
+    name_normalise,
     nominee_normalise,
     nominee_problems,
     non_learner_address_exists,
+    non_learner_addresses,
     non_learner_message,
+    phone_problems,
 )
 from .exceptions import RegistrationError
 from .models import ACTIVE_STATUSES, Disclaimer, Nomination, NominationStatus, Role, SeatKind, UniversitySettlement
@@ -167,8 +172,27 @@ def _hold_until(*, phase: Phase, now: datetime.datetime) -> datetime.datetime:
     return now + datetime.timedelta(days=phase.payment_hold_days)
 
 
-def _wants_reserved_seat(nomination: Nomination) -> bool:
-    return bool(nomination.disability and nomination.disability_certificate)
+def reserved_seat_allowed(
+    *, role: str, pool: str, disability: bool, has_certificate: bool, certificate_due_at, now: datetime.datetime
+) -> bool:
+    """THE rule of the seats reserved for disability: a *student* of a public university who says
+    they have a disability, with the government certificate or while it may still follow (a file
+    row or the form may say disability and the certificate follows on the nominee's page within
+    the phase's days). Faculty and other pools take general seats and pay as everyone does."""
+    if not (disability and role == Role.STUDENT and pool == Pool.PUBLIC):
+        return False
+    return has_certificate or certificate_due_at is None or certificate_due_at > now
+
+
+def _wants_reserved_seat(nomination: Nomination, *, now: datetime.datetime) -> bool:
+    return reserved_seat_allowed(
+        role=nomination.role,
+        pool=nomination.pool,
+        disability=nomination.disability,
+        has_certificate=bool(nomination.disability_certificate),
+        certificate_due_at=nomination.certificate_due_at,
+        now=now,
+    )
 
 
 def _clear_if_ready(nomination: Nomination) -> None:
@@ -211,6 +235,10 @@ def _seat(nomination: Nomination, *, seat_kind: str, now: datetime.datetime) -> 
     nomination.seat_kind = seat_kind
     nomination.seated_at = now
     fields = ["status", "seat_kind", "seated_at"]
+    pending = not nomination.disability_certificate and nomination.certificate_due_at is None
+    if seat_kind == SeatKind.DISABILITY and pending:  # the certificate follows within the phase's days
+        nomination.certificate_due_at = now + datetime.timedelta(days=nomination.phase.disability_certificate_days)
+        fields.append("certificate_due_at")
     if nomination.pool == Pool.ALUMNI:
         nomination.hold_expires_at = _hold_until(phase=nomination.phase, now=now)
         fields.append("hold_expires_at")
@@ -294,16 +322,23 @@ def nomination_submit(
             if on_fields:
                 raise _Refused([problem for _field, problem in on_fields], on_fields=on_fields)
             now = timezone.now()
-            reserved_ok = bool(clean.disability and certificate)
+            reserved_ok = reserved_seat_allowed(
+                role=clean.role,
+                pool=quota.pool,
+                disability=clean.disability,
+                has_certificate=certificate is not None,
+                certificate_due_at=None,
+                now=now,
+            )
             # The seat is taken as late as possible: its UPDATE locks the quota row until commit.
             seat = quota_services.quota_seat_take(quota_id=quota.pk, disability=reserved_ok)
             nomination = _nomination_new(clean=clean, phase=phase, quota=quota, university=university, actor=actor)
-            if seat is not None:
-                _seat(nomination, seat_kind=seat, now=now)
             if certificate is not None:
                 nomination.disability_certificate = certificate
             if transcript_file is not None:
                 nomination.transcript = transcript_file
+            if seat is not None:
+                _seat(nomination, seat_kind=seat, now=now)
             nomination.save()
             where = university.code if university else "alumni pool"
             audit_record(
@@ -332,13 +367,41 @@ def nomination_submit(
     return nomination
 
 
+def seat_kinds_in_order(
+    *, people: list[NomineeData], quota: Quota, now: datetime.datetime | None = None
+) -> list[str | None]:
+    """The seat each of ``people`` takes from ``quota`` in list order, as one by one would: a
+    student who says disability takes a reserved seat while one is free (the certificate follows
+    on the nominee's page), everyone else a general seat while one is free; None is the waiting
+    list. The file's preview and its commit both ask this."""
+    now = now or timezone.now()
+    reserved_free = max(quota.disability_reserved - quota.disability_seated, 0)
+    general_free = max(quota.licenses - quota.disability_reserved - quota.general_seated, 0)
+    kinds: list[str | None] = []
+    for person in people:
+        wants = reserved_seat_allowed(
+            role=person.role, pool=quota.pool, disability=person.disability, has_certificate=False,
+            certificate_due_at=None, now=now,
+        )  # fmt: skip
+        if wants and reserved_free:
+            reserved_free -= 1
+            kinds.append(SeatKind.DISABILITY)
+        elif general_free:
+            general_free -= 1
+            kinds.append(SeatKind.GENERAL)
+        else:
+            kinds.append(None)
+    return kinds
+
+
 def nominations_submit_many(
     *, phase: Phase, university: University, people: list[NomineeData], actor
 ) -> list[Nomination]:
     """Nominate a list of people of one university's quota at once, in list order: the same
     outcome as ``nomination_submit`` for each in turn, in a fixed number of queries (the file
     import). The people must already be checked (``nominee_problems``, no duplicates among them);
-    they carry no certificates, so they take general seats while free, then the waiting list.
+    they carry no certificates: a student who says disability takes a reserved seat while one is
+    free, pending the certificate; everyone else a general seat while free; then the waiting list.
 
     The quota row is locked (``select_for_update``; on SQLite the IMMEDIATE transaction is the
     lock) for the rest of the caller's transaction, so the free seats counted here stay free and
@@ -352,19 +415,21 @@ def nominations_submit_many(
         return []
     _check_acting_for(actor=actor, university=university)
     locked = Quota.objects.select_for_update().get(phase=phase, university=university)
-    free = max(locked.licenses - locked.disability_reserved - locked.general_seated, 0)
-    seats = min(free, len(people))
-    if seats and not Quota.objects.filter(
-        pk=locked.pk, general_seated__lte=F("licenses") - F("disability_reserved") - seats
-    ).update(general_seated=F("general_seated") + seats):
-        raise IntegrityError("the quota's free seats changed under its lock")  # never expected; the caller falls back
     clean_people = [nominee_normalise(data) for data in people]
     now = timezone.now()
+    kinds = seat_kinds_in_order(people=clean_people, quota=locked, now=now)
+    general, reserved = kinds.count(SeatKind.GENERAL), kinds.count(SeatKind.DISABILITY)
+    if (general or reserved) and not Quota.objects.filter(
+        pk=locked.pk,
+        general_seated__lte=F("licenses") - F("disability_reserved") - general,
+        disability_seated__lte=F("disability_reserved") - reserved,
+    ).update(general_seated=F("general_seated") + general, disability_seated=F("disability_seated") + reserved):
+        raise IntegrityError("the quota's free seats changed under its lock")  # never expected; the caller falls back
     nominations = []
-    for number, clean in enumerate(clean_people):
+    for clean, kind in zip(clean_people, kinds, strict=True):
         nomination = _nomination_new(clean=clean, phase=phase, quota=locked, university=university, actor=actor)
-        if number < seats:
-            _seat(nomination, seat_kind=SeatKind.GENERAL, now=now)
+        if kind is not None:
+            _seat(nomination, seat_kind=kind, now=now)
         nominations.append(nomination)
     Nomination.objects.bulk_create(nominations)
     if any(nomination.pk is None for nomination in nominations):  # pragma: no cover - PostgreSQL, SQLite ≥ 3.35
@@ -437,6 +502,70 @@ def nomination_withdraw(*, nomination: Nomination, actor, reason: str) -> Nomina
     )
 
 
+def nomination_correct(*, nomination: Nomination, actor, full_name: str, email: str, phone: str) -> Nomination:
+    """The focal person corrects a nominee's name, e-mail or phone, until the Coursera invitation
+    has gone out (it is sent to the e-mail). The one-license rule and the staff-address rule hold
+    for a new e-mail as for a new nomination; before and after are audited."""
+    _check_acting_for(actor=actor, university=nomination.university)
+    problems = full_name_problems(full_name) + email_problems(email) + phone_problems(phone)
+    if problems:
+        raise _refuse(problems)
+    new = {"full_name": name_normalise(full_name), "email": email_normalise(email), "phone": (phone or "").strip()}
+    try:
+        with transaction.atomic():
+            locked = Nomination.objects.select_for_update(of=("self",)).select_related("phase").get(pk=nomination.pk)
+            if locked.status not in ACTIVE_STATUSES or locked.cleared_at is not None:
+                raise RegistrationError(
+                    _(
+                        "The details of %(name)s can no longer be changed: the nomination is %(status)s. Ask HEC "
+                        "if something is wrong."
+                    )
+                    % {
+                        "name": locked.full_name,
+                        "status": _("cleared for the invitation")
+                        if locked.cleared_at
+                        else locked.get_status_display().lower(),
+                    }
+                )
+            before = {field: getattr(locked, field) for field in new}
+            if new == before:
+                return locked
+            if new["email"] != before["email"]:
+                on_fields = []
+                if new["email"] in non_learner_addresses([new["email"]]):
+                    on_fields.append(("email", non_learner_message(new["email"])))
+                existing = duplicate_find(phase=locked.phase, cnic="", email=new["email"], exclude_id=locked.pk)
+                if existing is not None:
+                    message = duplicate_message(
+                        existing=existing, cnic="", email=new["email"], university=locked.university, viewer=actor
+                    )
+                    on_fields.append(("email", message))
+                if on_fields:
+                    raise _Refused([problem for _field, problem in on_fields], on_fields=on_fields)
+            for field, value in new.items():
+                setattr(locked, field, value)
+            locked.save(update_fields=list(new))
+            changed = {field: [before[field], value] for field, value in new.items() if before[field] != value}
+            audit_record(
+                actor=actor,
+                action="nomination.correct",
+                target=locked,
+                summary=f"Nomination {locked.pk} corrected: {', '.join(changed)}",
+                data={"changed": changed},
+            )
+    except IntegrityError:  # the same e-mail nominated elsewhere at the same moment
+        existing = duplicate_find(phase=nomination.phase, cnic="", email=new["email"], exclude_id=nomination.pk)
+        if existing is None:
+            raise
+        message = duplicate_message(
+            existing=existing, cnic="", email=new["email"], university=nomination.university, viewer=actor
+        )
+        raise _Refused([message], on_fields=[("email", message)]) from None
+    for field, value in new.items():
+        setattr(nomination, field, value)
+    return locked
+
+
 def nomination_reject(*, nomination: Nomination, actor, reason: str) -> Nomination:
     """HEC staff reject a nomination, saying why; a freed seat goes to the waiting list at once."""
     _require_staff(actor, _("reject a nomination"))
@@ -486,7 +615,9 @@ def nomination_reinstate(*, nomination: Nomination, actor) -> Nomination:
                 locked.status = NominationStatus.WAITING
                 locked.status_reason = ""
                 fields = ["status", "status_reason", "queue_number"]
-                seat = quota_services.quota_seat_take(quota_id=locked.quota_id, disability=_wants_reserved_seat(locked))
+                seat = quota_services.quota_seat_take(
+                    quota_id=locked.quota_id, disability=_wants_reserved_seat(locked, now=now)
+                )
                 if seat is not None:
                     fields += _seat(locked, seat_kind=seat, now=now)
                 locked.save(update_fields=list(dict.fromkeys(fields)))
@@ -543,7 +674,7 @@ def _promote(*, quota_id: int, actor, now: datetime.datetime) -> list[Nomination
         )
         general_full = False
         for nomination in waiters:
-            reserved_ok = _wants_reserved_seat(nomination)
+            reserved_ok = _wants_reserved_seat(nomination, now=now)
             if general_full and not reserved_ok:
                 continue
             seat = quota_services.quota_seat_take(quota_id=quota_id, disability=reserved_ok)
@@ -564,6 +695,124 @@ def _promote(*, quota_id: int, actor, now: datetime.datetime) -> list[Nomination
             _clear_if_ready(nomination)
             promoted.append(nomination)
     return promoted
+
+
+# Seats reserved for disability ---------------------------------------------------------------------
+
+
+def disability_certificates_overdue(*, now: datetime.datetime | None = None) -> int:
+    """Every student on a reserved seat whose certificate did not arrive by its day: a general seat
+    if one is free, else the waiting list (where only general seats are theirs until the
+    certificate is on file), the freed reserved seat to the next student waiting for one, and an
+    e-mail saying so. Idempotent (beat runs it); returns how many moved."""
+    now = now or timezone.now()
+    due = Q(
+        status=NominationStatus.SEATED,
+        seat_kind=SeatKind.DISABILITY,
+        disability_certificate="",
+        certificate_due_at__lt=now,
+    )
+    moved = 0
+    for pk in Nomination.objects.filter(due).order_by("id").values_list("id", flat=True):
+        with transaction.atomic():
+            locked = (
+                Nomination.objects.select_for_update(of=("self",)).select_related("phase").filter(due, pk=pk).first()
+            )
+            if locked is None:  # the certificate came, or the nominee left, meanwhile
+                continue
+            quota_services.quota_seat_release(quota_id=locked.quota_id, seat_kind=SeatKind.DISABILITY)
+            seat = quota_services.quota_seat_take(quota_id=locked.quota_id, disability=False)
+            if seat is None:
+                locked.status, locked.seat_kind = NominationStatus.WAITING, ""
+            else:
+                locked.seat_kind = seat
+            locked.status_reason = _("The disability certificate did not arrive by %(day)s.") % {
+                "day": timezone.localtime(locked.certificate_due_at).strftime("%Y-%m-%d")
+            }
+            locked.save(update_fields=["status", "seat_kind", "status_reason"])
+            audit_record(
+                actor=None,
+                action="nomination.certificate_overdue",
+                target=locked,
+                summary=f"Nomination {locked.pk}: no disability certificate by its day; now {locked.status} "
+                f"{locked.seat_kind or ''}".strip(),
+                data={"status": locked.status, "seat_kind": locked.seat_kind},
+            )
+            _promote(quota_id=locked.quota_id, actor=None, now=now)
+            transaction.on_commit(
+                partial(notifications.certificate_overdue_notify, nomination_id=locked.pk), robust=True
+            )
+            if locked.status == NominationStatus.SEATED:
+                _clear_if_ready(locked)
+            moved += 1
+    return moved
+
+
+def nomination_certificate_attach(*, nomination: Nomination, file, actor) -> Nomination:
+    """The focal person attaches a nominee's government disability certificate (checked by
+    content). HEC checks it as every certificate; a waiting student may now take a free reserved
+    seat."""
+    _check_acting_for(actor=actor, university=nomination.university)
+    certificate, problems = _checked_file(
+        file, label=_("Disability certificate"), kinds=PERSON_FILE_KINDS, prefix="certificate"
+    )
+    if problems or certificate is None:
+        raise _refuse(problems or [_("Choose the certificate file to upload.")])
+    with transaction.atomic():
+        locked = Nomination.objects.select_for_update(of=("self",)).select_related("phase").get(pk=nomination.pk)
+        if locked.status not in ACTIVE_STATUSES:
+            raise RegistrationError(
+                _("The nomination of %(name)s is %(status)s; a certificate can no longer be attached.")
+                % {"name": locked.full_name, "status": locked.get_status_display().lower()}
+            )
+        locked.disability_certificate = certificate
+        locked.disability = True
+        locked.save(update_fields=["disability_certificate", "disability"])
+        audit_record(
+            actor=actor,
+            action="nomination.certificate_attach",
+            target=locked,
+            summary=f"Disability certificate attached to nomination {locked.pk}",
+        )
+        if locked.status == NominationStatus.WAITING:
+            _promote(quota_id=locked.quota_id, actor=actor, now=timezone.now())
+    _copy_state(nomination, Nomination.objects.get(pk=locked.pk))
+    nomination.disability_certificate, nomination.disability = locked.disability_certificate, True
+    return locked
+
+
+def disability_reserves_release(*, phase: Phase, actor, quota_ids: list[int] | None = None) -> int:
+    """Release the reserved disability seats still unused in the phase's public universities (or in
+    ``quota_ids``) to their general seats: HEC staff decide it, or the phase's release date comes.
+    Each release is audited with how many seats; the waiting lists take the new general seats at
+    once. Returns the seats released."""
+    released = 0
+    with transaction.atomic():
+        quotas = Quota.objects.select_for_update().filter(phase=phase, disability_reserved__gt=F("disability_seated"))
+        if quota_ids is not None:
+            quotas = quotas.filter(pk__in=quota_ids)
+        for quota in quotas.select_related("university").order_by("pk"):
+            unused = quota.disability_reserved - quota.disability_seated
+            Quota.objects.filter(pk=quota.pk).update(disability_reserved=F("disability_seated"))
+            audit_record(
+                actor=actor,
+                action="quota.reserve_release",
+                target=quota,
+                summary=f"{unused} unused disability seats of {quota} released to general seats",
+                data={"released": unused, "reserved_before": quota.disability_reserved},
+            )
+            _promote(quota_id=quota.pk, actor=actor, now=timezone.now())
+            released += unused
+    return released
+
+
+def disability_reserves_release_due(*, today: datetime.date | None = None) -> int:
+    """Beat: on and after a phase's release date, its unused reserved seats go to general seats."""
+    today = today or timezone.localdate()
+    return sum(
+        disability_reserves_release(phase=phase, actor=None)
+        for phase in Phase.objects.filter(disability_release_on__lte=today).order_by("pk")
+    )
 
 
 # Alumni payment holds ----------------------------------------------------------------------------------

@@ -184,3 +184,15 @@ def alumni_holds_expire() -> object:
     from . import services
 
     return services.alumni_holds_expire()
+
+
+@shared_task(acks_late=True)
+def disability_seats_review() -> object:
+    """Beat, every hour: reserved seats whose certificate did not arrive go to a general seat or the
+    waiting list, and on a phase's release date the unused reserved seats go to general seats."""
+    from . import services
+
+    return {
+        "certificates_overdue": services.disability_certificates_overdue(),
+        "reserved_seats_released": services.disability_reserves_release_due(),
+    }

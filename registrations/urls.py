@@ -13,6 +13,7 @@ urlpatterns: list = [
     path("focal/upload/<int:upload_id>/", views_focal.focal_upload_preview, name="focal_upload_preview"),
     path("focal/nominees/", views_focal.focal_nominees, name="focal_nominees"),
     path("focal/nominees/add/", views_focal.focal_nominee_add, name="focal_nominee_add"),
+    path("focal/nominees/<int:pk>/", views_focal.focal_nominee, name="focal_nominee"),
     path("focal/nominees/<int:pk>/withdraw/", views_focal.focal_nominee_withdraw, name="focal_nominee_withdraw"),
     # Alumni and learners.
     path("alumni/register/", views_alumni.alumni_register, name="alumni_register"),
@@ -23,6 +24,9 @@ urlpatterns: list = [
     path("files/nomination/<int:pk>/<str:kind>/", views_files.file_nomination, name="file_nomination"),
     # HEC staff: utilisation of the quotas (with waiting lists) and moving unused licenses.
     path("staff/<slug:phase_slug>/utilisation/", views_staff.staff_utilisation, name="staff_utilisation"),
+    path(
+        "staff/<slug:phase_slug>/reserve-release/", views_staff.staff_reserve_release, name="staff_reserve_release"
+    ),
     path(
         "staff/<slug:phase_slug>/utilisation.<str:fmt>",
         views_staff.staff_utilisation_export,

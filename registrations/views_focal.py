@@ -19,21 +19,23 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from quotas.models import Phase, Quota
+from quotas.models import Phase, Pool, Quota
 from quotas.selectors import phase_current
 
 from .cnic import cnic_mask
 from .exceptions import RegistrationError
 from .forms import (
+    CertificateForm,
     DisclaimerForm,
     NominationsFileForm,
+    NomineeCorrectForm,
     NomineeFilterForm,
     NomineeForm,
     NomineeWithdrawForm,
     refusal_on_form,
 )
-from .models import Disclaimer, FocalPerson, Nomination, NominationStatus, NominationUpload
-from .selectors import nominations_of_university
+from .models import ACTIVE_STATUSES, Disclaimer, FocalPerson, Nomination, NominationStatus, NominationUpload, Role
+from .selectors import nominations_of_university, waiting_position
 
 NOMINEES_PER_PAGE = 50
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -235,7 +237,12 @@ def focal_nominee_add(request: HttpRequest, focal: FocalPerson, phase: Phase) ->
             messages.error(request, error.message)
             refusal_on_form(form, error)
         else:
-            if nomination.status == NominationStatus.SEATED:
+            if nomination.disability and nomination.role == Role.FACULTY:
+                text = _(
+                    "%(name)s is nominated on a general seat: the seats reserved for disability are for students, "
+                    "so a faculty member pays the deposit like everyone on a general seat."
+                )
+            elif nomination.status == NominationStatus.SEATED:
                 text = _("%(name)s is nominated and has a seat.")
             else:
                 text = _("%(name)s is nominated and is on the waiting list: every seat of your quota is taken.")
@@ -318,4 +325,60 @@ def focal_nominees(request: HttpRequest, focal: FocalPerson, phase: Phase) -> Ht
             "nominations": page.object_list,
             "query": query.urlencode(),
         },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@focal_view()
+def focal_nominee(request: HttpRequest, focal: FocalPerson, phase: Phase, pk: int) -> HttpResponse:
+    """One nominee of the focal person's university: every detail (the CNIC in full, as they typed
+    it), the seat or place in the waiting list, correcting name, e-mail and phone until the
+    invitation is sent, the disability certificate, and the way to withdraw."""
+    from .services import nomination_certificate_attach, nomination_correct
+
+    nomination = get_object_or_404(
+        Nomination.objects.select_related("phase", "university"), pk=pk, university=focal.university
+    )
+    action = request.POST.get("action") if request.method == "POST" else None
+    correct_form = NomineeCorrectForm(
+        request.POST if action == "correct" else None,
+        initial={"full_name": nomination.full_name, "email": nomination.email, "phone": nomination.phone},
+    )
+    certificate_form = CertificateForm(request.POST if action == "certificate" else None, request.FILES or None)
+    form = {"correct": correct_form, "certificate": certificate_form}.get(action)
+    if form is not None and form.is_valid():
+        try:
+            if action == "correct":
+                nomination_correct(nomination=nomination, actor=request.user, **form.cleaned_data)
+                messages.success(request, _("The details of %(name)s are saved.") % {"name": nomination.full_name})
+            else:
+                nomination_certificate_attach(
+                    nomination=nomination, file=form.cleaned_data["certificate"], actor=request.user
+                )
+                messages.success(
+                    request,
+                    _("The certificate of %(name)s is on file; HEC checks it.") % {"name": nomination.full_name},
+                )
+        except RegistrationError as error:
+            messages.error(request, error.message)
+            refusal_on_form(form, error)
+        else:
+            return redirect("registrations:focal_nominee", pk=nomination.pk)
+    return render(
+        request,
+        "registrations/focal_nominee.html",
+        {
+            "focal": focal,
+            "phase": phase,
+            "nomination": nomination,
+            "position": waiting_position(nomination=nomination),
+            "can_correct": nomination.status in ACTIVE_STATUSES and nomination.cleared_at is None,
+            "correct_form": correct_form,
+            "certificate_form": certificate_form,
+            "may_attach_certificate": nomination.status in ACTIVE_STATUSES
+            and nomination.role == Role.STUDENT
+            and nomination.pool == Pool.PUBLIC
+            and not nomination.disability_certificate,
+        },
+        status=400 if form is not None and form.errors else 200,
     )

@@ -8,10 +8,13 @@ since they may bill a private university's new licenses.
 from collections.abc import Callable
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
 from dlsei.charts import Bar, Series, bar_chart_svg
 from dlsei.tabular import write_csv, write_xlsx
@@ -21,6 +24,7 @@ from quotas.selectors import Utilisation, UtilisationRow, utilisation_rows
 
 from .roles import user_is_hec_staff
 from .selectors import waiting_counts
+from .services import disability_reserves_release
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_TYPE}
@@ -106,3 +110,26 @@ def staff_utilisation_export(request: HttpRequest, phase_slug: str, fmt: str) ->
     response = HttpResponse(writer(list(dataset), dataset.headers), content_type=EXPORT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="utilisation-{phase.slug}.{fmt}"'
     return response
+
+
+@hec_staff_view
+@require_POST
+def staff_reserve_release(request: HttpRequest, phase_slug: str) -> HttpResponse:
+    """HEC staff release the phase's unused disability seats to the general seats (recorded)."""
+    phase = get_object_or_404(Phase, slug=phase_slug)
+    released = disability_reserves_release(phase=phase, actor=request.user)
+    if released:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s unused seat reserved for disability went to the general seats; the waiting lists "
+                "took it at once.",
+                "%(count)s unused seats reserved for disability went to the general seats; the waiting lists "
+                "took them at once.",
+                released,
+            )
+            % {"count": released},
+        )
+    else:
+        messages.info(request, _("No seat reserved for disability is unused: nothing was released."))
+    return redirect("registrations:staff_utilisation", phase_slug=phase.slug)

@@ -305,6 +305,9 @@ TABLE: dict[str, list[Case]] = {
     ],
     "registrations:focal_nominees": [Case(expect=focal_only())],
     "registrations:focal_nominee_add": [Case(expect=focal_only())],
+    "registrations:focal_nominee": [
+        Case(kwargs=lambda w: {"pk": w.plain_nomination.pk}, expect=focal_only(focal_other=NOT_FOUND))
+    ],
     "registrations:focal_nominee_withdraw": [
         Case(kwargs=lambda w: {"pk": w.plain_nomination.pk}, expect=focal_only(focal_other=NOT_FOUND))
     ],
@@ -334,6 +337,9 @@ TABLE: dict[str, list[Case]] = {
     ],
     # HEC staff's people pages.
     "registrations:staff_utilisation": [Case(kwargs=PHASE, expect=staff_only())],
+    "registrations:staff_reserve_release": [
+        Case(method="post", kwargs=PHASE, expect=every(FORBIDDEN, anonymous=LOGIN, staff=GONE))
+    ],
     "registrations:staff_utilisation_export": [
         Case(kwargs=lambda w: {"phase_slug": w.phase.slug, "fmt": "csv"}, expect=staff_only()),
         Case(kwargs=lambda w: {"phase_slug": w.phase.slug, "fmt": "xlsx"}, expect=staff_only()),
