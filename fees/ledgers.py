@@ -1,8 +1,10 @@
 """Ledgers of the deposits: refunds each university pays back, forfeits owed to HEC, and what is pending.
 
-Every deposit recorded in a phase ends in exactly one of three columns: refund due (the current
-decision is "refund"), forfeited to HEC (it is "forfeit") or pending (no final decision yet). The
-totals show the three sums next to the deposits recorded and whether they add up.
+Every deposit recorded in a phase ends in exactly one of four columns: refund due (the current
+decision is "refund"), forfeited to HEC (it is "forfeit"), to return (the nomination ended —
+withdrawn, rejected, its hold expired — before its license was activated, so the deposit goes
+back to the learner) or pending (no final decision yet). The totals show the four sums next to
+the deposits recorded and whether they add up.
 
 Each list is one query however many learners it has (decision and deposit come in as
 subqueries), and the exports go through ``dlsei.tabular`` so no cell can run as a formula.
@@ -18,11 +20,22 @@ from django.utils.translation import gettext as _
 from dlsei.tabular import write_csv, write_xlsx
 from quotas.models import Phase, University
 from registrations.cnic import cnic_mask
+from registrations.models import ACTIVE_STATUSES
 
 from .exceptions import FeeError
 from .refunds import FORFEIT, PENDING, REFUND, current_decisions, current_deposits, refund_cases
 
-KINDS = (REFUND, FORFEIT, PENDING)
+RETURN = "return"
+KINDS = (REFUND, FORFEIT, RETURN, PENDING)
+# A deposit whose nomination ended before the license began: no year ran, nothing to decide.
+ENDED_EARLY = Q(decision_value__isnull=True, activated_on__isnull=True) & ~Q(status__in=ACTIVE_STATUSES)
+UNDECIDED = Q(decision_value__isnull=True) & ~ENDED_EARLY
+COLUMNS = {
+    REFUND: Q(decision_value=REFUND),
+    FORFEIT: Q(decision_value=FORFEIT),
+    RETURN: ENDED_EARLY,
+    PENDING: UNDECIDED,
+}
 FORMATS = ("csv", "xlsx")
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -50,6 +63,8 @@ class LedgerTotals:
     refund_amount: int
     forfeit_count: int
     forfeit_amount: int
+    return_count: int
+    return_amount: int
     pending_count: int
     pending_amount: int
     deposit_count: int
@@ -57,13 +72,16 @@ class LedgerTotals:
 
     @property
     def decided_amount(self) -> int:
-        return self.refund_amount + self.forfeit_amount + self.pending_amount
+        return self.refund_amount + self.forfeit_amount + self.return_amount + self.pending_amount
+
+    @property
+    def column_count(self) -> int:
+        return self.refund_count + self.forfeit_count + self.return_count + self.pending_count
 
     @property
     def adds_up(self) -> bool:
-        """Refunds + forfeits + pending = deposits recorded, in learners and in rupees."""
-        counts = self.refund_count + self.forfeit_count + self.pending_count
-        return counts == self.deposit_count and self.decided_amount == self.deposit_amount
+        """Refunds + forfeits + returns + pending = deposits recorded, in learners and in rupees."""
+        return self.column_count == self.deposit_count and self.decided_amount == self.deposit_amount
 
 
 def _cases(*, phase: Phase, university: University | None):
@@ -85,11 +103,11 @@ def _cases(*, phase: Phase, university: University | None):
 def _kind_filter(kind: str) -> Q:
     if kind not in KINDS:
         raise FeeError(_("There is no ledger called “%(kind)s”.") % {"kind": kind})
-    return Q(decision_value__isnull=True) if kind == PENDING else Q(decision_value=kind)
+    return COLUMNS[kind]
 
 
 def ledger_rows(*, phase: Phase, kind: str, university: University | None = None) -> list[LedgerRow]:
-    """The learners in one column of the ledger ("refund", "forfeit" or "pending"), by university and name."""
+    """The learners in one column of the ledger ("refund", "forfeit", "return" or "pending"), by university and name."""
     rows = (
         _cases(phase=phase, university=university)
         .filter(_kind_filter(kind))
@@ -128,16 +146,18 @@ def _sum(condition: Q) -> Coalesce:
     return Coalesce(Sum("deposit_amount", filter=condition), Value(0), output_field=IntegerField())
 
 
+def _column_sums() -> dict:
+    """Each column's learners and rupees, as aggregates."""
+    sums = {}
+    for kind, condition in COLUMNS.items():
+        sums[f"{kind}_count"] = Count("pk", filter=condition)
+        sums[f"{kind}_amount"] = _sum(condition)
+    return sums
+
+
 def ledger_totals(*, phase: Phase, university: University | None = None) -> LedgerTotals:
     """The three columns' totals and the deposits recorded, to check that they add up. Two queries."""
-    columns = _cases(phase=phase, university=university).aggregate(
-        refund_count=Count("pk", filter=Q(decision_value=REFUND)),
-        refund_amount=_sum(Q(decision_value=REFUND)),
-        forfeit_count=Count("pk", filter=Q(decision_value=FORFEIT)),
-        forfeit_amount=_sum(Q(decision_value=FORFEIT)),
-        pending_count=Count("pk", filter=Q(decision_value__isnull=True)),
-        pending_amount=_sum(Q(decision_value__isnull=True)),
-    )
+    columns = _cases(phase=phase, university=university).aggregate(**_column_sums())
     deposits = current_deposits().filter(nomination__phase=phase)
     if university is not None:
         deposits = deposits.filter(nomination__university=university)
@@ -151,14 +171,7 @@ def ledger_totals_by_university(*, phase: Phase) -> list[tuple[University, Ledge
         _cases(phase=phase, university=None)
         .order_by()
         .values("university")
-        .annotate(
-            refund_count=Count("pk", filter=Q(decision_value=REFUND)),
-            refund_amount=_sum(Q(decision_value=REFUND)),
-            forfeit_count=Count("pk", filter=Q(decision_value=FORFEIT)),
-            forfeit_amount=_sum(Q(decision_value=FORFEIT)),
-            pending_count=Count("pk", filter=Q(decision_value__isnull=True)),
-            pending_amount=_sum(Q(decision_value__isnull=True)),
-        )
+        .annotate(**_column_sums())
     )
     columns = {row.pop("university"): row for row in grouped}
     recorded = {
@@ -169,9 +182,7 @@ def ledger_totals_by_university(*, phase: Phase) -> list[tuple[University, Ledge
         .values("nomination__university")
         .annotate(deposit_count=Count("pk"), deposit_amount=Coalesce(Sum("amount"), 0))
     }
-    empty = dict.fromkeys(
-        ["refund_count", "refund_amount", "forfeit_count", "forfeit_amount", "pending_count", "pending_amount"], 0
-    )
+    empty = dict.fromkeys(_column_sums(), 0)
     universities = University.objects.filter(pk__in=(set(columns) | set(recorded)) - {None}).order_by("code")
     return [
         (

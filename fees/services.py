@@ -317,11 +317,41 @@ def deposit_refusal(*, nomination: Nomination) -> str:
             "This nominee holds a reserved seat for a learner with a disability: the license is free once HEC "
             "checks the certificate, so no deposit is taken."
         )
-    if nomination.status not in (NominationStatus.SEATED, NominationStatus.WAITING):
+    if nomination.status == NominationStatus.WAITING:
+        return _(
+            "%(name)s is on the waiting list and holds no seat yet: record the deposit once a seat is given "
+            "(you will see it in the list of nominees). A deposit taken now could only wait."
+        ) % {"name": nomination.full_name}
+    if nomination.status != NominationStatus.SEATED:
         return _("No deposit can be recorded: the status of this nomination is “%(status)s”.") % {
             "status": nomination.get_status_display()
         }
     return ""
+
+
+def deposit_receipt_taken(*, university_id: int, receipts: list[str]) -> dict[str, Nomination]:
+    """Of these receipt numbers, those already standing for a deposit of the university (any
+    phase, compared without case or spaces), with the nominee who has each."""
+    wanted = {" ".join(r.split()).casefold() for r in receipts if r}
+    if not wanted:
+        return {}
+    found = {}
+    for deposit in (
+        Deposit.objects.filter(nomination__university_id=university_id, superseded_by__isnull=True)
+        .select_related("nomination")
+        .only("receipt", "nomination__full_name", "nomination__id")
+    ).iterator():
+        key = " ".join(deposit.receipt.split()).casefold()
+        if key in wanted:
+            found[key] = deposit.nomination
+    return found
+
+
+def _receipt_taken_message(*, receipt: str, holder: Nomination) -> str:
+    return _(
+        "Receipt %(receipt)s is already recorded for %(name)s's deposit. Check the receipt number: one receipt "
+        "is one deposit."
+    ) % {"receipt": receipt, "name": holder.full_name}
 
 
 def deposit_record(*, nomination: Nomination, receipt: str, paid_on: datetime.date, actor: Any) -> Deposit:
@@ -344,6 +374,11 @@ def deposit_record(*, nomination: Nomination, receipt: str, paid_on: datetime.da
                 )
                 % {"name": locked.full_name, "receipt": existing.receipt, "date": existing.paid_on.isoformat()}
             )
+        holder = deposit_receipt_taken(university_id=locked.university_id, receipts=[receipt]).get(
+            " ".join(receipt.split()).casefold()
+        )
+        if holder is not None:
+            raise FeeError(_receipt_taken_message(receipt=receipt, holder=holder))
         deposit = Deposit.objects.create(
             nomination=locked,
             amount=locked.phase.public_deposit_rupees,
@@ -685,13 +720,35 @@ def _file_deposits_record(*, rows: list, actor: Any) -> None:
     }
     is_staff = user_is_hec_staff(actor)
     focal = getattr(actor, "focal_person", None) if getattr(actor, "is_authenticated", False) else None
+    university_ids = {nomination.university_id for nomination in nominations.values()}
+    taken: dict[str, Nomination] = {}
+    for university_id in university_ids:
+        taken |= deposit_receipt_taken(university_id=university_id, receipts=[row.deposit_receipt for row in rows])
+    in_file: dict[str, object] = {}
     deposits = []
     for row in rows:
+        nomination = nominations[row.nomination_id]
+        if nomination.status == NominationStatus.WAITING:
+            # Nominated, on the waiting list: the deposit waits for the seat (the row says so).
+            row.errors.append(
+                _("Deposit not recorded: %(name)s is on the waiting list. Record it once a seat is given.")
+                % {"name": nomination.full_name}
+            )
+            continue
+        key = " ".join((row.deposit_receipt or "").split()).casefold()
+        if key in taken:
+            raise refused(row, _receipt_taken_message(receipt=row.deposit_receipt, holder=taken[key]))
+        if key in in_file:
+            raise refused(
+                row,
+                _("Receipt %(receipt)s is also on row %(other)s of this file; one receipt is one deposit.")
+                % {"receipt": row.deposit_receipt, "other": in_file[key]},
+            )
+        in_file[key] = row.row
         try:
             receipt = _deposit_fields_check(receipt=row.deposit_receipt, paid_on=row.deposit_date)
         except FeeError as error:
             raise refused(row, error.message) from error
-        nomination = nominations[row.nomination_id]
         university_id = nomination.university_id
         own = focal is not None and university_id is not None and focal.university_id == university_id
         may_record = is_staff or own

@@ -375,7 +375,13 @@ def nominations_file_preview(*, phase: Phase, university: University, data: byte
             outcomes.append(_outcome(item, REFUSED))
             continue
         kind = next(kinds)
-        outcomes.append(_outcome(item, WAITING) if kind is None else _outcome(item, SEATED, seat_kind=kind))
+        if kind is not None:
+            outcomes.append(_outcome(item, SEATED, seat_kind=kind))
+        elif item.deposit_receipt:  # a deposit is recorded only for a seat: it waits with the nominee
+            note = _("Deposit not recorded: on the waiting list. Record it once a seat is given.")
+            outcomes.append(_outcome(item, WAITING, errors=[note]))
+        else:
+            outcomes.append(_outcome(item, WAITING))
     return ImportReport(rows=outcomes)
 
 

@@ -220,3 +220,54 @@ def test_a_nahe_trainee_pays_the_deposit_like_a_public_learner(phase, hec_staff)
     assert (deposit.amount, deposit.nomination.pool) == (phase.public_deposit_rupees, "nahe")
     trainee.refresh_from_db()
     assert trainee.settled_at is not None
+
+
+# A deposit belongs to a seat ---------------------------------------------------------------------
+
+
+def test_a_waiting_nominee_owes_no_deposit_yet(client, phase, qau):
+    university, focal = qau  # 10 licenses, 1 reserved
+    nominees = [nominate_student(phase=phase, university=university, focal=focal) for _ in range(10)]
+    waiting = nominees[-1]
+    assert waiting.status == "waiting"
+    client.force_login(focal)
+    response = client.post(
+        reverse("fees:deposit_record", args=[waiting.pk]), {"receipt": "RCPT-9", "paid_on": "2021-09-15"}, follow=True
+    )
+    assert "is on the waiting list and holds no seat yet" in response.content.decode()
+    assert not Deposit.objects.exists()
+
+
+def test_the_same_receipt_twice_in_one_university_is_refused_naming_who_has_it(client, phase, qau):
+    university, focal = qau
+    first = nominate_student(phase=phase, university=university, focal=focal, full_name="Ayesha Khan")
+    second = nominate_student(phase=phase, university=university, focal=focal, full_name="Bilal Ahmed")
+    deposit_record(nomination=first, receipt="RCPT-77", paid_on=PAID_ON, actor=focal)
+    client.force_login(focal)
+    response = client.post(
+        reverse("fees:deposit_record", args=[second.pk]), {"receipt": " rcpt-77", "paid_on": "2021-09-16"}, follow=True
+    )
+    assert "Receipt rcpt-77 is already recorded for Ayesha Khan&#x27;s deposit." in response.content.decode()
+    assert Deposit.objects.count() == 1
+    # Another university may have its own receipt 77.
+    other, other_focal = university_ready(phase=phase, code="PU")
+    third = nominate_student(phase=phase, university=other, focal=other_focal)
+    assert deposit_record(nomination=third, receipt="RCPT-77", paid_on=PAID_ON, actor=other_focal).receipt == "RCPT-77"
+
+
+def test_a_deposit_of_a_nomination_ended_before_its_license_began_is_listed_for_return(client, phase, qau, hec_staff):
+    from registrations.services import nomination_withdraw
+
+    university, focal = qau
+    leaver = nominate_student(phase=phase, university=university, focal=focal, full_name="Sara Leaves")
+    deposit_record(nomination=leaver, receipt="RCPT-5", paid_on=PAID_ON, actor=hec_staff)
+    nomination_withdraw(nomination=leaver, actor=hec_staff, reason="Left the university before starting")
+
+    client.force_login(focal)
+    page = client.get(reverse("fees:ledgers") + f"?phase={phase.slug}").content.decode()
+    assert "To return: ended before the license began" in page
+    returned = client.get(reverse("fees:ledger_download", args=["return", "csv"]) + f"?phase={phase.slug}")
+    assert "Sara Leaves" in returned.content.decode()
+    pending = client.get(reverse("fees:ledger_download", args=["pending", "csv"]) + f"?phase={phase.slug}")
+    assert "Sara Leaves" not in pending.content.decode()
+    assert "Adds up" in page

@@ -48,8 +48,10 @@ def test_the_deposits_of_a_file_settle_and_invite_as_one_by_one(phase, invite_li
         report = nominations_file_commit(upload=upload, actor=focal)
 
     assert [row.outcome for row in report.rows] == ["seated", "seated", "waiting", "waiting"]
+    # A deposit is recorded only for a seat: the waiting rows' deposits wait, and their rows say so.
+    assert all("Deposit not recorded: Person" in row.errors[0] for row in report.rows[2:])
     deposits = {d.nomination.email: d for d in Deposit.objects.select_related("nomination")}
-    assert sorted(deposits) == ["person1@example.edu.pk", "person3@example.edu.pk", "person4@example.edu.pk"]
+    assert sorted(deposits) == ["person1@example.edu.pk"]
     first = deposits["person1@example.edu.pk"]
     assert (first.amount, first.receipt, first.paid_on, first.recorded_by) == (
         4000,
@@ -70,8 +72,8 @@ def test_the_deposits_of_a_file_settle_and_invite_as_one_by_one(phase, invite_li
     assert state == {
         "person1@example.edu.pk": ("deposit recorded", True),  # seated and paid: invited
         "person2@example.edu.pk": ("", False),  # no deposit yet
-        "person3@example.edu.pk": ("deposit recorded", False),  # waiting: invited once seated
-        "person4@example.edu.pk": ("deposit recorded", False),
+        "person3@example.edu.pk": ("", False),  # waiting: the deposit is recorded once seated
+        "person4@example.edu.pk": ("", False),
     }
     assert list(Invitation.objects.values_list("nomination__email", "state")) == [("person1@example.edu.pk", "sent")]
     assert [m.to for m in mail.outbox] == [["person1@example.edu.pk"]]
