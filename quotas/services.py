@@ -13,6 +13,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 import tablib
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import F, Max, Sum
 from django.utils import timezone
@@ -34,8 +36,21 @@ def _years_before(day: datetime.date, years: int) -> datetime.date:
 
 
 @transaction.atomic
-def phase_create(*, slug: str, launch: datetime.date, name: str = "", actor=None) -> Phase:
-    """A new phase with the SOP's default numbers; registration opens at the start of launch day."""
+def phase_create(
+    *, slug: str, launch: datetime.date, name: str = "", coursera_invitation_url: str = "", actor=None
+) -> Phase:
+    """A new phase with the SOP's default numbers; registration opens at the start of launch day.
+    Without the Coursera program's invitation link nobody is cleared for an invitation until HEC
+    sets it (the allocation pages say so)."""
+    coursera_invitation_url = (coursera_invitation_url or "").strip()
+    if coursera_invitation_url:
+        try:
+            URLValidator(schemes=["https"])(coursera_invitation_url)
+        except ValidationError:
+            raise QuotaError(
+                _("The Coursera invitation link must be a full https:// address, not “%(url)s”.")
+                % {"url": coursera_invitation_url}
+            ) from None
     if Phase.objects.filter(slug=slug).exists():
         raise QuotaError(
             _("A phase called “%(slug)s” already exists. Choose another name, or change the existing phase.")
@@ -49,6 +64,7 @@ def phase_create(*, slug: str, launch: datetime.date, name: str = "", actor=None
         registration_opens_at=opens_at,
         alumni_graduated_from=_years_before(launch, 2),
         alumni_graduated_until=launch,
+        coursera_invitation_url=coursera_invitation_url,
     )
     audit_record(actor=actor, action="phase.create", target=phase, summary=f"Phase {slug} created, launch {launch}")
     return phase

@@ -85,10 +85,14 @@ def _settle_locked(*, nomination: Nomination, reason: str, actor: Any, now: date
 
 
 def _clear_locked(*, nomination: Nomination, now: datetime.datetime) -> bool:
-    """Clear a locked, seated and settled nomination and write its outbox row (idempotent)."""
+    """Clear a locked, seated and settled nomination and write its outbox row (idempotent).
+
+    Not while the phase has no Coursera invitation link: the learner stays settled and is
+    cleared when HEC sets it (``nominations_clear_waiting_for_link``), instead of an invitation
+    failing for every learner. HEC staff see the warning on the allocation pages."""
     if nomination.cleared_at is not None or nomination.status != NominationStatus.SEATED:
         return False
-    if nomination.settled_at is None:
+    if nomination.settled_at is None or not nomination.phase.coursera_invitation_url:
         return False
     nomination.cleared_at = now
     nomination.save(update_fields=["cleared_at"])
@@ -170,6 +174,15 @@ def _settle_and_clear_many(
     seated = NominationStatus.SEATED
     to_settle = [pk for pk, _status, settled_at, _cleared in rows if settled_at is None]
     to_clear = [pk for pk, status, _settled, cleared_at in rows if status == seated and cleared_at is None]
+    if to_clear:  # not in a phase without its Coursera link: see _clear_locked
+        unlinked = set()
+        for start in range(0, len(to_clear), SETTLE_BATCH):
+            unlinked.update(
+                Nomination.objects.filter(
+                    pk__in=to_clear[start : start + SETTLE_BATCH], phase__coursera_invitation_url=""
+                ).values_list("pk", flat=True)
+            )
+        to_clear = [pk for pk in to_clear if pk not in unlinked]
     # Most rows are settled and cleared at once: one UPDATE writes both, so PostgreSQL writes each
     # row's new version once instead of twice.
     settling = set(to_settle)
@@ -211,6 +224,29 @@ def _settle_and_clear_many(
     )
     _enqueue_many_on_commit([invitation.pk for invitation in created])
     return set(to_settle), set(to_clear)
+
+
+def nominations_clear_waiting_for_link() -> int:
+    """Clear the seated, settled learners that wait only for their phase's Coursera link, in the
+    phases that have one now (beat, with the invitation sweep). Idempotent; returns how many."""
+    cleared = 0
+    for phase_id in Phase.objects.exclude(coursera_invitation_url="").values_list("pk", flat=True):
+        with transaction.atomic():
+            rows = list(
+                Nomination.objects.select_for_update()
+                .filter(
+                    phase_id=phase_id,
+                    status=NominationStatus.SEATED,
+                    settled_at__isnull=False,
+                    cleared_at__isnull=True,
+                )
+                .order_by("id")
+                .values_list("id", "status", "settled_at", "cleared_at")
+            )
+            if rows:
+                _settled, done = _settle_and_clear_many(rows=rows, reason="", actor=None, now=timezone.now())
+                cleared += len(done)
+    return cleared
 
 
 def nominations_settle(*, nominations: Iterable[Nomination], reason: str, actor: Any) -> int:

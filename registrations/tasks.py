@@ -145,7 +145,9 @@ def broker_queue_is_empty() -> bool:
 
 @shared_task(acks_late=True)
 def invitations_sweep() -> int:
-    """Beat, every minute: queue again the invitations whose task may have been lost."""
+    """Beat, every minute: clear the learners who waited only for their phase's Coursera link, and
+    queue again the invitations whose task may have been lost."""
+    invitations.nominations_clear_waiting_for_link()
     return invitations.invitations_sweep(queue_is_empty=broker_queue_is_empty())
 
 

@@ -19,8 +19,18 @@ PASSWORD = "correct-horse-battery-staple"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
-def make_phase(*, slug: str | None = None, launch: datetime.date = datetime.date(2021, 9, 9), **numbers) -> Phase:
-    phase = phase_create(slug=slug or f"phase-{next(_seq)}", launch=launch)
+def make_phase(
+    *,
+    slug: str | None = None,
+    launch: datetime.date = datetime.date(2021, 9, 9),
+    coursera_invitation_url: str = "https://www.coursera.org/programs/dlsei-test",
+    **numbers,
+) -> Phase:
+    """A phase as HEC sets one up: the SOP's numbers, and its Coursera invitation link (pass "" for
+    a phase without one: nobody is cleared for an invitation then)."""
+    phase = phase_create(
+        slug=slug or f"phase-{next(_seq)}", launch=launch, coursera_invitation_url=coursera_invitation_url
+    )
     if numbers:
         for field, value in numbers.items():
             setattr(phase, field, value)

@@ -250,10 +250,13 @@ def test_a_permanent_refusal_fails_at_once(phase, sink, django_capture_on_commit
     assert sink.attempts == 1
 
 
-def test_no_link_on_the_phase_is_a_visible_failure(db, django_capture_on_commit_callbacks):
+def test_a_link_taken_off_the_phase_before_the_send_is_a_visible_failure(db, django_capture_on_commit_callbacks):
     phase = factories.make_phase(slug="nolink")
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=False) as queued:
         settle(factories.make_seated_nomination(phase=phase))
+    type(phase).objects.filter(pk=phase.pk).update(coursera_invitation_url="")
+    for callback in queued:
+        callback()
     invitation = Invitation.objects.get()
     assert invitation.state == Invitation.State.FAILED and "no Coursera invitation link" in invitation.last_error
     assert mail.outbox == []
