@@ -113,6 +113,21 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Cache: allauth's sign-in limits live here --------------------------------------------------
+# With Redis every gunicorn worker and every machine counts the same attempts; without it (the
+# embedded default, one process) the process's own memory does.
+if env.str("REDIS_URL", default=""):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env.str("REDIS_URL"),
+            "KEY_PREFIX": "dlsei",
+            "TIMEOUT": 3600,
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # --- Celery ---------------------------------------------------------------------------------
 # Without REDIS_URL tasks run in-process, queued by transaction.on_commit like in production.
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -205,6 +220,14 @@ ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_ADAPTER = "registrations.adapters.PortalAccountAdapter"
+ACCOUNT_FORMS = {"signup": "registrations.account_forms.PortalSignupForm"}
+# Sign-in limits (allauth's, kept in the cache below): 10 failed sign-ins a minute per client, and
+# 5 in 5 minutes per client and account together (registrations.adapters), so nobody can lock an
+# account's owner out from elsewhere; the owner can always sign in by code or reset the password.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Behind the reverse proxy the client is the address the proxy puts in X-Forwarded-For: say how
+# many proxies to trust (0: use the connection's own address, as with runserver).
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[DLSEI] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 LOGIN_REDIRECT_URL = "home"

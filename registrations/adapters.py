@@ -39,6 +39,13 @@ class PortalAccountAdapter(DefaultAccountAdapter):
             user.groups.add(Group.objects.get_or_create(name=LEARNER)[0])
         return user
 
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        """The key of allauth's failed sign-in limit: the client *and* the account, so that five
+        wrong passwords from one place cannot lock the account's owner out everywhere (allauth
+        keys it by the account alone)."""
+        login = credentials.get("email", credentials.get("username", "")).lower()
+        return f"{self.get_client_ip(request)}:{login}"
+
     def confirm_email(self, request: HttpRequest, email_address) -> bool:
         """An address added to an account is refused, once its code is typed, when another account
         holds it, verified or not (allauth itself refuses only a verified duplicate). Until then

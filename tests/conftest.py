@@ -10,9 +10,12 @@ def _mail_in_memory(settings):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
+def _fresh_cache(settings):
     # allauth keeps its rate limits (codes sent, failed sign-ins) in the cache: a test must not
-    # inherit the limits that earlier tests used up.
+    # inherit the limits that earlier tests used up. In memory, even when REDIS_URL is set (CI):
+    # clearing a Redis cache would empty the database the broker uses. The test of limits shared
+    # between processes sets a Redis cache of its own.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     from django.core.cache import cache
 
     cache.clear()
