@@ -254,12 +254,12 @@ def _pages(world) -> list[tuple[str, str, list[str]]]:
         ("focal_own", reverse("registrations:focal_dashboard"), ["آپ کی جامعہ ایک نظر میں", "کوٹہ"]),
         ("alumnus", reverse("registrations:alumni_register"), ["آپ کی رجسٹریشن"]),
         ("alumnus", reverse("fees:my_license"), ["آپ کا لائسنس", "چالان نمبر", "آپ کے اپ لوڈ"]),
-        ("learner", reverse("fees:my_license"), ["آپ کا لائسنس", "معذور طالب علم کے لیے مخصوص نشست"]),
+        ("learner", reverse("fees:my_license"), ["آپ کا لائسنس", "معذور افراد کے لیے مخصوص نشست"]),
         ("learner", reverse("account_email"), ["یہ ای میل پتے آپ کے اکاؤنٹ سے منسلک ہیں", "بنیادی"]),
         (
             "staff",
             reverse("registrations:staff_utilisation", args=[world.phase.slug]),
-            ["ہر پول کا استعمال", "ہر جامعہ اور سابق طلبہ کے پول کا استعمال"],
+            ["ہر پول کا استعمال", "ہر جامعہ اور سابق طلبہ پول کا استعمال"],
         ),
     ]
 
