@@ -374,7 +374,7 @@ def test_the_payment_rejection_email_carries_urdu_below_the_english(django_captu
     (message,) = mail.outbox
     assert message.to == [world.alumni_nomination.email]
     assert message.subject == (
-        "[DLSEI] Your payment proof needs another look / [DLSEI] آپ کی ادائیگی کے ثبوت پر دوبارہ توجہ درکار ہے"
+        "[DLSEI] Your payment proof needs another look / [DLSEI] آپ کی ادائیگی کے ثبوت میں درستی درکار ہے"
     )
     assert message.body.index("Dear Alumnus 1,") < message.body.index("محترم/محترمہ Alumnus 1،")
     assert "براہِ کرم سائن اِن کریں، اپنے لائسنس کا صفحہ کھولیں" in message.body
