@@ -226,7 +226,7 @@ def test_the_dashboard_comes_in_urdu_right_to_left_with_urdu_number_formats(staf
     assert "ہر پول کا استعمال" in page  # "Utilisation per pool"
     assert "ہر جامعہ کا استعمال" in page  # "Utilisation per university"
     assert '<th scope="row">کل</th>' in page  # the invitations' total
-    assert "واپس اور ضبط کیے گئے زرِ ضمانت" in page  # the refunds chart's title
+    assert "واپس اور ضبط کیے گئے ڈپازٹ" in page  # the refunds chart's title
     # The charts keep their left-to-right drawing, with translated titles.
     assert page.count('direction="ltr"') == 5
     assert all(re.search("[\u0600-\u06ff]", title) for title in svg_titles(page)), svg_titles(page)

@@ -123,6 +123,31 @@ def test_most_translations_are_written_in_urdu_script():
     assert len(in_urdu) >= 0.97 * len(pairs)
 
 
+def _isolated(text: str, at: int) -> bool:
+    """Whether position ``at`` lies between an LRI (U+2066) and its PDI (U+2069)."""
+    return text.rfind("\u2066", 0, at) > text.rfind("\u2069", 0, at)
+
+
+def test_left_to_right_fragments_inside_urdu_sentences_keep_their_order():
+    """In right-to-left text the bidi algorithm shows «(.xlsx)» as «(xlsx.)», «0–9» as «9–0» and a
+    masked CNIC «*****-*****67-1» as «1-67*****-*****» unless the fragment is isolated (LRI … PDI)."""
+    problems = []
+    for entry in po_entries():
+        for key in ("msgstr", "msgstr[0]", "msgstr[1]"):
+            urdu = entry.get(key, "")
+            if not URDU_LETTERS.search(urdu):
+                continue
+            for found in re.finditer(r"\.xlsx?\b|%\(cnic\)s", urdu):
+                if not _isolated(urdu, found.start()):
+                    problems.append(f"not isolated: {found.group()} in {urdu!r}")
+            if re.search(r"\d\s*[–—]\s*\d", urdu):
+                problems.append(f"digit range: {urdu!r}")
+            if urdu.count("\u2066") != urdu.count("\u2069") or "\u200f" in urdu:
+                problems.append(f"unbalanced isolate or RLM: {urdu!r}")
+    assert not problems, "\n".join(problems)
+    assert _isolated("a \u2066(.xlsx)\u2069 b", 3) and not _isolated("a (.xlsx) \u2066b\u2069", 3)
+
+
 def test_the_committed_mo_file_holds_every_translation_of_the_po_file():
     """A fresh machine without gettext reads the committed .mo: it must not lag behind the .po."""
     with MO.open("rb") as handle:
@@ -254,12 +279,12 @@ def _pages(world) -> list[tuple[str, str, list[str]]]:
         ("focal_own", reverse("registrations:focal_dashboard"), ["آپ کی جامعہ ایک نظر میں", "کوٹہ"]),
         ("alumnus", reverse("registrations:alumni_register"), ["آپ کی رجسٹریشن"]),
         ("alumnus", reverse("fees:my_license"), ["آپ کا لائسنس", "چالان نمبر", "آپ کے اپ لوڈ"]),
-        ("learner", reverse("fees:my_license"), ["آپ کا لائسنس", "معذور طالب علم کے لیے مخصوص نشست"]),
+        ("learner", reverse("fees:my_license"), ["آپ کا لائسنس", "معذور افراد کے لیے مخصوص نشست"]),
         ("learner", reverse("account_email"), ["یہ ای میل پتے آپ کے اکاؤنٹ سے منسلک ہیں", "بنیادی"]),
         (
             "staff",
             reverse("registrations:staff_utilisation", args=[world.phase.slug]),
-            ["ہر پول کا استعمال", "ہر جامعہ اور سابق طلبہ کے پول کا استعمال"],
+            ["ہر پول کا استعمال", "ہر جامعہ اور سابق طلبہ پول کا استعمال"],
         ),
     ]
 
@@ -374,7 +399,7 @@ def test_the_payment_rejection_email_carries_urdu_below_the_english(django_captu
     (message,) = mail.outbox
     assert message.to == [world.alumni_nomination.email]
     assert message.subject == (
-        "[DLSEI] Your payment proof needs another look / [DLSEI] آپ کی ادائیگی کے ثبوت پر دوبارہ توجہ درکار ہے"
+        "[DLSEI] Your payment proof needs another look / [DLSEI] آپ کی ادائیگی کے ثبوت میں درستی درکار ہے"
     )
     assert message.body.index("Dear Alumnus 1,") < message.body.index("محترم/محترمہ Alumnus 1،")
     assert "براہِ کرم سائن اِن کریں، اپنے لائسنس کا صفحہ کھولیں" in message.body

@@ -8,6 +8,7 @@ from django.utils import translation
 
 from fees.models import Challan
 from fees.services import challan_issue
+from registrations.eligibility import duplicate_message
 from tests import factories
 from tests.factories import learner_account
 from tests.fees.conftest import register_alumnus
@@ -50,3 +51,17 @@ def test_the_alumnus_page_in_urdu_isolates_the_cnic_and_the_challan_number(clien
     page = urdu_page(client, reverse("fees:my_license"))
     assert '<bdi dir="ltr">*****-*****67-1</bdi>' in page
     assert f'<bdi dir="ltr">{Challan.objects.get().number}</bdi>' in page
+
+
+def test_the_duplicate_nomination_message_in_urdu_isolates_the_masked_cnic(phase, university, focal, quota):
+    """The message is built in Python, outside a template's ``<bdi>``: the catalogue isolates the CNIC."""
+    existing = factories.make_seated_nomination(
+        phase=phase, university=university, cnic="3520112345671", email="ayesha@qau.edu.pk", full_name="Ayesha"
+    )
+    with translation.override("ur"):
+        message = duplicate_message(
+            existing=existing, cnic="3520112345671", email="other@qau.edu.pk", university=university, viewer=focal
+        )
+    assert message.startswith("یہ شناختی کارڈ نمبر آپ کی جامعہ کی ایک نامزدگی میں پہلے سے موجود ہے: Ayesha")
+    assert "\u2066*****-*****67-1\u2069" in message
+    assert "3520112345671" not in message
