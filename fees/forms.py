@@ -4,10 +4,10 @@ the rules themselves live in fees.services."""
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from dlsei.dates import DayField
 from dlsei.uploads import UploadRefused, check_upload, human_size
 
 PROOF_KINDS = {"pdf", "png", "jpeg"}
@@ -44,23 +44,16 @@ class AlumniPaymentForm(forms.Form):
         return _proof(self.cleaned_data["transcript"])
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
 class DepositForm(forms.Form):
     receipt = forms.CharField(
         label=gettext_lazy("Receipt number"),
         max_length=60,
         help_text=gettext_lazy("The number on the receipt you gave the learner for the deposit."),
     )
-    paid_on = forms.DateField(
+    paid_on = DayField(
         label=gettext_lazy("Date paid"),
-        widget=DateInput(),
-        help_text=gettext_lazy("The day the learner paid the deposit, as YYYY-MM-DD."),
+        not_after_today=True,
+        help_text=gettext_lazy("The day the learner paid the deposit, as YYYY-MM-DD or DD/MM/YYYY."),
     )
 
     def clean_receipt(self) -> str:
@@ -68,12 +61,6 @@ class DepositForm(forms.Form):
         if not receipt:
             raise ValidationError(_("Enter the receipt number of the deposit."), code="required")
         return receipt
-
-    def clean_paid_on(self):
-        paid_on = self.cleaned_data["paid_on"]
-        if paid_on > timezone.localdate():
-            raise ValidationError(_("The date the deposit was paid cannot be in the future."), code="future")
-        return paid_on
 
 
 class DepositCorrectionForm(DepositForm):

@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from dlsei.dates import DayField
 from quotas.models import Phase, University
 from quotas.selectors import phase_current
 from registrations.cnic import cnic_mask
@@ -89,17 +90,11 @@ class CompletionImportForm(forms.Form):
 
 class RefundsDecideForm(forms.Form):
     phase = forms.ModelChoiceField(queryset=Phase.objects.all(), label=gettext_lazy("Phase"), empty_label=None)
-    as_of = forms.DateField(
+    as_of = DayField(
         label=gettext_lazy("Apply the rule as on"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        not_after_today=True,
         help_text=gettext_lazy("Usually today. Learners whose year has not ended and who lack courses stay pending."),
     )
-
-    def clean_as_of(self):
-        day = self.cleaned_data["as_of"]
-        if day > timezone.localdate():
-            raise forms.ValidationError(_("Refunds cannot be decided for a day in the future."))
-        return day
 
 
 class RefundFilterForm(forms.Form):

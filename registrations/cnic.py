@@ -52,6 +52,8 @@ def cnic_normalise(value: str) -> str:
         raise _refuse(_("This number is too long: it has %(count)d digits instead of 13.") % {"count": len(digits)})
     if "-" in text and tuple(i for i, ch in enumerate(text) if ch == "-") != _DASH_POSITIONS:
         raise _refuse(_("The dashes are in the wrong places: they go after the 5th and the 12th digit."))
+    if len(set(digits)) == 1:
+        raise _refuse(_("No CNIC or B-form number is one digit 13 times; type the number on the card."))
     return digits
 
 

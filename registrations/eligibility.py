@@ -22,6 +22,7 @@ from django.db.models.functions import Lower, Upper
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from dlsei.text import text_problems
 from quotas.models import Phase, University
 
 from .cnic import cnic_mask, cnic_normalise
@@ -109,6 +110,9 @@ def cnic_problems(value: str) -> list[str]:
 
 
 def full_name_problems(value: str) -> list[str]:
+    hidden = text_problems(value or "", label=_("The full name"))
+    if hidden:
+        return hidden
     name = name_normalise(value)
     if not name:
         return [_("The full name is missing.")]
@@ -136,6 +140,9 @@ def email_problems(value: str) -> list[str]:
 
 
 def phone_problems(value: str) -> list[str]:
+    hidden = text_problems(value or "", label=_("The phone number"))
+    if hidden:
+        return hidden
     if len((value or "").strip()) > MAX_PHONE_LENGTH:
         return [_("The phone number is too long; at most %(max)d characters fit.") % {"max": MAX_PHONE_LENGTH}]
     return []
@@ -208,7 +215,11 @@ def yes_no(value: str | bool | None) -> bool:
 
 def alumni_problems(data: NomineeData, *, phase: Phase) -> list[str]:
     """Alumni graduated inside the phase's window (both ends included) and say from what."""
-    problems = []
+    problems = text_problems(data.degree or "", label=_("The degree")) + text_problems(
+        data.graduated_from or "", label=_("The university's name")
+    )
+    if problems:
+        return problems + graduation_problems(data.graduation_date, phase=phase)
     if not name_normalise(data.degree):
         problems.append(_("Give the degree you graduated with, e.g. BS Computer Science."))
     elif len(name_normalise(data.degree)) > MAX_NAME_LENGTH:

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from dlsei.dates import DayField
 from dlsei.uploads import UploadRefused, check_upload, human_size
 from quotas.models import Phase, University
 
@@ -267,10 +268,10 @@ class AlumniRegistrationForm(forms.Form):
     degree = forms.CharField(
         label=gettext_lazy("Degree"), max_length=200, help_text=gettext_lazy("e.g. BS Computer Science, MPhil Physics.")
     )
-    graduation_date = forms.DateField(
+    graduation_date = DayField(
         label=gettext_lazy("Graduation date"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=gettext_lazy("The date on your final transcript or degree, as YYYY-MM-DD."),
+        not_after_today=True,
+        help_text=gettext_lazy("The date on your final transcript or degree, as YYYY-MM-DD or DD/MM/YYYY."),
     )
     transcript = forms.FileField(
         label=gettext_lazy("Final transcript (PDF, JPEG or PNG)"),
@@ -289,7 +290,8 @@ class AlumniRegistrationForm(forms.Form):
         self.viewer = viewer
         self.fields["graduated_from_choice"].queryset = University.objects.order_by("name")
         self.fields["graduation_date"].help_text = _(
-            "You must have graduated between %(start)s and %(end)s. The date on your final transcript, as YYYY-MM-DD."
+            "You must have graduated between %(start)s and %(end)s. The date on your final transcript, as "
+            "YYYY-MM-DD or DD/MM/YYYY."
         ) % {"start": phase.alumni_graduated_from.isoformat(), "end": phase.alumni_graduated_until.isoformat()}
 
     def clean_cnic(self) -> str:

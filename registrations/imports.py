@@ -14,15 +14,14 @@ the deposits is ``fees.services.nominations_file_commit``, which wraps this comm
 
 import datetime
 import logging
-import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from dlsei.dates import day_parse
 from dlsei.tabular import TableRefused, read_table, write_csv, write_xlsx
 from quotas.models import DEPOSIT_POOLS, Phase, Quota, University
 
@@ -179,31 +178,11 @@ def _programme_years(text: str) -> int | None:
     return -1
 
 
-_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
 def _deposit_date(text: str) -> tuple[datetime.date | None, list[str]]:
-    if _ISO_DAY.fullmatch(text):  # the usual case, without strptime's cost; the same days as "%Y-%m-%d"
-        try:
-            day = datetime.date.fromisoformat(text)
-        except ValueError:
-            pass
-        else:
-            if day > timezone.localdate():
-                return None, [_("The deposit date %(day)s is in the future.") % {"day": day.isoformat()}]
-            return day, []
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            day = datetime.datetime.strptime(text, pattern).date()  # noqa: DTZ007 - a calendar day
-        except ValueError:
-            continue
-        if day > timezone.localdate():
-            return None, [_("The deposit date %(day)s is in the future.") % {"day": day.isoformat()}]
-        return day, []
-    return None, [
-        _("The deposit date “%(value)s” is not a date; write it as YYYY-MM-DD or DD/MM/YYYY, e.g. 2021-09-15.")
-        % {"value": text}
-    ]
+    try:
+        return day_parse(text, not_after_today=True), []
+    except ValueError as error:
+        return None, [_("Deposit date: %(problem)s") % {"problem": str(error)}]
 
 
 def _deposit(row: dict, *, university: University) -> tuple[str, datetime.date | None, list[str]]:

@@ -249,6 +249,27 @@ NAMES = [
     ("name_urdu", "علی خان"),
     ("name_control_chars", "Ali\x07\x1bKhan"),
 ]
+# These must be refused, never stored: they reorder or hide text, or are no CNIC at all.
+MUST_REFUSE = [
+    ("name_bidi_override_filename", {"full_name": "Evil\u202egnp.exe"}),
+    ("name_bidi_isolate", {"full_name": "Ali \u2067Khan\u2069"}),
+    ("name_zero_width_only", {"full_name": "\u200b\u200b\u200b"}),
+    ("name_bell_escape", {"full_name": "Ali\x07\x1bKhan"}),
+    ("name_nul_inside", {"full_name": "Ali\x00Khan"}),
+    ("phone_direction_mark", {"phone": "\u200f0300 1234567"}),
+    ("cnic_all_zeros", {"cnic": "0000000000000"}),
+    ("cnic_all_ones_dashed", {"cnic": "11111-1111111-1"}),
+    ("cnic_all_nines", {"cnic": "9999999999999"}),
+]
+# Dates people type: ISO and day-first only, four-digit years, 2000 to 2100, never the future.
+DATES_REFUSED = [
+    ("date_year_one", "0001-01-01"),
+    ("date_year_9999", "9999-12-31"),
+    ("date_two_digit_year", "02/03/20"),
+    ("date_year_first_slashes", "2020/03/02"),
+    ("date_words", "2 March 2020"),
+    ("date_far_future", "2099-01-01"),
+]
 EMAILS = [
     ("email_script", "<script>@example.pk"),
     ("email_10000_chars", "a" * 10_000 + "@example.pk"),

@@ -372,3 +372,34 @@ def test_exports_neutralise_formulas(setup):
 def test_the_corpus_has_at_least_a_hundred_inputs():
     documents = len(DOCUMENTS) * len(ENDPOINTS)
     assert len(FILES) + documents + len(NOMINEE_CASES) + 16 >= 100
+
+
+@pytest.mark.parametrize("changes", [c[1] for c in badinputs.MUST_REFUSE], ids=[c[0] for c in badinputs.MUST_REFUSE])
+def test_hidden_characters_and_impossible_cnics_are_refused_on_the_field(setup, changes):
+    _phase, _university, focal = setup
+    client = signed_in(focal)
+    before = counts()
+    response = client.post(reverse("registrations:focal_nominee_add"), nominee_form(**changes))
+    assert response.status_code == 400
+    assert counts() == before
+    html = page(response)
+    # Nothing of it is shown as text (the input keeps what was typed, to correct it).
+    shown = re.sub(r'value="[^"]*"', "", html)
+    assert "errorlist" in html and "\u202e" not in shown and "\u2067" not in shown
+
+
+@pytest.mark.parametrize("typed", [c[1] for c in badinputs.DATES_REFUSED], ids=[c[0] for c in badinputs.DATES_REFUSED])
+def test_a_graduation_date_outside_the_convention_or_the_years_is_refused(setup, typed):
+    client = signed_in(factories.make_user(email="alumnus@example.pk"))
+    before = counts()
+    response = client.post(reverse("registrations:alumni_register"), alumni_form(graduation_date=typed))
+    assert response.status_code == 400 and counts() == before
+    html = page(response)
+    assert "is not a date" in html or "outside the years" in html or "in the future" in html
+
+
+def test_a_day_first_graduation_date_is_read_day_first(setup):
+    client = signed_in(factories.make_user(email="alumnus@example.pk"))
+    response = client.post(reverse("registrations:alumni_register"), alumni_form(graduation_date="02/03/2020"))
+    assert response.status_code == 302
+    assert Nomination.objects.latest("pk").graduation_date == datetime.date(2020, 3, 2)  # 2 March, not 3 February

@@ -79,7 +79,7 @@ def test_a_future_date_or_blank_receipt_is_refused_beside_the_field(client, qau,
     response = client.post(reverse("fees:deposit_record", args=[student.pk]), {"receipt": " ", "paid_on": tomorrow})
     page = response.content.decode()
     assert response.status_code == 400
-    assert "cannot be in the future" in page and 'aria-describedby="id_paid_on_helptext id_paid_on_error"' in page
+    assert f"{tomorrow} is in the future." in page and 'aria-describedby="id_paid_on_helptext id_paid_on_error"' in page
     assert "This field is required" in page or "Enter the receipt number" in page
     assert not Deposit.objects.exists()
 

@@ -139,7 +139,17 @@ def test_deciding_for_a_future_day_is_refused(staff_client, phase, qau):
     learner(phase, qau)
     future = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
     response = staff_client.post(reverse("fees:refunds_decide"), {"phase": phase.pk, "as_of": future}, follow=True)
-    assert "cannot be decided for a day in the future" in response.content.decode()
+    assert f"{future} is in the future." in response.content.decode()
+    assert not RefundDecision.objects.exists()
+
+
+@pytest.mark.parametrize("as_of", ["0001-01-01", "9999-12-31", "31/12/99", "yesterday"])
+def test_a_day_outside_the_portals_years_or_no_day_gets_a_form_error_not_a_500(staff_client, phase, qau, as_of):
+    learner(phase, qau)
+    response = staff_client.post(reverse("fees:refunds_decide"), {"phase": phase.pk, "as_of": as_of}, follow=True)
+    assert response.status_code in (200, 400)
+    page = response.content.decode()
+    assert "outside the years the portal works with" in page or "is not a date" in page
     assert not RefundDecision.objects.exists()
 
 

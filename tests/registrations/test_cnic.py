@@ -15,7 +15,7 @@ EXPECTED_SHAPE = "12345-1234567-1"
         ("  35202-1234567-9  ", "3520212345679"),
         ("\t3520212345679\n", "3520212345679"),
         ("\u00a061101-1234567-2\u00a0", "6110112345672"),  # no-break spaces from a copied web page
-        ("00000-0000000-0", "0000000000000"),  # province digit is not judged
+        ("00000-0000001-0", "0000000000010"),  # province digit is not judged
         ("90000-0000000-0", "9000000000000"),  # a province digit some validators refuse
         ("12345-1234567-0", "1234512345670"),  # gender digit even / zero: not judged
         ("12345-1234567-8", "1234512345678"),
@@ -100,7 +100,7 @@ def test_not_a_string_is_refused_as_missing(value: object) -> None:
     [
         ("1" * 10_000, "too long: it has 10000 digits instead of 13"),
         ("a" * 10_000, "has no letters"),
-        ("1" * 13 + " " * 9_987, None),  # trailing spaces are trimmed: accepted
+        ("1234512345671" + " " * 9_987, None),  # trailing spaces are trimmed: accepted
         (" " * 4_993 + "12345-1234567-1" + " " * 4_992, None),
         ("-" * 10_000, "it has 0 of the 13 digits"),
         ("۱" * 10_000, "English digits"),
@@ -123,7 +123,7 @@ def test_ten_thousand_characters(huge: str, says: str | None) -> None:
         ("1234512345671", "12345-1234567-1", "*****-*****67-1"),
         ("12345-1234567-1", "12345-1234567-1", "*****-*****67-1"),
         ("3520298765430", "35202-9876543-0", "*****-*****43-0"),
-        ("0000000000000", "00000-0000000-0", "*****-*****00-0"),
+        ("0000000000010", "00000-0000001-0", "*****-*****01-0"),
     ],
 )
 def test_format_and_mask(value: str, formatted: str, masked: str) -> None:
@@ -148,3 +148,9 @@ def test_messages_are_sentences_for_people() -> None:
         "This number is too short: it has 8 of the 13 digits. "
         "Enter the 13-digit CNIC or B-form number, for example 12345-1234567-1 or 1234512345671."
     )
+
+
+@pytest.mark.parametrize("same", ["0000000000000", "11111-1111111-1", "7777777777777"])
+def test_one_digit_thirteen_times_is_no_cnic(same: str) -> None:
+    with pytest.raises(ValueError, match="one digit 13 times"):
+        cnic_normalise(same)

@@ -6,6 +6,7 @@ import io
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.utils import timezone
 from openpyxl import Workbook
 
 from dlsei.tabular import read_table
@@ -201,7 +202,7 @@ def test_deposit_columns_are_checked(phase, university, quota):
         row(3, receipt="R-3"),
         row(4, receipt="R" * 51, date="2021-09-15"),
         row(5, receipt="R-5", date="Sept 15"),
-        row(6, receipt="R-6", date="2999-01-01"),
+        row(6, receipt="R-6", date=(timezone.localdate() + datetime.timedelta(days=1)).strftime("%d/%m/%Y")),
         row(7, role="faculty", years="", receipt="R-7", date="2021-09-16"),
     )
     report = preview(phase, university, data)

@@ -142,7 +142,7 @@ def test_when_the_pool_is_full_the_alumnus_waits(client, phase, alumni_pool):
     [
         ({"graduation_date": "2019-09-08"}, "graduation_date", "This phase is for alumni who graduated from"),
         ({"graduation_date": "2022-01-01"}, "graduation_date", "(both days included)"),
-        ({"graduation_date": "last year"}, "graduation_date", "Enter a valid date."),
+        ({"graduation_date": "last year"}, "graduation_date", "“last year” is not a date. Write the date as"),
         ({"cnic": "61101-123456-8"}, "cnic", "This number is too short"),
         ({"graduated_from": ""}, "graduated_from", "Choose your university from the list or type its name."),
         ({"transcript": SimpleUploadedFile("t.pdf", b"<html>")}, "transcript", "This file is not a PDF, PNG or JPEG"),
