@@ -10,9 +10,13 @@ middleware raises before the view (the session, the signed-in user).
 
 import logging
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
+
+from .uploads import human_size
 
 logger = logging.getLogger("dlsei.database")
 
@@ -41,3 +45,48 @@ class DatabaseUnavailableMiddleware:
         if isinstance(exception, DATABASE_UNAVAILABLE):
             return database_unavailable(request, exception)
         return None
+
+
+# --- Request bodies and downloads -----------------------------------------------------------------
+
+
+def allows_body_up_to(max_bytes: int):
+    """Let one view take a larger request body than REQUEST_BODY_MAX_BYTES (a completion report)."""
+
+    def decorate(view):
+        view.max_body_bytes = max_bytes
+        return view
+
+    return decorate
+
+
+class RequestBodyLimitMiddleware:
+    """A request body larger than its view takes is refused with 413 before anything reads it
+    (the CSRF check, a form), and no CSV or XLSX download is kept by a browser or a proxy cache.
+
+    Placed before the CSRF middleware: that one reads the body to find the token."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        content_type = response.get("Content-Type", "")
+        if content_type.startswith(("text/csv", "application/vnd.openxmlformats-officedocument")):
+            response["Cache-Control"] = "private, no-store"
+        return response
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+        limit = getattr(view_func, "max_body_bytes", settings.REQUEST_BODY_MAX_BYTES)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length <= limit:
+            return None
+        return render(
+            request,
+            "errors/413.html",
+            {"size": human_size(length, round_up=True), "limit": human_size(limit)},
+            status=413,
+        )

@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF, which reads the body: a body larger than the view takes is refused unread.
+    "dlsei.middleware.RequestBodyLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -272,6 +274,10 @@ WHITENOISE_MAX_AGE = 0 if DEBUG else 24 * 3600
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
 NOMINATIONS_FILE_MAX_BYTES = env.int("NOMINATIONS_FILE_MAX_BYTES", default=2 * 1024 * 1024)
 NOMINATIONS_FILE_MAX_ROWS = env.int("NOMINATIONS_FILE_MAX_ROWS", default=5000)
+# Coursera's usage report of a whole phase (100,000 rows is about 30 MB): the one larger upload.
+COMPLETIONS_FILE_MAX_BYTES = env.int("COMPLETIONS_FILE_MAX_BYTES", default=60 * 1024 * 1024)
+# Any other request body (forms with a transcript and a certificate): refused unread above this.
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=12 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640

@@ -61,7 +61,7 @@ OPTIONAL_COLUMNS = [COURSE_SLUG, CERTIFICATE_URL]
 
 BATCH_SIZE = 5_000
 CHUNK_ROWS = 5_000  # rows per transaction of the worker: one step of the progress bar
-MAX_BYTES = getattr(settings, "COMPLETIONS_FILE_MAX_BYTES", 200 * 1024 * 1024)
+MAX_BYTES = settings.COMPLETIONS_FILE_MAX_BYTES
 _YES = frozenset({"yes", "y", "true", "1"})
 # Coursera for Campus started long after this; an earlier date is a broken cell, not a completion.
 EARLIEST_COMPLETION = dt.date(2000, 1, 1)

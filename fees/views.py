@@ -13,18 +13,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dlsei.uploads import sniff
 from quotas.selectors import phase_current
 from registrations.cnic import cnic_mask
 from registrations.models import FocalPerson, Nomination, NominationStatus, SeatKind
 from registrations.roles import user_is_hec_staff
+from registrations.views_files import private_file_response
 
 from . import selectors, services
 from .exceptions import FeeError
 from .forms import AlumniPaymentForm, DepositCorrectionForm, DepositForm
 from .models import AlumniPayment, DisabilityWaiver, Invoice
-
-CONTENT_TYPES = {"pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg"}
 
 
 def _pdf_response(data: bytes, *, filename: str, inline: bool = False) -> HttpResponse:
@@ -211,22 +209,6 @@ def _staff_only(request: HttpRequest) -> None:
         raise Http404
 
 
-def _file_response(field, *, filename: str) -> HttpResponse:
-    if not field:
-        raise Http404
-    with field.open("rb") as handle:
-        data = handle.read()
-    content_type = CONTENT_TYPES.get(sniff(data) or "", "application/octet-stream")
-    response = HttpResponse(data, content_type=content_type)
-    # An upload is never rendered by the browser as a page of the portal: a download, sandboxed.
-    # (The admin's <img> preview still shows, as images ignore Content-Disposition.)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
-
-
 @never_cache
 @login_required
 @require_GET
@@ -236,7 +218,8 @@ def payment_file(request: HttpRequest, payment_id: int, kind: str) -> HttpRespon
     if kind not in ("paid_challan", "transcript"):
         raise Http404
     payment = get_object_or_404(AlumniPayment, pk=payment_id)
-    return _file_response(getattr(payment, kind), filename=f"{kind}-{payment.pk}")
+    # Named with the extension of what it is (sniffed), sandboxed, never cached.
+    return private_file_response(getattr(payment, kind), stem=f"{kind}-{payment.pk}")
 
 
 @never_cache
@@ -246,7 +229,7 @@ def waiver_file(request: HttpRequest, waiver_id: int) -> HttpResponse:
     """The disability certificate a waiver is decided on, for HEC staff."""
     _staff_only(request)
     waiver = get_object_or_404(DisabilityWaiver, pk=waiver_id)
-    return _file_response(waiver.certificate, filename=f"certificate-{waiver.pk}")
+    return private_file_response(waiver.certificate, stem=f"certificate-{waiver.pk}")
 
 
 @never_cache

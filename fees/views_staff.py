@@ -14,6 +14,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.humanize.templatetags.humanize import intcomma
@@ -29,6 +30,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dlsei.dates import DayField
+from dlsei.middleware import allows_body_up_to
+from dlsei.uploads import human_size
 from quotas.models import Phase, University
 from quotas.selectors import phase_current
 from registrations.cnic import cnic_mask
@@ -87,6 +90,16 @@ class CompletionImportForm(forms.Form):
         ),
     )
 
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        limit = settings.COMPLETIONS_FILE_MAX_BYTES
+        if file.size > limit:  # refused before it is read into memory
+            raise forms.ValidationError(
+                _("This report is %(size)s; the largest accepted is %(limit)s. Export it in parts (by date).")
+                % {"size": human_size(file.size, round_up=True), "limit": human_size(limit)}
+            )
+        return file
+
 
 class RefundsDecideForm(forms.Form):
     phase = forms.ModelChoiceField(queryset=Phase.objects.all(), label=gettext_lazy("Phase"), empty_label=None)
@@ -132,6 +145,7 @@ class RefundDecisionCorrectForm(forms.Form):
 # Completion reports -------------------------------------------------------------------------------
 
 
+@allows_body_up_to(settings.COMPLETIONS_FILE_MAX_BYTES + 1024 * 1024)
 @staff_view
 @require_http_methods(["GET", "POST"])
 def completions_import_view(request: HttpRequest) -> HttpResponse:

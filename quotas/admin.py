@@ -4,6 +4,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
+from dlsei.export_formats import SAFE_EXPORT_FORMATS
+
 from .models import Allocation, AllocationLine, LicenseMove, Phase, Quota, University
 from .resources import UniversityResource
 
@@ -63,6 +65,7 @@ class PhaseAdmin(admin.ModelAdmin):
 
 @admin.register(University)
 class UniversityAdmin(ImportExportModelAdmin):
+    export_formats = SAFE_EXPORT_FORMATS  # formulas neutralised, as in every export
     resource_classes = [UniversityResource]
     list_display = [
         "code",

@@ -33,7 +33,7 @@ def _focal_university_id(user) -> int | None:
     return focal.university_id if focal else None
 
 
-def _serve(field: FieldFile, *, stem: str, text_kind: str = "") -> FileResponse:
+def private_file_response(field: FieldFile, *, stem: str, text_kind: str = "") -> FileResponse:
     """Stream ``field`` as an attachment called ``stem.<ext>``, the type sniffed from its bytes."""
     if not field:
         raise Http404
@@ -65,7 +65,7 @@ def file_disclaimer(request: HttpRequest, pk: int) -> HttpResponse:
     disclaimer = get_object_or_404(Disclaimer.objects.select_related("university"), pk=pk)
     if not (user_is_hec_staff(request.user) or _focal_university_id(request.user) == disclaimer.university_id):
         raise Http404
-    return _serve(disclaimer.file, stem=f"disclaimer-{disclaimer.university.code}-{disclaimer.pk}")
+    return private_file_response(disclaimer.file, stem=f"disclaimer-{disclaimer.university.code}-{disclaimer.pk}")
 
 
 @login_required
@@ -73,7 +73,7 @@ def file_nomination_upload(request: HttpRequest, pk: int) -> HttpResponse:
     upload = get_object_or_404(NominationUpload.objects.select_related("university"), pk=pk)
     if not (user_is_hec_staff(request.user) or _focal_university_id(request.user) == upload.university_id):
         raise Http404
-    return _serve(upload.file, stem=f"nominations-{upload.university.code}-{upload.pk}", text_kind="csv")
+    return private_file_response(upload.file, stem=f"nominations-{upload.university.code}-{upload.pk}", text_kind="csv")
 
 
 @login_required
@@ -89,4 +89,4 @@ def file_nomination(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     if not allowed:
         raise Http404
     field = nomination.transcript if kind == "transcript" else nomination.disability_certificate
-    return _serve(field, stem=f"{kind}-{nomination.pk}")
+    return private_file_response(field, stem=f"{kind}-{nomination.pk}")

@@ -15,6 +15,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from fees.models import AlumniPayment, Deposit
@@ -403,3 +404,54 @@ def test_a_day_first_graduation_date_is_read_day_first(setup):
     response = client.post(reverse("registrations:alumni_register"), alumni_form(graduation_date="02/03/2020"))
     assert response.status_code == 302
     assert Nomination.objects.latest("pk").graduation_date == datetime.date(2020, 3, 2)  # 2 March, not 3 February
+
+
+def test_a_body_larger_than_the_page_takes_is_refused_unread(setup):
+    _phase, _university, focal = setup
+    client = signed_in(focal)
+    before = counts()
+    huge = "x" * (13 * 1024 * 1024)  # REQUEST_BODY_MAX_BYTES is 12 MiB
+    response = client.post(reverse("registrations:focal_nominee_add"), nominee_form(full_name=huge))
+    assert response.status_code == 413
+    assert "this page takes at most 12 MB" in page(response).replace("\xa0", " ") or "at most" in page(response)
+    assert counts() == before
+
+
+def test_spreadsheet_downloads_are_never_cached(setup, hec_staff):
+    phase, _university, focal = setup
+    downloads = [
+        (hec_staff, reverse("registrations:staff_utilisation_export", args=[phase.slug, "csv"])),
+        (hec_staff, reverse("registrations:staff_utilisation_export", args=[phase.slug, "xlsx"])),
+        (focal, reverse("registrations:focal_template", args=["xlsx"])),
+        (focal, reverse("registrations:focal_template", args=["csv"])),
+    ]
+    for who, url in downloads:
+        response = signed_in(who).get(url)
+        assert response.status_code == 200, url
+        assert response["Cache-Control"] == "private, no-store", url
+
+
+def test_the_admin_export_neutralises_every_formula(setup, hec_staff):
+    from fees.models import CompletionImport, CourseCompletion
+
+    phase, _university, _focal = setup
+    nomination = factories.make_seated_nomination(phase=phase)
+    record = CompletionImport.objects.create(phase=phase, filename="r.csv")
+    for n, name in enumerate(['=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)"]):
+        CourseCompletion.objects.create(
+            nomination=nomination, course_key=f"c{n}", course_name=name, course_type="Course",
+            completed_at=timezone.now(), completed_on=timezone.localdate(), first_seen_import=record,
+        )  # fmt: skip
+    client = signed_in(hec_staff)
+    url = reverse("admin:fees_coursecompletion_export")
+    for fmt, reader in ((0, "csv"), (1, "xlsx")):
+        response = client.post(url, {"format": str(fmt), "resource": "0", "coursecompletionresource_course_name": "on"})
+        assert response.status_code == 200, response.content[:300]
+        assert response["Cache-Control"] == "private, no-store"
+        if reader == "csv":
+            cells = [row[0] for row in csv.reader(io.StringIO(response.content.decode("utf-8-sig")))][1:]
+        else:
+            sheet = load_workbook(io.BytesIO(response.content)).active
+            cells = [cell.value for cell in sheet["A"]][1:]
+            assert all(cell.data_type == "s" for cell in sheet["A"])  # text, never a formula
+        assert cells and all(str(cell).startswith("'") for cell in cells), cells
