@@ -143,18 +143,29 @@ def _cell_text(value: Any) -> str:
 
 
 def _xlsx_rows(data: bytes) -> Generator[list[str]]:
-    """Every row of the first worksheet, numbered as Excel numbers them, blank ones as []."""
+    """Every row of the first worksheet, numbered as Excel numbers them, blank ones as [].
+
+    A cell's value is what Excel saved as the cell's result. A formula whose result was never
+    saved (the file was written by a program, not Excel) has none: the file is refused saying so,
+    instead of the cell reading as empty ("full name missing")."""
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        formulas = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception:  # openpyxl raises many kinds of errors on a broken workbook
         raise TableRefused(_("This Excel workbook could not be opened; it may be damaged. Save it again.")) from None
     try:
         if not book.worksheets:
             raise TableRefused(_("This Excel workbook has no worksheet."))
-        sheet = book.worksheets[0]
+        sheet, written = book.worksheets[0], formulas.worksheets[0]
         sheet.reset_dimensions()  # do not trust the size the file declares; read what is there
+        written.reset_dimensions()
         budget = CELL_BUDGET
-        for number, values in enumerate(sheet.iter_rows(min_row=1, min_col=1, values_only=True), start=1):
+        both = zip(
+            sheet.iter_rows(min_row=1, min_col=1, values_only=True),
+            written.iter_rows(min_row=1, min_col=1, values_only=True),
+            strict=False,
+        )
+        for number, (values, as_written) in enumerate(both, start=1):
             budget -= max(len(values), 1)
             if budget < 0 or number > EXCEL_MAX_ROW:
                 raise TableRefused(
@@ -163,6 +174,16 @@ def _xlsx_rows(data: bytes) -> Generator[list[str]]:
                         "the list into a new workbook, or save it as CSV UTF-8."
                     )
                 )
+            for column, (value, formula) in enumerate(zip(values, as_written, strict=False), start=1):
+                if value is None and isinstance(formula, str) and formula.startswith("="):
+                    raise TableRefused(
+                        _(
+                            "Row %(row)d, column %(column)s holds a formula (%(formula)s) whose result was not saved "
+                            "in the file. Open the file in Excel and save it again, or paste the values only "
+                            "(Paste Special, Values), then upload it."
+                        )
+                        % {"row": number, "column": get_column_letter(column), "formula": formula[:40]}
+                    )
             yield [_cell_text(value) for value in values]
     except TableRefused:
         raise
@@ -170,6 +191,7 @@ def _xlsx_rows(data: bytes) -> Generator[list[str]]:
         raise TableRefused(_("This Excel workbook could not be read; it may be damaged. Save it again.")) from None
     finally:
         book.close()
+        formulas.close()
 
 
 def _records(data: bytes, *, filename: str, max_bytes: int) -> tuple[str, Generator[list[str]]]:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from dlsei.admin_actions import ReadOnlyAdmin, run_each
 from dlsei.uploads import sniff
+from registrations.cnic import cnic_mask
 from registrations.models import NominationStatus, SeatKind
 
 from . import services
@@ -86,6 +87,16 @@ class ChallanAdmin(RecordAdmin):
     search_fields = ("number", "payer_name", "nomination__email")
     list_filter = ("nomination__phase",)
     list_select_related = ("nomination",)
+    readonly_fields = ("payer_cnic_masked",)
+    # The full number is printed on the challan itself; nobody reading the record needs it.
+    exclude = ("payer_cnic",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [name for name in super().get_readonly_fields(request, obj) if name != "payer_cnic"]
+
+    @admin.display(description=gettext_lazy("Payer's CNIC"))
+    def payer_cnic_masked(self, challan: Challan) -> str:
+        return cnic_mask(challan.payer_cnic)
 
 
 @admin.register(AlumniPayment)
@@ -251,6 +262,16 @@ class DisabilitySeatAdmin(ReadOnlyAdmin):
     list_select_related = ("university", "phase", "disability_waiver")
     ordering = ("seated_at", "id")
     actions = ["approve", "reject"]
+    # What deciding a certificate needs; the CNIC masked, as everywhere it is not acted on.
+    fields = (
+        "full_name", "cnic_masked", "email", "university", "phase", "role", "seated_at", "certificate_file",
+        "waiver_status",
+    )  # fmt: skip
+    readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("CNIC"))
+    def cnic_masked(self, obj: DisabilitySeat) -> str:
+        return cnic_mask(obj.cnic)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).filter(status=NominationStatus.SEATED, seat_kind=SeatKind.DISABILITY)

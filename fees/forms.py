@@ -91,3 +91,23 @@ class MarkPaidForm(forms.Form):
         max_length=100,
         help_text=gettext_lazy("The bank or PERN reference of the university's payment."),
     )
+
+
+class DepositFilterForm(forms.Form):
+    """The focal person's deposits page: who to list."""
+
+    deposit = forms.ChoiceField(
+        label=gettext_lazy("Deposit"),
+        required=False,
+        choices=[
+            ("", gettext_lazy("Every nominee")),
+            ("missing", gettext_lazy("Seated, deposit not recorded")),
+            ("recorded", gettext_lazy("Deposit recorded")),
+        ],
+    )
+    q = forms.CharField(
+        label=gettext_lazy("Search"),
+        required=False,
+        max_length=200,
+        help_text=gettext_lazy("Name, e-mail or CNIC (with or without dashes)."),
+    )

@@ -2,12 +2,12 @@
 
 import dataclasses
 
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 
 from quotas.models import Phase, Pool, Quota, University
 from registrations.cnic import cnic_mask
 from registrations.models import ACTIVE_STATUSES, Nomination, NominationStatus, SeatKind
-from registrations.selectors import nominations_of_account
+from registrations.selectors import nominations_of_account, nominations_of_university
 
 from .models import AlumniPayment, Challan, Deposit, DisabilityWaiver, Invoice, InvoiceStatus
 
@@ -58,22 +58,29 @@ def learner_fees(*, nomination: Nomination) -> LearnerFees:
     )
 
 
-def deposit_nominees(*, phase: Phase, university: University) -> QuerySet[Nomination]:
+def deposit_nominees(
+    *, phase: Phase, university: University, search: str = "", deposit: str = ""
+) -> QuerySet[Nomination]:
     """The university's seated and waiting nominees in the phase, with their current deposit and
-    waiver (for the focal person's deposits page)."""
+    waiver (for the focal person's deposits page): seated first, each in arrival order.
+    ``search`` as on the nominees page; ``deposit`` "missing" or "recorded" narrows the list."""
+    nominees = nominations_of_university(phase=phase, university=university, search=search).filter(
+        status__in=ACTIVE_STATUSES
+    )
+    standing = Deposit.objects.filter(nomination=OuterRef("pk"), superseded_by__isnull=True)
+    if deposit == "missing":
+        nominees = nominees.filter(~Exists(standing), status=NominationStatus.SEATED)
+    elif deposit == "recorded":
+        nominees = nominees.filter(Exists(standing))
     return (
-        Nomination.objects.filter(phase=phase, university=university, status__in=ACTIVE_STATUSES)
-        .prefetch_related(
+        nominees.prefetch_related(
             Prefetch(
                 "deposits", queryset=Deposit.objects.filter(superseded_by__isnull=True), to_attr="current_deposits"
             ),
         )
-        .select_related("disability_waiver")
-        .order_by(
-            # "seated" sorts before "waiting": seated first, then the waiting list, each in arrival order
-            "status",
-            "id",
-        )
+        .select_related("disability_waiver", "phase")
+        # "seated" sorts before "waiting": seated first, then the waiting list, each in arrival order
+        .order_by("status", "id")
     )
 
 

@@ -7,6 +7,7 @@ redirect. Private files are served only to the people allowed to see them.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -21,7 +22,7 @@ from registrations.views_files import private_file_response
 
 from . import selectors, services
 from .exceptions import FeeError
-from .forms import AlumniPaymentForm, DepositCorrectionForm, DepositForm
+from .forms import AlumniPaymentForm, DepositCorrectionForm, DepositFilterForm, DepositForm
 from .models import AlumniPayment, DisabilityWaiver, Invoice
 
 
@@ -31,6 +32,8 @@ def _pdf_response(data: bytes, *, filename: str, inline: bool = False) -> HttpRe
     response["Cache-Control"] = "private, no-store"
     return response
 
+
+DEPOSITS_PER_PAGE = 50
 
 # The learner's own page ---------------------------------------------------------------------
 
@@ -128,26 +131,38 @@ def _focal(request: HttpRequest) -> FocalPerson:
 @login_required
 @require_GET
 def deposits(request: HttpRequest) -> HttpResponse:
-    """The focal person's seated and waiting public nominees, each with its deposit status."""
+    """The focal person's seated and waiting public nominees, each with its deposit status, a page
+    of them at a time (a university may have hundreds), filtered as the focal person asks."""
     focal = _focal(request)
     phase = phase_current()
-    nominees = []
+    form = DepositFilterForm(request.GET or None)
+    page = None
     if phase is not None:
-        nominees = selectors.with_masked_cnic(selectors.deposit_nominees(phase=phase, university=focal.university))
-        for n in nominees:
+        data = form.cleaned_data if form.is_valid() else {}
+        nominees = selectors.deposit_nominees(
+            phase=phase, university=focal.university, search=data.get("q", ""), deposit=data.get("deposit", "")
+        )
+        page = Paginator(nominees, DEPOSITS_PER_PAGE).get_page(request.GET.get("page"))
+        for n in selectors.with_masked_cnic(page.object_list):
             n.deposit = n.current_deposits[0] if n.current_deposits else None
             n.waiver = getattr(n, "disability_waiver", None)
             if n.waiver is None and n.status == NominationStatus.SEATED and n.seat_kind == SeatKind.DISABILITY:
                 # Shown as waiting for HEC's check, never saved: the row is written when HEC decides.
                 n.waiver = DisabilityWaiver(nomination=n)
             n.deposit_refusal = services.deposit_refusal(nomination=n)
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "fees/deposits.html",
         {
             "focal": focal,
             "phase": phase,
-            "nominees": nominees,
+            "form": form,
+            "page": page,
+            "nominees": page.object_list if page is not None else [],
+            "filtered": bool(request.GET.get("q") or request.GET.get("deposit")),
+            "query": query.urlencode(),
             "deposit_amount": phase.public_deposit_rupees if phase else 0,
         },
     )

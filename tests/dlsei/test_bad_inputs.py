@@ -455,3 +455,22 @@ def test_the_admin_export_neutralises_every_formula(setup, hec_staff):
             cells = [cell.value for cell in sheet["A"]][1:]
             assert all(cell.data_type == "s" for cell in sheet["A"])  # text, never a formula
         assert cells and all(str(cell).startswith("'") for cell in cells), cells
+
+
+def test_the_admin_change_pages_of_a_challan_and_a_disability_seat_mask_the_cnic(setup, hec_staff):
+    from fees.services import challan_issue
+    from registrations.models import Nomination
+
+    phase, university, focal = setup
+    alumnus = factories.alumnus_register(phase=phase, data=factories.alumnus_data(cnic="61101-2345678-9"))
+    challan = challan_issue(nomination=alumnus, actor=factories.learner_account(alumnus))
+    seat = factories.make_seated_nomination(
+        phase=phase, university=university, seat_kind="disability", cnic="3520198765432"
+    )
+    client = signed_in(hec_staff)
+    challan_page = page(client.get(reverse("admin:fees_challan_change", args=[challan.pk])))
+    assert "6110123456789" not in challan_page and "61101-2345678-9" not in challan_page
+    assert "*****-*****78-9" in challan_page
+    seat_page = page(client.get(reverse("admin:fees_disabilityseat_change", args=[seat.pk])))
+    assert "3520198765432" not in seat_page and "*****-*****43-2" in seat_page
+    assert Nomination.objects.filter(pk=seat.pk).exists()

@@ -183,12 +183,6 @@ def test_xlsx_ten_thousand_character_cells() -> None:
     assert rows[0]["Name"] == long
 
 
-def test_xlsx_formula_cells_give_their_cached_value() -> None:
-    # openpyxl never computes formulas; a workbook saved by a program without Excel has no cached value
-    rows = read(xlsx([["Name", "CNIC", "Email"], ['=CONCAT("A","li")', 1, "a@b.pk"]]))
-    assert rows[0]["Name"] == ""
-
-
 # Reading: refusals ----------------------------------------------------------------------------------------
 
 
@@ -512,3 +506,10 @@ def test_numbers_dates_and_blanks_are_written_as_such() -> None:
 def test_writers_take_any_iterable_of_rows() -> None:
     rows = ((f"P{n}", str(n), f"p{n}@b.pk") for n in range(3))
     assert len(read(write_xlsx(rows, ["Name", "CNIC", "Email"]))) == 3
+
+
+def test_a_formula_without_a_saved_result_is_refused_as_a_formula_not_read_as_empty():
+    data = xlsx([REQUIRED, ['=CONCATENATE("Ayesha"," ","Khan")', "35202-1234567-1", "ayesha@example.pk"]])
+    message = refusal(data, filename="list.xlsx")
+    assert "Row 2, column A holds a formula (=CONCATENATE(" in message and "paste the values only" in message
+    assert "missing" not in message
