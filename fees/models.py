@@ -317,6 +317,14 @@ class CourseCompletion(models.Model):
     completed_at = models.DateTimeField()
     completed_on = models.DateField()
     certificate_url = models.CharField(max_length=500, blank=True)
+    grade = models.CharField(max_length=20, blank=True, help_text=_("The report's Course Grade, as written."))
+    learning_hours = models.DecimalField(
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("The report's estimated learning hours of the course; empty when the report had none."),
+    )
     first_seen_import = models.ForeignKey(CompletionImport, on_delete=models.PROTECT, related_name="completions")
 
     class Meta:

@@ -44,6 +44,8 @@ class PhaseAdmin(admin.ModelAdmin):
                     "guided_projects_count",
                     "reminder_days",
                     "coursera_invitation_url",
+                    "join_within_days",
+                    "coursera_program_id",
                 ]
             },
         ),
