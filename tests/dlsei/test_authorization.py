@@ -367,6 +367,11 @@ TABLE: dict[str, list[Case]] = {
     "fees:refund_decision_correct": [Case(kwargs=lambda w: {"pk": _refund_decision(w).pk}, expect=staff_only())],
     "fees:ledgers": [Case(expect=focal_only(staff=OK))],
     "fees:ledger_download": [Case(kwargs=lambda w: {"kind": "refund", "fmt": "csv"}, expect=focal_only(staff=OK))],
+    # What the licenses achieved, and completions for credit: staff, and focal persons for their own.
+    "fees:impact": [Case(expect=focal_only(staff=OK))],
+    "fees:impact_pdf": [Case(expect=focal_only(staff=OK))],
+    "fees:credit_export": [Case(expect=focal_only(staff=OK))],
+    "fees:credit_export_download": [Case(kwargs=lambda w: {"fmt": "csv"}, expect=focal_only(staff=OK))],
 }
 # Only mounted by bench/rush.py's own server (BENCH_ENDPOINTS=1), never in the portal.
 NOT_SERVED = {"bench_ceiling"}
