@@ -163,6 +163,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "fees.tasks.completion_imports_requeue",
         "schedule": 300.0,
     },
+    # Learners invited who have not joined the Coursera program: reminded at half the phase's
+    # join_within_days and a week before the last day (registrations.reclaim).
+    "join-reminders": {
+        "task": "registrations.tasks.join_reminders_send",
+        "schedule": env.float("JOIN_REMINDERS_EVERY_SECONDS", default=3600.0),
+    },
 }
 # A completion report still waiting to start after this long lost its message; beat queues it again.
 COMPLETION_IMPORT_REQUEUE_AFTER_SECONDS = env.int("COMPLETION_IMPORT_REQUEUE_AFTER_SECONDS", default=600)

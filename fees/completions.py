@@ -43,6 +43,7 @@ from audit.services import audit_record
 from dlsei.uploads import human_size
 from quotas.models import Phase
 from registrations.models import ACTIVE_STATUSES, Nomination
+from registrations.reclaim import nominations_joined_record
 
 from .exceptions import FeeError
 from .models import CompletionImport, CourseCompletion, UnmatchedCompletionRow
@@ -312,6 +313,7 @@ class _Chunk:
     # in file order
     candidates: list[tuple] = field(default_factory=list)
     problems: list[UnmatchedCompletionRow] = field(default_factory=list)
+    learners: set[int] = field(default_factory=set)  # matched learners: Coursera shows them in the program
 
 
 def completion_imports_requeue(*, waiting_longer_than: dt.timedelta) -> list[int]:
@@ -413,6 +415,13 @@ def _chunk_record(*, record: CompletionImport, chunk: _Chunk, known: dict[tuple[
         if filled:
             _completions_fill(filled)
         UnmatchedCompletionRow.objects.bulk_create(chunk.problems, batch_size=BATCH_SIZE)
+        # A learner in the usage report is enrolled in a course, so has joined the program.
+        nominations_joined_record(
+            nomination_ids=chunk.learners,
+            day=timezone.localdate(),
+            actor=record.imported_by,
+            source=f"usage report {record.filename}",
+        )
         CompletionImport.objects.filter(pk=record.pk).update(
             processed=F("processed") + chunk.size,
             matched=F("matched") + chunk.matched,
@@ -578,6 +587,7 @@ def _completion_import_rows(
             report(number, cells, no_learner)
         else:
             chunk.matched += 1
+            chunk.learners.add(nomination_id)
             if _cell(cells, i_done).casefold() not in _YES:
                 chunk.ignored += 1
             else:

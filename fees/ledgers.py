@@ -19,6 +19,7 @@ from dlsei.tabular import write_csv, write_xlsx
 from quotas.models import Phase, University
 from registrations.cnic import cnic_mask
 
+from .deposit_returns import returns_totals, returns_totals_by_university
 from .exceptions import FeeError
 from .refunds import FORFEIT, PENDING, REFUND, current_decisions, current_deposits, refund_cases
 
@@ -54,16 +55,22 @@ class LedgerTotals:
     pending_amount: int
     deposit_count: int
     deposit_amount: int
+    # Deposits going back to the learner (a reclaimed seat: fees.deposit_returns).
+    return_count: int = 0
+    return_amount: int = 0
 
     @property
     def decided_amount(self) -> int:
-        return self.refund_amount + self.forfeit_amount + self.pending_amount
+        return self.refund_amount + self.forfeit_amount + self.pending_amount + self.return_amount
+
+    @property
+    def columns_count(self) -> int:
+        return self.refund_count + self.forfeit_count + self.pending_count + self.return_count
 
     @property
     def adds_up(self) -> bool:
-        """Refunds + forfeits + pending = deposits recorded, in learners and in rupees."""
-        counts = self.refund_count + self.forfeit_count + self.pending_count
-        return counts == self.deposit_count and self.decided_amount == self.deposit_amount
+        """Refunds + forfeits + pending + returns = deposits recorded, in learners and in rupees."""
+        return self.columns_count == self.deposit_count and self.decided_amount == self.deposit_amount
 
 
 def _cases(*, phase: Phase, university: University | None):
@@ -142,7 +149,7 @@ def ledger_totals(*, phase: Phase, university: University | None = None) -> Ledg
     if university is not None:
         deposits = deposits.filter(nomination__university=university)
     recorded = deposits.aggregate(deposit_count=Count("pk"), deposit_amount=Coalesce(Sum("amount"), 0))
-    return LedgerTotals(**columns, **recorded)
+    return LedgerTotals(**columns, **recorded, **returns_totals(phase=phase, university=university))
 
 
 def ledger_totals_by_university(*, phase: Phase) -> list[tuple[University, LedgerTotals]]:
@@ -172,6 +179,7 @@ def ledger_totals_by_university(*, phase: Phase) -> list[tuple[University, Ledge
     empty = dict.fromkeys(
         ["refund_count", "refund_amount", "forfeit_count", "forfeit_amount", "pending_count", "pending_amount"], 0
     )
+    returned = returns_totals_by_university(phase=phase)
     universities = University.objects.filter(pk__in=(set(columns) | set(recorded)) - {None}).order_by("code")
     return [
         (
@@ -179,6 +187,7 @@ def ledger_totals_by_university(*, phase: Phase) -> list[tuple[University, Ledge
             LedgerTotals(
                 **columns.get(university.pk, empty),
                 **recorded.get(university.pk, {"deposit_count": 0, "deposit_amount": 0}),
+                **returned.get(university.pk, {}),
             ),
         )
         for university in universities

@@ -34,6 +34,7 @@ from registrations.cnic import cnic_mask
 from registrations.roles import user_is_focal_person, user_is_hec_staff
 
 from .completions import completions_upload
+from .deposit_returns import returns_listed
 from .exceptions import FeeError
 from .ledgers import FORMATS, KINDS, ledger_export, ledger_totals, ledger_totals_by_university
 from .models import CompletionImport, RefundDecision, RefundOutcome
@@ -320,6 +321,7 @@ def ledgers(request: HttpRequest) -> HttpResponse:
         "university": university,
         "totals": ledger_totals(phase=phase, university=university),
         "by_university": ledger_totals_by_university(phase=phase) if is_staff else [],
+        "returns": returns_listed(phase=phase, university=university),
         "kinds": [(REFUND, _("Refunds due")), (FORFEIT, _("Forfeited to HEC")), (PENDING, _("Pending"))],
         "formats": FORMATS,
     }

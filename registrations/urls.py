@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_alumni, views_files, views_focal, views_staff
+from . import views, views_alumni, views_files, views_focal, views_reclaim, views_staff
 
 app_name = "registrations"
 urlpatterns: list = [
@@ -29,6 +29,8 @@ urlpatterns: list = [
         name="staff_utilisation_export",
     ),
     path("staff/<slug:phase_slug>/license-moves/", views_staff.staff_license_moves, name="staff_license_moves"),
+    # Learners who never joined the Coursera program: their seats reclaimed for the waiting lists.
+    path("staff/<slug:phase_slug>/unclaimed/", views_reclaim.staff_unclaimed, name="staff_unclaimed"),
     # Publishing an allocation promotes the waiting lists, so the page is here, not in quotas.
     path(
         "staff/<slug:phase_slug>/v<int:version>/publish/",

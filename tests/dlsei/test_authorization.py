@@ -339,6 +339,10 @@ TABLE: dict[str, list[Case]] = {
         Case(kwargs=lambda w: {"phase_slug": w.phase.slug, "fmt": "xlsx"}, expect=staff_only()),
     ],
     "registrations:staff_license_moves": [Case(kwargs=PHASE, expect=staff_only())],
+    "registrations:staff_unclaimed": [
+        Case(kwargs=PHASE, expect=staff_only()),
+        Case(kwargs=PHASE, method="post", expect=every(FORBIDDEN, staff=BAD)),  # unconfirmed: nothing changes
+    ],
     # Fees.
     "fees:nominations_confirm": [
         Case(
