@@ -376,6 +376,9 @@ TABLE: dict[str, list[Case]] = {
     "fees:impact_pdf": [Case(expect=focal_only(staff=OK))],
     "fees:credit_export": [Case(expect=focal_only(staff=OK))],
     "fees:credit_export_download": [Case(kwargs=lambda w: {"fmt": "csv"}, expect=focal_only(staff=OK))],
+    # Coursera's API: HEC staff only (no phase posted: back to the page with a message).
+    "fees:coursera_api": [Case(expect=staff_only())],
+    "fees:coursera_sync_now": [Case(method="post", expect=every(FORBIDDEN, staff=GONE))],
 }
 # Only mounted by bench/rush.py's own server (BENCH_ENDPOINTS=1), never in the portal.
 NOT_SERVED = {"bench_ceiling"}

@@ -87,9 +87,10 @@ def usage_report(*rows: str) -> bytes:
     return ("\ufeff" + "\r\n".join([USAGE_HEADER, *rows]) + "\r\n").encode()
 
 
-def outcomes_phase_build(*, hec_staff, commit, slug: str = "outcomes") -> OutcomesPhase:
+def outcomes_phase_build(*, hec_staff, commit, slug: str = "outcomes", reports: bool = True) -> OutcomesPhase:
     """Build the phase above. ``commit`` is pytest-django's django_capture_on_commit_callbacks, so
-    that the invitations really go out (in-process) as they would after a commit."""
+    that the invitations really go out (in-process) as they would after a commit. With
+    ``reports=False`` the learners are invited and nothing is imported from Coursera yet."""
     phase = factories.make_phase(slug=slug, coursera_invitation_url="https://www.coursera.org/programs/dlsei?x=1")
     qau, qau_focal = university_ready(phase=phase, code="QAU", licenses=4)
     pu, pu_focal = university_ready(phase=phase, code="PU", licenses=3)
@@ -127,6 +128,10 @@ def outcomes_phase_build(*, hec_staff, commit, slug: str = "outcomes") -> Outcom
         )
         alumni_payment_verify(payment=payment, actor=hec_staff)
 
+    built = OutcomesPhase(phase=phase, qau=qau, pu=pu, lums=lums, qau_focal=qau_focal, pu_focal=pu_focal,
+                          learners=learners)  # fmt: skip
+    if not reports:
+        return built
     membership = ["Name,Email,External Id,Program Name,Join Date"] + [
         f"Learner {name},{learners[name].email},{learners[name].learner_id_external},DLSEI,{day}"
         for name, day in (("q1", "2021-10-01"), ("q2", "2021-10-02"), ("q3", "2021-10-05"), ("p1", "2021-10-03"),
@@ -179,5 +184,4 @@ def outcomes_phase_build(*, hec_staff, commit, slug: str = "outcomes") -> Outcom
         "2021-10-01 00:00:00 UTC,100,20,Yes,No,2021-12-01 08:00:00 UTC,0.9,,Course",
     )
     completions_import(phase=phase, data=usage, filename="usage-2022-02.csv", actor=hec_staff)
-    return OutcomesPhase(phase=phase, qau=qau, pu=pu, lums=lums, qau_focal=qau_focal, pu_focal=pu_focal,
-                         learners=learners)  # fmt: skip
+    return built

@@ -169,6 +169,7 @@ def test_the_pdf_snapshot_reads_like_a_case_study_page(client, built, hec_staff)
 
 def rasterise(pdf: bytes, tmp_path) -> Image.Image:
     """The first page as pixels (poppler's pdftoppm), the way a printer or a viewer would draw it."""
+    assert shutil.which("pdftoppm"), "pdftoppm is missing: install Debian's poppler-utils (.ci/run does)"
     source = tmp_path / "impact.pdf"
     source.write_bytes(pdf)
     subprocess.run([shutil.which("pdftoppm"), "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile",
