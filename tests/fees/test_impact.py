@@ -233,3 +233,34 @@ def test_an_unknown_phase_or_university_is_not_found(client, built, hec_staff):
     assert client.get(reverse("fees:impact"), {"phase": "nope"}).status_code == 404
     assert client.get(reverse("fees:impact"), {"phase": "outcomes", "university": "NOPE"}).status_code == 404
     assert client.get(reverse("fees:impact"), {"phase": "not a slug!"}).status_code == 404
+
+
+def test_the_page_costs_the_same_queries_however_many_learners_it_counts(client, built, hec_staff):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from fees.completions import completions_import
+    from tests.fees.conftest import nominate_student
+    from tests.fees.outcomes import usage_report, usage_row
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("fees:impact"), {"phase": "outcomes"}).status_code == 200
+        return len(captured)
+
+    client.force_login(hec_staff)
+    before = queries()
+    more = [
+        nominate_student(
+            phase=built.phase,
+            university=built.pu,
+            focal=built.pu_focal,
+            full_name=f"More {n}",
+            email=f"more{n}@pu.edu.pk",
+        )  # fmt: skip
+        for n in range(5)
+    ]
+    rows = [usage_row(n, slug, when="2022-02-10 08:00:00 UTC") for n in more for slug in ("python", "sql")]
+    completions_import(phase=built.phase, data=usage_report(*rows), filename="more.csv", actor=hec_staff)
+    assert command_json("--phase", "outcomes")["courses_completed"] == 20
+    assert queries() == before
