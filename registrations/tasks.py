@@ -225,3 +225,16 @@ def reclaim_notice_send(self, nomination_id: int) -> str:  # noqa: ARG001 - boun
     from . import reclaim
 
     return reclaim.reclaim_notice_send(nomination_id=nomination_id)
+
+
+@shared_task(acks_late=True)
+def seats_reclaim_task(nomination_ids: list[int], user_id: int, reason: str = "") -> int:
+    """Many seats reclaimed at once by HEC staff on the unclaimed-seats page: the same
+    seats_reclaim as the page, one seat per transaction (a redelivered task finds the seats
+    already reclaimed and changes nothing). Returns how many were reclaimed by this run."""
+    from django.contrib.auth import get_user_model
+
+    from . import reclaim
+
+    actor = get_user_model().objects.filter(pk=user_id).first()
+    return len(reclaim.seats_reclaim(nominations=nomination_ids, actor=actor, reason=reason).reclaimed)

@@ -5,8 +5,11 @@ A plain form: tick learners (or "every learner listed"), confirm, reclaim. Works
 JavaScript; nothing is reclaimed without this staff action.
 """
 
+from functools import partial
+
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,12 +29,15 @@ from .models import JoinReminder, Nomination, NominationStatus
 from .reclaim import join_by, not_joined_yet_count, seats_reclaim, unclaimed_learners
 from .views_staff import hec_staff_view
 
+LISTED = 500  # rows on the page; "every unclaimed learner" reclaims them all
+IN_REQUEST = 50  # more seats than this are reclaimed by a task, so the page answers at once
+
 
 class ReclaimForm(forms.Form):
     nominations = forms.ModelMultipleChoiceField(
         queryset=Nomination.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
-    everything = forms.BooleanField(required=False, label=gettext_lazy("Every learner listed"))
+    everything = forms.BooleanField(required=False, label=gettext_lazy("Every unclaimed learner"))
     reason = forms.CharField(
         required=False,
         max_length=500,
@@ -57,7 +63,7 @@ class ReclaimForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if not self.errors and not cleaned.get("everything") and not cleaned.get("nominations"):
-            raise forms.ValidationError(_("Tick the learners whose seats to reclaim, or “Every learner listed”."))
+            raise forms.ValidationError(_("Tick the learners whose seats to reclaim, or “Every unclaimed learner”."))
         return cleaned
 
     def chosen(self) -> list[int]:
@@ -66,8 +72,14 @@ class ReclaimForm(forms.Form):
         return [nomination.pk for nomination in self.cleaned_data["nominations"]]
 
 
+def _enqueue_reclaim(ids: list[int], user_id: int, reason: str) -> None:
+    from .tasks import seats_reclaim_task
+
+    seats_reclaim_task.delay(ids, user_id, reason)
+
+
 def _rows(unclaimed, *, phase: Phase) -> list[dict]:
-    learners = list(unclaimed)
+    learners = list(unclaimed[:LISTED])
     reminders: dict[int, list[str]] = {}
     labels = dict(JoinReminder.Kind.choices)
     for nomination_id, kind in JoinReminder.objects.filter(
@@ -107,7 +119,21 @@ def staff_unclaimed(request: HttpRequest, phase_slug: str) -> HttpResponse:
     if university is not None:
         here += "?" + urlencode({"university": university.code})
     if request.method == "POST" and form.is_valid():
-        result = seats_reclaim(nominations=form.chosen(), actor=request.user, reason=form.cleaned_data["reason"])
+        chosen = form.chosen()
+        if len(chosen) > IN_REQUEST:
+            transaction.on_commit(
+                partial(_enqueue_reclaim, chosen, request.user.pk, form.cleaned_data["reason"]), robust=True
+            )
+            messages.info(
+                request,
+                _(
+                    "%(count)s seats are being reclaimed in the background, each given to the next nominee waiting. "
+                    "Reload this page to see them leave the list."
+                )
+                % {"count": len(chosen)},
+            )
+            return redirect(here)
+        result = seats_reclaim(nominations=chosen, actor=request.user, reason=form.cleaned_data["reason"])
         if result.reclaimed:
             messages.success(
                 request,
@@ -136,6 +162,7 @@ def staff_unclaimed(request: HttpRequest, phase_slug: str) -> HttpResponse:
             "university": university,
             "universities": University.objects.filter(nominations__phase=phase).distinct().order_by("code"),
             "rows": _rows(unclaimed, phase=phase),
+            "unclaimed_count": unclaimed.count(),
             "not_joined_yet": not_joined_yet_count(phase=phase),
             "memberships_at": memberships_at,
             "form": form,

@@ -322,3 +322,26 @@ def test_focal_persons_and_learners_cannot_reach_it(client, phase, focal, invite
     client.force_login(focal)
     assert client.get(url).status_code == 403
     assert client.post(url, {"everything": "on", "confirm": "on"}).status_code == 403
+
+
+def test_many_seats_are_reclaimed_by_a_task_and_the_page_answers_at_once(
+    client, phase, university, invite, hec_staff, django_capture_on_commit_callbacks, monkeypatch
+):
+    from registrations import views_reclaim
+
+    monkeypatch.setattr(views_reclaim, "IN_REQUEST", 1)  # "many" is two here
+    learners = invite(3)
+    for learner in learners[:2]:
+        invited_days_ago(learner, 31)
+    client.force_login(hec_staff)
+    url = reverse("registrations:staff_unclaimed", args=[phase.slug])
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(url, {"everything": "on", "confirm": "on"})
+    assert response.status_code == 302
+    assert {n.status for n in Nomination.objects.filter(pk__in=[n.pk for n in learners[:2]])} == {SEATED}
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in queued:  # what the commit would have queued: the task, run in-process
+            callback()
+    assert {n.status for n in Nomination.objects.filter(pk__in=[n.pk for n in learners[:2]])} == {RECLAIMED}
+    messages = client.get(url).content.decode()
+    assert "2 seats are being reclaimed in the background" in messages
