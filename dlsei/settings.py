@@ -184,9 +184,34 @@ CELERY_BEAT_SCHEDULE = {
         "task": "fees.tasks.completion_imports_requeue",
         "schedule": 300.0,
     },
+    # Learners invited who have not joined the Coursera program: reminded at half the phase's
+    # join_within_days and a week before the last day (registrations.reclaim).
+    "join-reminders": {
+        "task": "registrations.tasks.join_reminders_send",
+        "schedule": env.float("JOIN_REMINDERS_EVERY_SECONDS", default=3600.0),
+    },
+    # Coursera's enrollment reports through its API; does nothing unless the API is configured.
+    "coursera-sync": {
+        "task": "fees.tasks.enrollment_reports_sync_all",
+        "schedule": env.float("COURSERA_SYNC_EVERY_SECONDS", default=6 * 3600.0),
+    },
 }
 # A completion report still waiting to start after this long lost its message; beat queues it again.
 COMPLETION_IMPORT_REQUEUE_AFTER_SECONDS = env.int("COMPLETION_IMPORT_REQUEUE_AFTER_SECONDS", default=600)
+
+# --- Coursera's API (optional) ---------------------------------------------------------------
+# Off unless all three are set (and a phase has its Coursera program id): completions then come
+# from the enrollment reports without a CSV (fees.coursera_sync); the CSV upload stays as it is.
+COURSERA_API_CLIENT_ID = env.str("COURSERA_API_CLIENT_ID", default="")
+COURSERA_API_CLIENT_SECRET = env.str("COURSERA_API_CLIENT_SECRET", default="")
+COURSERA_API_ORG_ID = env.str("COURSERA_API_ORG_ID", default="")
+COURSERA_API_URL = env.str("COURSERA_API_URL", default="https://api.coursera.com/api/")
+COURSERA_API_TOKEN_URL = env.str(
+    "COURSERA_API_TOKEN_URL", default="https://api.coursera.com/oauth2/client_credentials/token"
+)
+COURSERA_API_TIMEOUT = env.int("COURSERA_API_TIMEOUT", default=30)
+# Invitations through Coursera's API (Coursera e-mails the learner) instead of the portal's e-mail.
+COURSERA_API_SEND_INVITATIONS = env.bool("COURSERA_API_SEND_INVITATIONS", default=False)
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="")

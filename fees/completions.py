@@ -29,6 +29,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -42,6 +43,7 @@ from audit.services import audit_record
 from dlsei.uploads import human_size
 from quotas.models import Phase
 from registrations.models import ACTIVE_STATUSES, Nomination
+from registrations.reclaim import nominations_joined_record
 
 from .exceptions import FeeError
 from .models import CompletionImport, CourseCompletion, UnmatchedCompletionRow
@@ -56,8 +58,13 @@ COURSE_TYPE = "Course Type"
 COMPLETED = "Completed"
 COMPLETION_TIME = "Completion Time"
 CERTIFICATE_URL = "Course Certificate URL"
+COURSE_GRADE = "Course Grade"
+LEARNING_HOURS = "Estimated Learning Hours"
+# Older exports of the usage report call the same column "Learning Hours".
+LEARNING_HOURS_OLD = "Learning Hours"
 REQUIRED_COLUMNS = [EMAIL, EXTERNAL_ID, COURSE, COURSE_TYPE, COMPLETED, COMPLETION_TIME]
-OPTIONAL_COLUMNS = [COURSE_SLUG, CERTIFICATE_URL]
+OPTIONAL_COLUMNS = [COURSE_SLUG, CERTIFICATE_URL, COURSE_GRADE, LEARNING_HOURS, LEARNING_HOURS_OLD]
+LEARNING_HOURS_MAX = Decimal("99999.99")
 
 BATCH_SIZE = 5_000
 CHUNK_ROWS = 5_000  # rows per transaction of the worker: one step of the progress bar
@@ -117,6 +124,21 @@ def completion_time_parse(value: str) -> dt.datetime | None:
     if not moment.date() >= EARLIEST_COMPLETION:
         raise ValueError(text)
     return moment
+
+
+def learning_hours_parse(value: str) -> Decimal | None:
+    """The report's estimated learning hours ("12.5") as a Decimal of two places; None when blank,
+    unreadable or negative (the completion is still recorded, without hours)."""
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        hours = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not hours.is_finite() or hours < 0:
+        return None
+    return min(hours, LEARNING_HOURS_MAX).quantize(Decimal("0.01"))
 
 
 def course_key_make(*, slug: str, name: str) -> str:
@@ -183,9 +205,9 @@ def _text(data: bytes, filename: str) -> str:
 # The columns written for a new completion, in this order; _AT and _ON index its two times.
 _INSERT_COLUMNS = [
     "nomination_id", "course_key", "course_name", "course_type", "completed_at", "completed_on", "certificate_url",
-    "first_seen_import_id",
+    "grade", "learning_hours", "first_seen_import_id",
 ]  # fmt: skip
-_AT, _ON = 4, 5
+_AT, _ON, _GRADE, _HOURS = 4, 5, 7, 8
 
 
 def _completions_insert(rows) -> int:
@@ -202,7 +224,8 @@ def _completions_insert(rows) -> int:
     one = "(" + ", ".join(["%s"] * len(_INSERT_COLUMNS)) + ")"
     params = [
         (row[0], row[1], row[2], row[3], ops.adapt_datetimefield_value(row[_AT]),
-         ops.adapt_datefield_value(row[_ON]), row[6], row[7])
+         ops.adapt_datefield_value(row[_ON]), row[6], row[_GRADE],
+         ops.adapt_decimalfield_value(row[_HOURS], 7, 2), row[9])
         for row in rows
     ]  # fmt: skip
     inserted = 0
@@ -295,10 +318,12 @@ class _Chunk:
     matched: int = 0
     unmatched: int = 0
     ignored: int = 0
-    # (nomination id, course key, name, type, completed_at, completed_on, certificate URL), in file order
+    # (nomination id, course key, name, type, completed_at, completed_on, certificate URL, grade, hours),
+    # in file order
     candidates: list[tuple] = field(default_factory=list)
     problems: list[UnmatchedCompletionRow] = field(default_factory=list)
     unknown_types: dict[str, int] = field(default_factory=dict)
+    learners: set[int] = field(default_factory=set)  # matched learners: Coursera shows them in the program
 
 
 def completion_imports_requeue(*, waiting_longer_than: dt.timedelta) -> list[int]:
@@ -337,11 +362,13 @@ def _completion_import_claim(*, completion_import_id: int) -> CompletionImport |
 def _chunk_record(*, record: CompletionImport, chunk: _Chunk, known: dict[tuple[int, str], list]) -> bool:
     """Write one chunk's completions, stray rows and counters in one transaction.
 
-    ``known`` maps (learner, course) to [completion id or None, completed_at] for every completion
-    of the phase, loaded once per run and kept up to date here; None stands for a completion this
-    run inserted (its id is looked up only if a later row shows an earlier time for it). Returns
-    False, writing nothing, when the import is no longer at this chunk's start (another delivery
-    of the task got there first).
+    ``known`` maps (learner, course) to [completion id or None, completed_at, has hours, has grade]
+    for every completion of the phase, loaded once per run and kept up to date here; None stands
+    for a completion this run inserted (its id is looked up only if a later row shows an earlier
+    time for it). A known course whose grade or learning hours were blank (a report imported
+    before they were kept, or one without those columns) takes them from the first row that has
+    them; values already recorded are never changed. Returns False, writing nothing, when the
+    import is no longer at this chunk's start (another delivery of the task got there first).
     """
     with transaction.atomic():
         position = (
@@ -353,7 +380,8 @@ def _chunk_record(*, record: CompletionImport, chunk: _Chunk, known: dict[tuple[
         fresh: dict[tuple[int, str], list] = {}
         earlier: dict[int, tuple[dt.datetime, dt.date]] = {}
         earlier_unresolved: dict[tuple[int, str], tuple[dt.datetime, dt.date]] = {}
-        for nomination_id, key, name, kind, completed_at, completed_on, certificate in chunk.candidates:
+        filled: dict[tuple[int, str], dict] = {}  # known courses given their first grade or hours
+        for nomination_id, key, name, kind, completed_at, completed_on, certificate, grade, hours in chunk.candidates:
             pair = (nomination_id, key)
             seen = known.get(pair)
             if seen is not None:
@@ -364,13 +392,23 @@ def _chunk_record(*, record: CompletionImport, chunk: _Chunk, known: dict[tuple[
                         earlier_unresolved[pair] = (completed_at, completed_on)
                     else:
                         earlier[seen[0]] = (completed_at, completed_on)
+                if hours is not None and not seen[2]:
+                    seen[2] = True
+                    filled.setdefault(pair, {})["learning_hours"] = hours
+                if grade and not seen[3]:
+                    seen[3] = True
+                    filled.setdefault(pair, {})["grade"] = grade
                 continue
             if pair in fresh:
                 duplicates += 1
-                if completed_at < fresh[pair][_AT]:
-                    fresh[pair][_AT], fresh[pair][_ON] = completed_at, completed_on
+                row = fresh[pair]
+                if completed_at < row[_AT]:
+                    row[_AT], row[_ON] = completed_at, completed_on
+                row[_HOURS] = row[_HOURS] if row[_HOURS] is not None else hours
+                row[_GRADE] = row[_GRADE] or grade
                 continue
-            fresh[pair] = [nomination_id, key, name, kind, completed_at, completed_on, certificate, record.pk]
+            fresh[pair] = [nomination_id, key, name, kind, completed_at, completed_on, certificate, grade, hours,
+                           record.pk]  # fmt: skip
         new = _completions_insert(fresh.values()) if fresh else 0
         duplicates += len(fresh) - new  # recorded meanwhile by another import
         if earlier_unresolved:  # rare: a course repeated in the report with an earlier time, chunks apart
@@ -384,12 +422,21 @@ def _chunk_record(*, record: CompletionImport, chunk: _Chunk, known: dict[tuple[
         if earlier:
             moved = [CourseCompletion(pk=pk, completed_at=at, completed_on=on) for pk, (at, on) in earlier.items()]
             CourseCompletion.objects.bulk_update(moved, ["completed_at", "completed_on"], batch_size=BATCH_SIZE)
+        if filled:
+            _completions_fill(filled)
         UnmatchedCompletionRow.objects.bulk_create(chunk.problems, batch_size=BATCH_SIZE)
         unknown = {}
         if chunk.unknown_types:  # read and written under the import row's lock taken above
             unknown = CompletionImport.objects.filter(pk=record.pk).values_list("unknown_types", flat=True).get()
             for kind, count in chunk.unknown_types.items():
                 unknown[kind] = unknown.get(kind, 0) + count
+        # A learner in the usage report is enrolled in a course, so has joined the program.
+        nominations_joined_record(
+            nomination_ids=chunk.learners,
+            day=timezone.localdate(),
+            actor=record.imported_by,
+            source=f"usage report {record.filename}",
+        )
         CompletionImport.objects.filter(pk=record.pk).update(
             **({"unknown_types": unknown} if chunk.unknown_types else {}),
             processed=F("processed") + chunk.size,
@@ -400,8 +447,21 @@ def _chunk_record(*, record: CompletionImport, chunk: _Chunk, known: dict[tuple[
             duplicates=F("duplicates") + duplicates,
         )
     for pair, row in fresh.items():
-        known[pair] = [None, row[_AT]]
+        known[pair] = [None, row[_AT], row[_HOURS] is not None, bool(row[_GRADE])]
     return True
+
+
+def _completions_fill(filled: dict[tuple[int, str], dict]) -> None:
+    """Give known completions the grade or learning hours they lacked, never overwriting a value.
+
+    Mostly once per course, on the first report imported after these columns were kept; a
+    conditional UPDATE per (learner, course), so a value written meanwhile is not replaced."""
+    for (nomination_id, key), values in filled.items():
+        completions = CourseCompletion.objects.filter(nomination_id=nomination_id, course_key=key)
+        if "learning_hours" in values:
+            completions.filter(learning_hours__isnull=True).update(learning_hours=values["learning_hours"])
+        if "grade" in values:
+            completions.filter(grade="").update(grade=values["grade"])
 
 
 def _completion_import_finish(*, record: CompletionImport) -> CompletionImport:
@@ -487,12 +547,15 @@ def _completion_import_rows(
     i_email, i_ext, i_course, i_type = col[EMAIL], col[EXTERNAL_ID], col[COURSE], col[COURSE_TYPE]
     i_done, i_time = col[COMPLETED], col[COMPLETION_TIME]
     i_slug, i_cert = col.get(COURSE_SLUG), col.get(CERTIFICATE_URL)
+    i_grade, i_hours = col.get(COURSE_GRADE), col.get(LEARNING_HOURS, col.get(LEARNING_HOURS_OLD))
     local = ZoneInfo(settings.TIME_ZONE)
     by_external, by_email = _learner_maps(record.phase)
     known: dict[tuple[int, str], list] = {
-        (nomination_id, key): [pk, at]
-        for pk, nomination_id, key, at in CourseCompletion.objects.filter(nomination__phase_id=record.phase_id)
-        .values_list("id", "nomination_id", "course_key", "completed_at")
+        (nomination_id, key): [pk, at, hours is not None, bool(grade)]
+        for pk, nomination_id, key, at, hours, grade in CourseCompletion.objects.filter(
+            nomination__phase_id=record.phase_id
+        )
+        .values_list("id", "nomination_id", "course_key", "completed_at", "learning_hours", "grade")
         .iterator(chunk_size=10_000)
     }
     no_learner = _("No learner of this phase has this External Id or e-mail.")
@@ -542,6 +605,7 @@ def _completion_import_rows(
             report(number, cells, no_learner)
         else:
             chunk.matched += 1
+            chunk.learners.add(nomination_id)
             if _cell(cells, i_done).casefold() not in _YES:
                 chunk.ignored += 1
             else:
@@ -570,6 +634,7 @@ def _completion_import_rows(
                     chunk.candidates.append((
                         nomination_id, key, name[:255], kind, completed_at,
                         completed_at.astimezone(local).date(), _cell(cells, i_cert)[:500],
+                        _cell(cells, i_grade)[:20], learning_hours_parse(_cell(cells, i_hours)),
                     ))  # fmt: skip
         if chunk.size >= chunk_rows and not flush():
             return None

@@ -1,10 +1,8 @@
 """Ledgers of the deposits: refunds each university pays back, forfeits owed to HEC, and what is pending.
 
-Every deposit recorded in a phase ends in exactly one of four columns: refund due (the current
-decision is "refund"), forfeited to HEC (it is "forfeit"), to return (the nomination ended —
-withdrawn, rejected, its hold expired — before its license was activated, so the deposit goes
-back to the learner) or pending (no final decision yet). The totals show the four sums next to
-the deposits recorded and whether they add up.
+Every deposit recorded in a phase ends in exactly one of three columns: refund due (the current
+decision is "refund"), forfeited to HEC (it is "forfeit") or pending (no final decision yet). The
+totals show the three sums next to the deposits recorded and whether they add up.
 
 Each list is one query however many learners it has (decision and deposit come in as
 subqueries), and the exports go through ``dlsei.tabular`` so no cell can run as a formula.
@@ -20,22 +18,12 @@ from django.utils.translation import gettext as _
 from dlsei.tabular import write_csv, write_xlsx
 from quotas.models import Phase, University
 from registrations.cnic import cnic_mask
-from registrations.models import ACTIVE_STATUSES
 
+from .deposit_returns import returns_totals, returns_totals_by_university
 from .exceptions import FeeError
 from .refunds import FORFEIT, PENDING, REFUND, current_decisions, current_deposits, refund_cases
 
-RETURN = "return"
-KINDS = (REFUND, FORFEIT, RETURN, PENDING)
-# A deposit whose nomination ended before the license began: no year ran, nothing to decide.
-ENDED_EARLY = Q(decision_value__isnull=True, activated_on__isnull=True) & ~Q(status__in=ACTIVE_STATUSES)
-UNDECIDED = Q(decision_value__isnull=True) & ~ENDED_EARLY
-COLUMNS = {
-    REFUND: Q(decision_value=REFUND),
-    FORFEIT: Q(decision_value=FORFEIT),
-    RETURN: ENDED_EARLY,
-    PENDING: UNDECIDED,
-}
+KINDS = (REFUND, FORFEIT, PENDING)
 FORMATS = ("csv", "xlsx")
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -63,25 +51,26 @@ class LedgerTotals:
     refund_amount: int
     forfeit_count: int
     forfeit_amount: int
-    return_count: int
-    return_amount: int
     pending_count: int
     pending_amount: int
     deposit_count: int
     deposit_amount: int
+    # Deposits going back to the learner (a reclaimed seat: fees.deposit_returns).
+    return_count: int = 0
+    return_amount: int = 0
 
     @property
     def decided_amount(self) -> int:
-        return self.refund_amount + self.forfeit_amount + self.return_amount + self.pending_amount
+        return self.refund_amount + self.forfeit_amount + self.pending_amount + self.return_amount
 
     @property
-    def column_count(self) -> int:
-        return self.refund_count + self.forfeit_count + self.return_count + self.pending_count
+    def columns_count(self) -> int:
+        return self.refund_count + self.forfeit_count + self.pending_count + self.return_count
 
     @property
     def adds_up(self) -> bool:
-        """Refunds + forfeits + returns + pending = deposits recorded, in learners and in rupees."""
-        return self.column_count == self.deposit_count and self.decided_amount == self.deposit_amount
+        """Refunds + forfeits + pending + returns = deposits recorded, in learners and in rupees."""
+        return self.columns_count == self.deposit_count and self.decided_amount == self.deposit_amount
 
 
 def _cases(*, phase: Phase, university: University | None):
@@ -103,11 +92,11 @@ def _cases(*, phase: Phase, university: University | None):
 def _kind_filter(kind: str) -> Q:
     if kind not in KINDS:
         raise FeeError(_("There is no ledger called “%(kind)s”.") % {"kind": kind})
-    return COLUMNS[kind]
+    return Q(decision_value__isnull=True) if kind == PENDING else Q(decision_value=kind)
 
 
 def ledger_rows(*, phase: Phase, kind: str, university: University | None = None) -> list[LedgerRow]:
-    """The learners in one column of the ledger ("refund", "forfeit", "return" or "pending"), by university and name."""
+    """The learners in one column of the ledger ("refund", "forfeit" or "pending"), by university and name."""
     rows = (
         _cases(phase=phase, university=university)
         .filter(_kind_filter(kind))
@@ -146,23 +135,21 @@ def _sum(condition: Q) -> Coalesce:
     return Coalesce(Sum("deposit_amount", filter=condition), Value(0), output_field=IntegerField())
 
 
-def _column_sums() -> dict:
-    """Each column's learners and rupees, as aggregates."""
-    sums = {}
-    for kind, condition in COLUMNS.items():
-        sums[f"{kind}_count"] = Count("pk", filter=condition)
-        sums[f"{kind}_amount"] = _sum(condition)
-    return sums
-
-
 def ledger_totals(*, phase: Phase, university: University | None = None) -> LedgerTotals:
     """The three columns' totals and the deposits recorded, to check that they add up. Two queries."""
-    columns = _cases(phase=phase, university=university).aggregate(**_column_sums())
+    columns = _cases(phase=phase, university=university).aggregate(
+        refund_count=Count("pk", filter=Q(decision_value=REFUND)),
+        refund_amount=_sum(Q(decision_value=REFUND)),
+        forfeit_count=Count("pk", filter=Q(decision_value=FORFEIT)),
+        forfeit_amount=_sum(Q(decision_value=FORFEIT)),
+        pending_count=Count("pk", filter=Q(decision_value__isnull=True)),
+        pending_amount=_sum(Q(decision_value__isnull=True)),
+    )
     deposits = current_deposits().filter(nomination__phase=phase)
     if university is not None:
         deposits = deposits.filter(nomination__university=university)
     recorded = deposits.aggregate(deposit_count=Count("pk"), deposit_amount=Coalesce(Sum("amount"), 0))
-    return LedgerTotals(**columns, **recorded)
+    return LedgerTotals(**columns, **recorded, **returns_totals(phase=phase, university=university))
 
 
 def ledger_totals_by_university(*, phase: Phase) -> list[tuple[University, LedgerTotals]]:
@@ -171,7 +158,14 @@ def ledger_totals_by_university(*, phase: Phase) -> list[tuple[University, Ledge
         _cases(phase=phase, university=None)
         .order_by()
         .values("university")
-        .annotate(**_column_sums())
+        .annotate(
+            refund_count=Count("pk", filter=Q(decision_value=REFUND)),
+            refund_amount=_sum(Q(decision_value=REFUND)),
+            forfeit_count=Count("pk", filter=Q(decision_value=FORFEIT)),
+            forfeit_amount=_sum(Q(decision_value=FORFEIT)),
+            pending_count=Count("pk", filter=Q(decision_value__isnull=True)),
+            pending_amount=_sum(Q(decision_value__isnull=True)),
+        )
     )
     columns = {row.pop("university"): row for row in grouped}
     recorded = {
@@ -182,7 +176,10 @@ def ledger_totals_by_university(*, phase: Phase) -> list[tuple[University, Ledge
         .values("nomination__university")
         .annotate(deposit_count=Count("pk"), deposit_amount=Coalesce(Sum("amount"), 0))
     }
-    empty = dict.fromkeys(_column_sums(), 0)
+    empty = dict.fromkeys(
+        ["refund_count", "refund_amount", "forfeit_count", "forfeit_amount", "pending_count", "pending_amount"], 0
+    )
+    returned = returns_totals_by_university(phase=phase)
     universities = University.objects.filter(pk__in=(set(columns) | set(recorded)) - {None}).order_by("code")
     return [
         (
@@ -190,6 +187,7 @@ def ledger_totals_by_university(*, phase: Phase) -> list[tuple[University, Ledge
             LedgerTotals(
                 **columns.get(university.pk, empty),
                 **recorded.get(university.pk, {"deposit_count": 0, "deposit_amount": 0}),
+                **returned.get(university.pk, {}),
             ),
         )
         for university in universities

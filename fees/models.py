@@ -333,6 +333,14 @@ class CourseCompletion(models.Model):
     completed_at = models.DateTimeField()
     completed_on = models.DateField()
     certificate_url = models.CharField(max_length=500, blank=True)
+    grade = models.CharField(max_length=20, blank=True, help_text=_("The report's Course Grade, as written."))
+    learning_hours = models.DecimalField(
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("The report's estimated learning hours of the course; empty when the report had none."),
+    )
     first_seen_import = models.ForeignKey(CompletionImport, on_delete=models.PROTECT, related_name="completions")
 
     class Meta:
@@ -385,3 +393,43 @@ class RefundDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()} ({self.amount} rupees)"
+
+
+class CourseraSync(models.Model):
+    """One pull of Coursera's enrollment reports through its API (fees.coursera_sync), with what
+    became of it: the completion import it fed, or why it stopped and what to do about it."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    class Trigger(models.TextChoices):
+        BEAT = "beat", _("Scheduled")
+        STAFF = "staff", _("Asked for by HEC staff")
+        COMMAND = "command", _("Command line")
+
+    phase = models.ForeignKey("quotas.Phase", on_delete=models.PROTECT, related_name="coursera_syncs")
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RUNNING)
+    completed_after = models.DateTimeField(
+        null=True, blank=True, help_text=_("Only enrollments completed after this time were asked for.")
+    )
+    records = models.PositiveIntegerField(default=0, help_text=_("Enrollment records Coursera returned."))
+    pages = models.PositiveIntegerField(default=0)
+    completion_import = models.ForeignKey(
+        CompletionImport, null=True, blank=True, on_delete=models.PROTECT, related_name="coursera_syncs"
+    )
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True, help_text=_("Why the sync stopped and what to do, when it did."))
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.phase.slug} {self.started_at:%Y-%m-%d %H:%M} ({self.get_state_display()})"

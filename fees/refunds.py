@@ -49,6 +49,7 @@ from quotas.models import DEPOSIT_POOLS, Phase
 from registrations.cnic import cnic_mask
 from registrations.models import Nomination, Role
 
+from .deposit_returns import deposit_is_returned
 from .exceptions import FeeError
 from .models import CourseCompletion, Deposit, RefundDecision, RefundOutcome
 
@@ -174,11 +175,14 @@ def current_decisions() -> QuerySet:
 
 
 def refund_cases(*, phase: Phase) -> QuerySet:
-    """The phase's nominations whose deposit is refunded or forfeited, each with ``deposit_amount``."""
+    """The phase's nominations whose deposit is refunded or forfeited, each with ``deposit_amount``.
+
+    A deposit to return (a reclaimed seat, fees.deposit_returns) is no refund case."""
     deposit = current_deposits().filter(nomination=OuterRef("pk"))
     return (
         Nomination.objects.filter(phase=phase, pool__in=REFUND_POOLS, role__in=REFUND_ROLES)
         .filter(Exists(deposit))
+        .exclude(deposit_is_returned())
         .annotate(deposit_amount=Subquery(deposit.values("amount")[:1]))
     )
 
@@ -194,14 +198,14 @@ def refund_status(*, nomination: Nomination, as_of: dt.date) -> tuple[str | None
     deposit = current_deposits().filter(nomination=OuterRef("pk"))
     found = (
         nominations_with_courses(phase=phase, as_of=as_of, queryset=Nomination.objects.filter(pk=nomination.pk))
-        .annotate(has_deposit=Exists(deposit))
-        .values_list("courses", "rule", "has_deposit", "pool", "role")
+        .annotate(has_deposit=Exists(deposit), returned=deposit_is_returned())
+        .values_list("courses", "rule", "has_deposit", "pool", "role", "returned")
         .first()
     )
     if found is None:
         return None, 0
-    courses, rule, has_deposit, pool, role = found
-    is_case = has_deposit and pool in REFUND_POOLS and role in REFUND_ROLES
+    courses, rule, has_deposit, pool, role, returned = found
+    is_case = has_deposit and pool in REFUND_POOLS and role in REFUND_ROLES and not returned
     return (rule if is_case else None), courses
 
 

@@ -5,6 +5,7 @@ import datetime as dt
 from quotas.license_year import license_year_end
 from registrations.models import Nomination
 
+from .deposit_returns import RETURN_STATUSES, deposits_to_return
 from .models import CourseCompletion
 from .refunds import (
     COURSE,
@@ -20,7 +21,7 @@ from .refunds import (
 )
 
 # What the learner reads about the deposit; the template words each one.
-REFUND_DUE, FORFEITED, NO_DEPOSIT = "refund", "forfeit", "none"
+REFUND_DUE, FORFEITED, NO_DEPOSIT, RETURNED = "refund", "forfeit", "none", "return"
 
 
 def learner_progress(*, nomination: Nomination, today: dt.date) -> dict:
@@ -36,6 +37,9 @@ def learner_progress(*, nomination: Nomination, today: dt.date) -> dict:
     recorded = refund_decision_current(nomination=nomination) if rule is not None else None
     deposit = current_deposits().filter(nomination=nomination).first() if rule is not None else None
     status = NO_DEPOSIT if rule is None else (recorded.decision if recorded else rule)
+    if rule is None and nomination.status in RETURN_STATUSES:
+        deposit = deposits_to_return(phase=phase).filter(nomination=nomination).first()
+        status = RETURNED if deposit is not None else NO_DEPOSIT
     completions = []
     counting = counted_types(phase=phase)
     for completion in CourseCompletion.objects.filter(nomination=nomination).order_by("completed_at", "id"):

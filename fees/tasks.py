@@ -25,3 +25,33 @@ def completion_imports_requeue() -> int:
         waiting_longer_than=dt.timedelta(seconds=settings.COMPLETION_IMPORT_REQUEUE_AFTER_SECONDS)
     )
     return len(waiting)
+
+
+@shared_task(acks_late=True)
+def enrollment_reports_sync_all() -> int:
+    """Beat: Coursera's enrollment reports through the API, for every phase with a program id.
+    Does nothing unless the API is configured (the CSV upload stays the default)."""
+    from . import coursera_sync
+
+    return len(coursera_sync.enrollment_reports_sync_all())
+
+
+@shared_task(acks_late=True)
+def enrollment_reports_sync_task(phase_id: int, user_id: int | None = None) -> int | None:
+    """A sync asked for by HEC staff on the Coursera API page; returns the CourseraSync's id."""
+    from django.contrib.auth import get_user_model
+
+    from quotas.models import Phase
+
+    from . import coursera_sync
+    from .exceptions import FeeError
+    from .models import CourseraSync
+
+    phase = Phase.objects.filter(pk=phase_id).first()
+    actor = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    if phase is None:
+        return None
+    try:
+        return coursera_sync.enrollment_reports_sync(phase=phase, trigger=CourseraSync.Trigger.STAFF, actor=actor).pk
+    except FeeError:
+        return None  # not configured any more: the page says so

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_allocation, views_nominations, views_staff
+from . import views, views_allocation, views_coursera, views_credit, views_impact, views_nominations, views_staff
 
 app_name = "fees"
 urlpatterns: list = [
@@ -33,4 +33,13 @@ urlpatterns: list = [
         name="staff_allocation_publish",
     ),
     path("ledgers/<str:kind>.<str:fmt>", views_staff.ledger_download, name="ledger_download"),
+    # What the licenses achieved (HEC staff: everything; a focal person: their own university).
+    path("impact/", views_impact.impact, name="impact"),
+    path("impact.pdf", views_impact.impact_pdf, name="impact_pdf"),
+    # Completions for academic credit (a focal person: their own university; HEC staff: any, or all).
+    path("credit/", views_credit.credit_export_page, name="credit_export"),
+    path("credit/completions.<str:fmt>", views_credit.credit_export_download, name="credit_export_download"),
+    # Coursera's API (optional, off unless configured): its syncs and a button to sync now.
+    path("coursera/", views_coursera.coursera_api_page, name="coursera_api"),
+    path("coursera/sync/", views_coursera.coursera_sync_now, name="coursera_sync_now"),
 ]

@@ -38,8 +38,9 @@ from registrations.cnic import cnic_mask
 from registrations.roles import user_is_focal_person, user_is_hec_staff
 
 from .completions import completions_upload
+from .deposit_returns import returns_listed
 from .exceptions import FeeError
-from .ledgers import FORMATS, KINDS, RETURN, ledger_export, ledger_totals, ledger_totals_by_university
+from .ledgers import FORMATS, KINDS, ledger_export, ledger_totals, ledger_totals_by_university
 from .models import CompletionImport, RefundDecision, RefundOutcome
 from .refunds import (
     FORFEIT,
@@ -331,12 +332,8 @@ def ledgers(request: HttpRequest) -> HttpResponse:
         "totals": ledger_totals(phase=phase, university=university),
         "by_university": ledger_totals_by_university(phase=phase) if is_staff else [],
         "invoice_balances": invoice_balances(phase=phase) if is_staff else [],
-        "kinds": [
-            (REFUND, _("Refunds due")),
-            (FORFEIT, _("Forfeited to HEC")),
-            (RETURN, _("To return: ended before the license began")),
-            (PENDING, _("Pending")),
-        ],
+        "returns": returns_listed(phase=phase, university=university),
+        "kinds": [(REFUND, _("Refunds due")), (FORFEIT, _("Forfeited to HEC")), (PENDING, _("Pending"))],
         "formats": FORMATS,
     }
     return render(request, "fees/ledgers.html", context)

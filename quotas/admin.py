@@ -47,6 +47,8 @@ class PhaseAdmin(admin.ModelAdmin):
                     "reminder_days",
                     "coursera_invitation_url",
                     ("disability_certificate_days", "disability_release_on"),
+                    "join_within_days",
+                    "coursera_program_id",
                 ]
             },
         ),

@@ -116,6 +116,22 @@ class Phase(models.Model):
             "university (each release recorded). Empty: only when HEC staff release them."
         ),
     )
+    join_within_days = models.PositiveSmallIntegerField(
+        default=30,
+        help_text=_(
+            "Days after the invitation within which a learner must join the Coursera program. Reminders go "
+            "out at half this time and a week before it ends; after it HEC staff may reclaim the seat for the "
+            "waiting list (never automatically)."
+        ),
+    )
+    coursera_program_id = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "Coursera's id of this phase's program, for the Coursera API (optional; with the API credentials set, "
+            "completions are then fetched without a CSV)."
+        ),
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -28,6 +28,7 @@ from dlsei.tabular import write_csv
 from quotas.license_year import license_last_day, license_year_end
 from quotas.models import Phase, Sector, University
 
+from . import coursera_api
 from .exceptions import RegistrationError
 from .models import (
     ACTIVE_STATUSES,
@@ -490,6 +491,22 @@ def invitation_deliver(*, claim: Claim) -> None:
     No database write here and no transaction open: the claim has committed before, the result
     is recorded after."""
     invitation = Invitation.objects.select_related("nomination__phase").get(pk=claim.invitation_id)
+    nomination = invitation.nomination
+    if coursera_api.invitations_by_api(nomination.phase):
+        # Coursera invites (and e-mails) the learner itself. A transient failure is an OSError and
+        # is retried like an SMTP one; a refusal (credentials, app not registered) is permanent.
+        try:
+            coursera_api.invitation_create(
+                phase=nomination.phase,
+                external_id=nomination.learner_id_external,
+                full_name=nomination.full_name,
+                email=nomination.email,
+            )
+        except coursera_api.CourseraApiError as error:
+            if error.transient:
+                raise
+            raise InvitationUndeliverable(error.message) from error
+        return
     if not invitation.nomination.phase.coursera_invitation_url:
         raise InvitationUndeliverable(
             _("The phase %(phase)s has no Coursera invitation link; set it on the phase, then resend.")

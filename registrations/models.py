@@ -52,6 +52,9 @@ class NominationStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
     REJECTED = "rejected", _("Rejected")
     EXPIRED = "expired", _("Payment hold expired")
+    # HEC took the seat back for the waiting list: the learner never joined the Coursera program
+    # within the phase's join_within_days of the invitation (registrations.reclaim).
+    RECLAIMED = "reclaimed", _("Seat reclaimed (never joined Coursera)")
 
 
 ACTIVE_STATUSES = [NominationStatus.SEATED, NominationStatus.WAITING]
@@ -112,6 +115,11 @@ class Nomination(models.Model):
         null=True, blank=True, help_text=_("When the learner was cleared for an invitation.")
     )
     activated_on = models.DateField(null=True, blank=True, help_text=_("Start of the license year."))
+    joined_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text=_("When the learner joined the Coursera program (membership report's Join Date, or the API)."),
+    )
 
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     # No account here: a nomination is about a person, and an account sees it only through an
@@ -283,3 +291,28 @@ class UniversitySettlement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.university.code} {self.phase.slug}: {self.reason}"
+
+
+class JoinReminder(models.Model):
+    """A reminder to join the Coursera program, decided once per nomination and kind, in the
+    same transaction as the decision (registrations.reclaim); e-mailed after that commits."""
+
+    class Kind(models.TextChoices):
+        HALFWAY = "halfway", _("Half the time to join has passed")
+        LAST_WEEK = "last_week", _("A week left to join")
+
+    nomination = models.ForeignKey(Nomination, on_delete=models.PROTECT, related_name="join_reminders")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    join_by = models.DateField(help_text=_("The last day to join the Coursera program."))
+    decided_at = models.DateTimeField(auto_now_add=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-decided_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["nomination", "kind"], name="join_reminder_once_per_nomination_and_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.nomination.email}: {self.get_kind_display()} (join by {self.join_by})"

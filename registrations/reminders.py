@@ -216,12 +216,14 @@ def memberships_import(*, phase: Phase, data: bytes, filename: str, actor: Any =
             if nomination is None:
                 counts["unmatched"] += 1
                 continue
-            if nomination.activated_on == join_date:
+            if nomination.activated_on == join_date and nomination.joined_on == join_date:
                 counts["unchanged"] += 1
                 continue
             previous = nomination.activated_on
             nomination.activated_on = join_date
-            nomination.save(update_fields=["activated_on"])
+            # The row itself says the learner joined the program (reclaim, impact report).
+            nomination.joined_on = join_date
+            nomination.save(update_fields=["activated_on", "joined_on"])
             audit_record(
                 actor=actor,
                 action="nomination.activate",

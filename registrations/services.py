@@ -70,6 +70,7 @@ __all__ = [
     "alumni_holds_expire",
     "disclaimer_upload",
     "licenses_move",
+    "nomination_reclaim",
     "nomination_reinstate",
     "nomination_reject",
     "nomination_submit",
@@ -577,13 +578,26 @@ def nomination_reject(*, nomination: Nomination, actor, reason: str) -> Nominati
     )
 
 
+def nomination_reclaim(*, nomination: Nomination, actor, reason: str) -> Nomination:
+    """HEC staff take back the seat of a learner who never joined the Coursera program
+    (registrations.reclaim checks that first): RECLAIMED, the seat to the waiting list at once."""
+    _require_staff(actor, _("reclaim a seat"))
+    return _deactivate(
+        nomination=nomination,
+        actor=actor,
+        status=NominationStatus.RECLAIMED,
+        reason=(reason or "").strip(),
+        action="nomination.reclaim",
+    )
+
+
 def _next_queue_number() -> int:
     numbers = Nomination.objects.aggregate(last_id=Max("id"), last_queue=Max("queue_number"))
     return max(numbers["last_id"] or 0, numbers["last_queue"] or 0) + 1
 
 
 def nomination_reinstate(*, nomination: Nomination, actor) -> Nomination:
-    """HEC staff bring back a rejected or withdrawn nomination: a free seat if there is one, else the
+    """HEC staff bring back a rejected, withdrawn or reclaimed nomination: a free seat if there is one, else the
     END of the waiting list, like a new arrival. The one-license-per-person rule is checked again."""
     _require_staff(actor, _("reinstate a nomination"))
     with transaction.atomic():
@@ -592,9 +606,9 @@ def nomination_reinstate(*, nomination: Nomination, actor) -> Nomination:
             .select_related("phase", "university")
             .get(pk=nomination.pk)
         )
-        if locked.status not in (NominationStatus.REJECTED, NominationStatus.WITHDRAWN):
+        if locked.status not in (NominationStatus.REJECTED, NominationStatus.WITHDRAWN, NominationStatus.RECLAIMED):
             raise RegistrationError(
-                _("Only a rejected or withdrawn nomination can be reinstated; this one is %(status)s.")
+                _("Only a rejected, withdrawn or reclaimed nomination can be reinstated; this one is %(status)s.")
                 % {"status": locked.get_status_display().lower()}
             )
         problems = duplicate_problems(

@@ -198,3 +198,55 @@ def disability_seats_review() -> object:
         "certificates_overdue": services.disability_certificates_overdue(),
         "reserved_seats_released": services.disability_reserves_release_due(),
     }
+# Unclaimed seats (registrations.reclaim) ---------------------------------------------------------
+
+
+@shared_task(acks_late=True)
+def join_reminders_send() -> int:
+    """Beat: decide and queue the reminders to join the Coursera program that are due (each once)."""
+    from . import reclaim
+
+    return reclaim.join_reminders_send_due()
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=settings.INVITATION_RETRY_BACKOFF,
+    retry_backoff_max=settings.INVITATION_RETRY_BACKOFF_MAX,
+    max_retries=settings.INVITATION_MAX_RETRIES,
+)
+def join_reminder_send(self, reminder_id: int) -> str:  # noqa: ARG001 - bound for autoretry
+    """E-mail one decided reminder to join (JoinReminder row); retried on SMTP errors."""
+    from . import reclaim
+
+    return reclaim.join_reminder_email_send(reminder_id=reminder_id)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=settings.INVITATION_RETRY_BACKOFF,
+    retry_backoff_max=settings.INVITATION_RETRY_BACKOFF_MAX,
+    max_retries=settings.INVITATION_MAX_RETRIES,
+)
+def reclaim_notice_send(self, nomination_id: int) -> str:  # noqa: ARG001 - bound for autoretry
+    """Tell a learner their unclaimed seat was reclaimed for the waiting list; retried on SMTP errors."""
+    from . import reclaim
+
+    return reclaim.reclaim_notice_send(nomination_id=nomination_id)
+
+
+@shared_task(acks_late=True)
+def seats_reclaim_task(nomination_ids: list[int], user_id: int, reason: str = "") -> int:
+    """Many seats reclaimed at once by HEC staff on the unclaimed-seats page: the same
+    seats_reclaim as the page, one seat per transaction (a redelivered task finds the seats
+    already reclaimed and changes nothing). Returns how many were reclaimed by this run."""
+    from django.contrib.auth import get_user_model
+
+    from . import reclaim
+
+    actor = get_user_model().objects.filter(pk=user_id).first()
+    return len(reclaim.seats_reclaim(nominations=nomination_ids, actor=actor, reason=reason).reclaimed)

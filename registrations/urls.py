@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_alumni, views_files, views_focal, views_staff
+from . import views, views_alumni, views_files, views_focal, views_reclaim, views_staff
 
 app_name = "registrations"
 urlpatterns: list = [
@@ -32,4 +32,6 @@ urlpatterns: list = [
         views_staff.staff_utilisation_export,
         name="staff_utilisation_export",
     ),
+    # Learners who never joined the Coursera program: their seats reclaimed for the waiting lists.
+    path("staff/<slug:phase_slug>/unclaimed/", views_reclaim.staff_unclaimed, name="staff_unclaimed"),
 ]

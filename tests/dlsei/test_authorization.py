@@ -345,6 +345,10 @@ TABLE: dict[str, list[Case]] = {
         Case(kwargs=lambda w: {"phase_slug": w.phase.slug, "fmt": "xlsx"}, expect=staff_only()),
     ],
     "fees:staff_license_moves": [Case(kwargs=PHASE, expect=staff_only())],
+    "registrations:staff_unclaimed": [
+        Case(kwargs=PHASE, expect=staff_only()),
+        Case(kwargs=PHASE, method="post", expect=every(FORBIDDEN, staff=BAD)),  # unconfirmed: nothing changes
+    ],
     # Fees.
     "fees:nominations_confirm": [
         Case(
@@ -373,6 +377,14 @@ TABLE: dict[str, list[Case]] = {
     "fees:refund_decision_correct": [Case(kwargs=lambda w: {"pk": _refund_decision(w).pk}, expect=staff_only())],
     "fees:ledgers": [Case(expect=focal_only(staff=OK))],
     "fees:ledger_download": [Case(kwargs=lambda w: {"kind": "refund", "fmt": "csv"}, expect=focal_only(staff=OK))],
+    # What the licenses achieved, and completions for credit: staff, and focal persons for their own.
+    "fees:impact": [Case(expect=focal_only(staff=OK))],
+    "fees:impact_pdf": [Case(expect=focal_only(staff=OK))],
+    "fees:credit_export": [Case(expect=focal_only(staff=OK))],
+    "fees:credit_export_download": [Case(kwargs=lambda w: {"fmt": "csv"}, expect=focal_only(staff=OK))],
+    # Coursera's API: HEC staff only (no phase posted: back to the page with a message).
+    "fees:coursera_api": [Case(expect=staff_only())],
+    "fees:coursera_sync_now": [Case(method="post", expect=every(FORBIDDEN, staff=GONE))],
 }
 # Only mounted by bench/rush.py's own server (BENCH_ENDPOINTS=1), never in the portal.
 NOT_SERVED = {"bench_ceiling"}

@@ -9,6 +9,7 @@ Jobs:
   submit   - nominations_submit for each nominee (the real service).
   file     - nominations_file_commit of one CSV holding every nominee (the real import).
   withdraw - nomination_withdraw of each nomination id.
+  reclaim  - seats_reclaim of the nomination ids, as HEC staff on the unclaimed-seats page.
   unsafe   - the CONTROL: a deliberately wrong "count the seated rows, pause, then write" in two
              separate transactions, to show that the race the real code closes really exists.
 """
@@ -120,6 +121,25 @@ def _withdraw(job: dict) -> list[dict]:
     return results
 
 
+def _reclaim(job: dict) -> list[dict]:
+    from django.contrib.auth import get_user_model
+
+    from dlsei.celery import app
+    from registrations.reclaim import seats_reclaim
+
+    app.conf.task_always_eager = True  # the e-mails go to this process's outbox, not to a broker
+    actor = get_user_model().objects.get(pk=job["actor_id"])
+    result = seats_reclaim(nominations=job["ids"], actor=actor)
+    return [
+        {
+            "ok": True,
+            "reclaimed": [n.pk for n in result.reclaimed],
+            "promoted": [n.pk for n in result.promoted],
+            "refused": result.refused,
+        }
+    ]
+
+
 def _unsafe(job: dict) -> list[dict]:
     """NOT how registration works: the check and the write are separate, with a pause between."""
     from django.db import transaction
@@ -160,7 +180,8 @@ def main() -> None:
         job = json.loads(line)
         _wait_for_start(job)
         try:
-            results = {"submit": _submit, "file": _file, "withdraw": _withdraw, "unsafe": _unsafe}[job["mode"]](job)
+            modes = {"submit": _submit, "file": _file, "withdraw": _withdraw, "reclaim": _reclaim, "unsafe": _unsafe}
+            results = modes[job["mode"]](job)
         except Exception:
             results = [{"ok": False, "crash": traceback.format_exc()}]
         connection.close()  # the test database is flushed between tests

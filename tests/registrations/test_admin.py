@@ -169,7 +169,7 @@ def test_reinstating_an_active_nomination_says_why_not(staff_client, nominations
         reverse(CHANGELIST), {"action": "reinstate_selected", "_selected_action": [ayesha.pk]}, follow=True
     )
     assert response.status_code == 200
-    assert "Only a rejected or withdrawn nomination can be reinstated; this one is seated." in text(response)
+    assert "Only a rejected, withdrawn or reclaimed nomination can be reinstated; this one is seated." in text(response)
     ayesha.refresh_from_db()
     assert ayesha.status == NominationStatus.SEATED
 

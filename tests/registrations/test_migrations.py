@@ -5,17 +5,9 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
-
-def _with_latest_quotas(node):
-    # quotas depends on no registrations migration: it stays where it is, and so must its state.
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    quotas = next(leaf for leaf in executor.loader.graph.leaf_nodes() if leaf[0] == "quotas")
-    return [node, quotas]
-
-
-BEFORE = ("registrations", "0002_learner_email_lookup_indexes")
-AFTER = ("registrations", "0004_nominations_hold_no_accounts")
+# The phase as it was then: no later quotas migration adds a column these tests' rows lack.
+BEFORE = [("registrations", "0002_learner_email_lookup_indexes"), ("quotas", "0001_initial")]
+AFTER = [("registrations", "0004_nominations_hold_no_accounts")]
 
 
 def _migrate(targets):
@@ -25,9 +17,9 @@ def _migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
-@pytest.fixture
-def migrated_back_to_the_latest():
-    # The tests after this one need every migration applied again.
+@pytest.fixture(autouse=True)
+def _latest_schema_afterwards():
+    """The tests after these ones run on every migration, whichever state a test left."""
     yield
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
@@ -35,8 +27,8 @@ def migrated_back_to_the_latest():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_todays_learner_links_move_onto_verified_addresses(migrated_back_to_the_latest):
-    old = _migrate(_with_latest_quotas(BEFORE))
+def test_todays_learner_links_move_onto_verified_addresses():
+    old = _migrate(BEFORE)
     User, EmailAddress = old.get_model("auth", "User"), old.get_model("account", "EmailAddress")
     Phase, Quota = old.get_model("quotas", "Phase"), old.get_model("quotas", "Quota")
     Nomination = old.get_model("registrations", "Nomination")
@@ -84,7 +76,7 @@ def test_todays_learner_links_move_onto_verified_addresses(migrated_back_to_the_
             learner=learner,
         )
 
-    new = _migrate(_with_latest_quotas(AFTER))
+    new = _migrate(AFTER)
     EmailAddress = new.get_model("account", "EmailAddress")
     held = {(a.user_id, a.email, a.verified) for a in EmailAddress.objects.all()}
     assert (signed_in.pk, "amna@example.pk", True) in held  # still sees her nomination
@@ -96,3 +88,41 @@ def test_todays_learner_links_move_onto_verified_addresses(migrated_back_to_the_
 
     with pytest.raises(IntegrityError), transaction.atomic():
         EmailAddress.objects.create(user_id=squatter.pk, email="amna@example.pk", verified=False, primary=False)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_learners_whose_join_date_a_membership_report_gave_count_as_joined():
+    old = _migrate(
+        [("registrations", "0004_nominations_hold_no_accounts"), ("audit", "0001_initial"), ("quotas", "0001_initial")]
+    )
+    User, AuditEntry = old.get_model("auth", "User"), old.get_model("audit", "AuditEntry")
+    Phase, Quota = old.get_model("quotas", "Phase"), old.get_model("quotas", "Quota")
+    Nomination = old.get_model("registrations", "Nomination")
+    focal = User.objects.create(username="focal")
+    phase = Phase.objects.create(
+        slug="p",
+        name="P",
+        launch_date="2021-09-09",
+        alumni_graduated_from="2019-09-09",
+        alumni_graduated_until="2021-09-09",
+        registration_opens_at="2021-09-09T00:00:00Z",
+    )
+    quota = Quota.objects.create(phase=phase, pool="alumni", licenses=10)
+
+    def seated(number, activated_on):
+        return Nomination.objects.create(
+            phase=phase, quota=quota, pool="alumni", role="alumnus", full_name=f"Learner {number}",
+            cnic=f"{3520100000000 + number}", email=f"l{number}@example.pk", status="seated", seat_kind="general",
+            submitted_by=focal, activated_on=activated_on,
+        )  # fmt: skip
+
+    joined = seated(1, "2021-10-20")  # the report moved the start of the year to the join date ...
+    for day in ("2021-10-10", "2021-10-20"):  # ... twice: the later report is the one that stands
+        AuditEntry.objects.create(action="nomination.activate", target_type="registrations.nomination",
+                                  target_id=str(joined.pk), summary="join", data={"join_date": day})  # fmt: skip
+    invited_only = seated(2, "2021-10-01")  # the start of the year is only the invitation's day
+
+    new = _migrate([("registrations", "0007_joining_coursera_and_reclaimed_seats"), ("quotas", "0001_initial")])
+    Nomination = new.get_model("registrations", "Nomination")
+    assert str(Nomination.objects.get(pk=joined.pk).joined_on) == "2021-10-20"
+    assert Nomination.objects.get(pk=invited_only.pk).joined_on is None

@@ -318,7 +318,7 @@ def test_only_staff_reinstate_and_only_inactive_nominations(phase, university, f
     nomination = submit(phase, university, focal)
     with pytest.raises(RegistrationError, match="Only HEC staff"):
         nomination_reinstate(nomination=nomination, actor=focal)
-    with pytest.raises(RegistrationError, match="Only a rejected or withdrawn nomination"):
+    with pytest.raises(RegistrationError, match="Only a rejected, withdrawn or reclaimed nomination"):
         nomination_reinstate(nomination=nomination, actor=hec_staff)
 
 
