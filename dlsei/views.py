@@ -43,7 +43,7 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 def server_error(request: HttpRequest) -> HttpResponse:
     # Django calls this inside its `except`: a database that dropped out under a middleware,
     # before any view ran, gets the same 503 as one that dropped out in a view.
-    from .middleware import DATABASE_UNAVAILABLE, database_unavailable
+    from core.middleware import DATABASE_UNAVAILABLE, database_unavailable
 
     error = sys.exc_info()[1]
     if isinstance(error, DATABASE_UNAVAILABLE):

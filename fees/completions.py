@@ -40,7 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from dlsei.uploads import human_size
+from core.uploads import human_size
 from quotas.models import Phase
 from registrations.models import ACTIVE_STATUSES, Nomination
 from registrations.reclaim import nominations_joined_record

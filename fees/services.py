@@ -25,8 +25,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record, audit_records
-from dlsei.mail import bilingual_email_from
-from dlsei.uploads import UploadedFileLike, UploadRefused, check_upload
+from core.mail import bilingual_email_from
+from core.uploads import UploadedFileLike, UploadRefused, check_upload
 from quotas.models import DEPOSIT_POOLS, Phase, Pool, Sector, University
 from quotas.selectors import quota_for
 from registrations.exceptions import RegistrationError

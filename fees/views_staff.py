@@ -29,9 +29,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dlsei.dates import DayField
-from dlsei.middleware import allows_body_up_to
-from dlsei.uploads import human_size
+from core.dates import DayField
+from core.middleware import allows_body_up_to
+from core.uploads import human_size
 from quotas.models import Phase, University
 from quotas.selectors import phase_current
 from registrations.cnic import cnic_mask

@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.core.mail import EmailMessage
 from django.http import HttpRequest
 
-from dlsei.mail import bilingual_email
+from core.mail import bilingual_email
 
 from .accounts import address_taken_elsewhere
 

@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from dlsei.admin_actions import ReadOnlyAdmin, run_each
+from core.admin_actions import ReadOnlyAdmin, run_each
 
 from . import selectors
 from .cnic import cnic_mask

@@ -22,7 +22,7 @@ from django.db.models.functions import Lower, Upper
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from dlsei.text import text_problems
+from core.text import text_problems
 from quotas.models import Phase, University
 
 from .cnic import cnic_mask, cnic_normalise

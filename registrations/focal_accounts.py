@@ -20,7 +20,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from dlsei.mail import bilingual_email_from
+from core.mail import bilingual_email_from
 from quotas.models import University
 
 from .exceptions import RegistrationError

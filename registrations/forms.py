@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from dlsei.dates import DayField
-from dlsei.uploads import UploadRefused, check_upload, human_size
+from core.dates import DayField
+from core.uploads import UploadRefused, check_upload, human_size
 from quotas.models import Phase, University
 
 from . import eligibility
@@ -23,7 +23,7 @@ PERSON_FILE_KINDS = {"pdf", "png", "jpeg"}
 
 
 def _checked_file(file, *, kinds: set[str], max_bytes: int | None = None):
-    """Run the content check of dlsei.uploads on an uploaded file, as a form error."""
+    """Run the content check of core.uploads on an uploaded file, as a form error."""
     if not file:
         return file
     try:

@@ -8,7 +8,7 @@ then writes every acceptable row through ``nomination_submit`` in file order, in
 the same seat counter as a single nomination, so a file can never take more seats than are free.
 
 A bad file (columns, encoding, size, not a spreadsheet, empty) is refused whole by
-``dlsei.tabular`` and nothing is written. The deposit columns are only checked here; recording
+``core.tabular`` and nothing is written. The deposit columns are only checked here; recording
 the deposits is ``fees.services.nominations_file_commit``, which wraps this commit.
 """
 
@@ -21,8 +21,8 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from dlsei.dates import day_parse
-from dlsei.tabular import TableRefused, read_table, write_csv, write_xlsx
+from core.dates import day_parse
+from core.tabular import TableRefused, read_table, write_csv, write_xlsx
 from quotas.models import DEPOSIT_POOLS, Phase, Quota, University
 
 from .cnic import cnic_mask, cnic_normalise

@@ -23,8 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record, audit_records
-from dlsei.mail import bilingual_email_from
-from dlsei.tabular import write_csv
+from core.mail import bilingual_email_from
+from core.tabular import write_csv
 from quotas.license_year import license_last_day, license_year_end
 from quotas.models import Phase, Sector, University
 

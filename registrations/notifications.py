@@ -3,14 +3,14 @@ your disability certificate did not arrive in time.
 
 Called only through ``transaction.on_commit`` with a primary key, so nobody is told about a
 seat that a rolled-back transaction never gave them. Text and HTML from templates under
-``templates/registrations/email/``, in English and in Urdu (``dlsei.mail``).
+``templates/registrations/email/``, in English and in Urdu (``core.mail``).
 """
 
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 
-from dlsei.mail import bilingual_email_from
+from core.mail import bilingual_email_from
 
 from .models import Nomination, NominationStatus, Pool
 

@@ -41,7 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record, audit_records
-from dlsei.mail import bilingual_email_from
+from core.mail import bilingual_email_from
 from quotas.models import DEPOSIT_POOLS, Phase, Pool, Quota, University
 
 from .exceptions import RegistrationError

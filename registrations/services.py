@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record, audit_records
-from dlsei.uploads import UploadRefused, check_upload
+from core.uploads import UploadRefused, check_upload
 from quotas import services as quota_services
 from quotas.exceptions import QuotaError
 from quotas.models import Allocation, LicenseMove, Phase, Pool, Quota, University

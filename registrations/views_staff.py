@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from dlsei.charts import Bar, Series, bar_chart_svg
-from dlsei.tabular import write_csv, write_xlsx
+from core.charts import Bar, Series, bar_chart_svg
+from core.tabular import write_csv, write_xlsx
 from quotas.models import Phase
 from quotas.resources import UtilisationResource
 from quotas.selectors import Utilisation, UtilisationRow, utilisation_rows

@@ -2,7 +2,7 @@
 
 The pure helpers (CNIC checks, amounts in words, upload and spreadsheet checks) run in
 management commands, in tests without settings and inside requests. They mark their
-messages with ``_("...")`` (imported as ``from dlsei.i18n import tr as _``) so that
+messages with ``_("...")`` (imported as ``from core.i18n import tr as _``) so that
 ``makemessages`` finds them, and this function translates only when Django is ready to.
 """
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from math import ceil, floor
 from typing import Any, Protocol
 
-from dlsei.i18n import tr as _
+from core.i18n import tr as _
 
 PDF_MAGIC = b"%PDF-"
 PDF_EOF = b"%%EOF"
