@@ -18,12 +18,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from core.charts import Bar, Column, Series, bar_chart_svg, column_chart_svg, count_text, isolate, share_bars_svg
+from core.roles import hec_staff_view
 from fees.ledgers import LedgerTotals, ledger_totals
 from quotas.models import Phase
 from quotas.selectors import Utilisation, UtilisationRow, phase_current, phases_all, utilisation_rows
 from registrations.models import Invitation
 from registrations.selectors import invitations_by_state, nominations_per_day, waiting_counts
-from registrations.views_staff import hec_staff_view
 
 TOP_UNIVERSITIES = 12
 # Beyond about three months a column per day gets too thin to read: the chart counts weeks instead.

@@ -16,7 +16,7 @@ def _home_for(user) -> str | None:
     if FocalPerson.objects.filter(user=user).exists():
         return reverse("registrations:focal_dashboard")
     if user.is_staff:
-        from registrations.roles import user_is_hec_staff
+        from core.roles import user_is_hec_staff
 
         # HEC staff start from the phase at a glance; other staff accounts (IT) from the admin.
         return reverse("dashboard") if user_is_hec_staff(user) else reverse("admin:index")

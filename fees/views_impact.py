@@ -22,9 +22,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from core.charts import Bar, Column, Series, bar_chart_svg, column_chart_svg, count_text, isolate
+from core.roles import user_is_hec_staff
 from quotas.models import Phase, University
 from quotas.selectors import phase_current, phases_all
-from registrations.roles import user_is_focal_person, user_is_hec_staff
+from registrations.roles import user_is_focal_person
 
 from .impact import GroupImpact, ImpactReport, impact_report_build
 

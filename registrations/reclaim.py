@@ -42,12 +42,12 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record, audit_records
 from core.mail import bilingual_email_from
+from core.roles import user_is_hec_staff
 from quotas.models import DEPOSIT_POOLS, Phase, Pool, Quota, University
 
 from .exceptions import RegistrationError
 from .invitations import learner_page_url
 from .models import Invitation, JoinReminder, Nomination, NominationStatus
-from .roles import user_is_hec_staff
 from .services import nomination_reclaim
 
 LAST_WEEK_DAYS = 7

@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record, audit_records
+from core.roles import user_is_hec_staff
 from core.uploads import UploadRefused, check_upload
 from quotas import services as quota_services
 from quotas.exceptions import QuotaError
@@ -61,7 +62,6 @@ from .eligibility import (
 )
 from .exceptions import RegistrationError
 from .models import ACTIVE_STATUSES, Disclaimer, Nomination, NominationStatus, Role, SeatKind, UniversitySettlement
-from .roles import user_is_hec_staff
 from .selectors import waiting_order
 
 __all__ = [
