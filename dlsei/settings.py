@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "quotas",
     "registrations",
     "fees",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -85,7 +86,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "dlsei.context_processors.portal",
+                "portal.context_processors.portal",
             ],
         },
     },

@@ -1,9 +1,9 @@
 """HEC staff's dashboard: one phase at a glance, as server-rendered SVG charts with their numbers.
 
 It shows every app's data (seats from quotas, nominations and invitations from registrations,
-refunds and forfeits from fees), so it lives in the project package, the one place allowed to
-import them all. Each app reads its own rows in its own selectors; this module only arranges
-them into charts. The page runs the same handful of queries however many rows the phase has.
+refunds and forfeits from fees), so it lives in the portal app, the layer above them all. Each
+app reads its own rows in its own selectors; this module only arranges them into charts. The
+page runs the same handful of queries however many rows the phase has.
 """
 
 import datetime
