@@ -6,16 +6,13 @@ messages with ``_("...")`` (imported as ``from core.i18n import tr as _``) so th
 ``makemessages`` finds them, and this function translates only when Django is ready to.
 """
 
+from django.apps import apps
+from django.conf import settings
+from django.utils.translation import gettext
+
 
 def tr(message: str) -> str:
     """Translate ``message`` with Django's gettext when settings and apps are ready, else return it."""
-    try:
-        from django.apps import apps
-        from django.conf import settings
-    except ImportError:  # Django not installed: plain English
-        return message
     if not (settings.configured and apps.apps_ready):
         return message
-    from django.utils.translation import gettext
-
     return gettext(message)

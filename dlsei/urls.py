@@ -5,6 +5,8 @@ from django.urls import include, path
 
 from registrations import views_accounts
 
+from . import bench_views
+
 # The admin's own sign-in form has no attempt limit: send it to allauth's rate-limited sign-in.
 admin.site.login = secure_admin_login(admin.site.login)
 
@@ -22,8 +24,6 @@ urlpatterns = [
 ]
 
 if settings.BENCH_ENDPOINTS:
-    from . import bench_views
-
     urlpatterns.append(path("bench/ceiling/", bench_views.ceiling, name="bench_ceiling"))
 
 handler404 = "portal.views.page_not_found"

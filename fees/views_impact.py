@@ -191,6 +191,7 @@ def impact(request: HttpRequest) -> HttpResponse:
 def impact_pdf_render(report: ImpactReport, *, printed_at: dt.datetime | None = None) -> bytes:
     """The report as one A4 page laid out like a case study: the headline figures, the top
     universities and courses, a chart, and the date of the data. Drawn by WeasyPrint."""
+    # Imported here: WeasyPrint loads Pango and its fonts on import, and only drawing a PDF needs them.
     from weasyprint import HTML
 
     with translation.override("en"):  # like every PDF of the portal: one document for every reader

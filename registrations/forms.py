@@ -4,7 +4,7 @@ import datetime
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -360,13 +360,9 @@ class WelcomePasswordForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        from django.contrib.auth import password_validation
-
         self.fields["new_password1"].help_text = password_validation.password_validators_help_text_html()
 
     def clean(self):
-        from django.contrib.auth import password_validation
-
         data = super().clean()
         one, two = data.get("new_password1"), data.get("new_password2")
         if one and two and one != two:

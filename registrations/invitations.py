@@ -56,7 +56,7 @@ def _enqueue_on_commit(invitation_id: int) -> None:
     clearing into an error page; the row stays QUEUED and the sweep queues it again."""
 
     def enqueue() -> None:
-        from .tasks import invitation_send
+        from .tasks import invitation_send  # registrations.tasks imports this module: looked up when queued
 
         invitation_send.delay(invitation_id)
 
@@ -153,7 +153,7 @@ def _enqueue_many_on_commit(invitation_ids: list[int]) -> None:
     ids = list(invitation_ids)
 
     def enqueue() -> None:
-        from .tasks import invitations_send_batch
+        from .tasks import invitations_send_batch  # registrations.tasks imports this module: looked up when queued
 
         chunk = settings.INVITATION_FANOUT_CHUNK
         with invitations_send_batch.app.producer_or_acquire() as producer:

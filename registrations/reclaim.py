@@ -201,7 +201,7 @@ def _join_reminder_decide(*, nomination: Nomination, kind: str, last_day: dateti
 
 
 def _enqueue_join_reminder(reminder_id: int) -> None:
-    from .tasks import join_reminder_send  # the tasks module imports this one
+    from .tasks import join_reminder_send  # registrations.tasks imports this module: looked up when queued
 
     join_reminder_send.delay(reminder_id)
 
@@ -328,7 +328,7 @@ def _refusal(nomination: Nomination) -> str:
 
 
 def _enqueue_reclaim_notice(nomination_id: int) -> None:
-    from .tasks import reclaim_notice_send  # the tasks module imports this one
+    from .tasks import reclaim_notice_send  # registrations.tasks imports this module: looked up when queued
 
     reclaim_notice_send.delay(nomination_id)
 

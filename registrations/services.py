@@ -61,6 +61,7 @@ from .eligibility import (
     phone_problems,
 )
 from .exceptions import RegistrationError
+from .invitations import nomination_clear_if_ready
 from .models import ACTIVE_STATUSES, Disclaimer, Nomination, NominationStatus, Role, SeatKind, UniversitySettlement
 from .selectors import waiting_order
 
@@ -198,10 +199,6 @@ def _wants_reserved_seat(nomination: Nomination, *, now: datetime.datetime) -> b
 
 def _clear_if_ready(nomination: Nomination) -> None:
     """A nomination that becomes seated may already be settled (or its private university paid)."""
-    try:
-        from .invitations import nomination_clear_if_ready
-    except ImportError:  # pragma: no cover - the invitations module is part of the app
-        return
     nomination_clear_if_ready(nomination=nomination)
 
 
