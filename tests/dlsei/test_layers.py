@@ -1,5 +1,5 @@
-"""The apps' layers (pyproject.toml's [tool.importlinter]) hold on the real tree, and the contract
-really catches an app importing one above it."""
+"""The import contracts (pyproject.toml's [tool.importlinter]) hold on the real tree, and they
+really catch an app importing one above it and two modules of an app importing each other."""
 
 import shutil
 import subprocess
@@ -22,15 +22,33 @@ def test_the_tree_keeps_its_layers():
     assert "0 broken" in result.stdout
 
 
-def test_quotas_importing_registrations_breaks_the_contract(tmp_path):
+def tree_with(tmp_path: Path, module: str, line: str) -> Path:
+    """A copy of the project's packages (and its contracts) with ``line`` added to ``module``."""
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
     for package in PACKAGES:
         shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
-    services = tmp_path / "quotas" / "services.py"
-    services.write_text(services.read_text() + "\nfrom registrations.models import Nomination  # noqa: E402, F401\n")
+    (tmp_path / "tests").mkdir()
+    for name in ("__init__.py", "import_contracts.py"):
+        shutil.copy(ROOT / "tests" / name, tmp_path / "tests" / name)
+    path = tmp_path.joinpath(*module.split(".")).with_suffix(".py")
+    path.write_text(path.read_text() + f"\n{line}  # noqa: E402, F401\n")
+    return tmp_path
 
-    result = lint_imports(tmp_path)
+
+def test_quotas_importing_registrations_breaks_the_layers(tmp_path):
+    result = lint_imports(tree_with(tmp_path, "quotas.services", "from registrations.models import Nomination"))
 
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "BROKEN" in result.stdout
+    assert "Layers: dlsei > portal > fees > registrations > quotas > audit > core BROKEN" in result.stdout
+    assert "No import cycle inside an app KEPT" in result.stdout
     assert "quotas.services -> registrations.models" in result.stdout
+
+
+def test_two_modules_of_an_app_importing_each_other_break_the_acyclic_contract(tmp_path):
+    # fees.views_staff imports fees.completions; the other way round closes a loop.
+    result = lint_imports(tree_with(tmp_path, "fees.completions", "from fees import views_staff"))
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "No import cycle inside an app BROKEN" in result.stdout
+    assert "- fees.completions -> fees.views_staff" in result.stdout
+    assert "- fees.views_staff -> fees.completions" in result.stdout
