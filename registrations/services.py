@@ -337,23 +337,7 @@ def nomination_submit(
                 nomination.transcript = transcript_file
             if seat is not None:
                 _seat(nomination, seat_kind=seat, now=now)
-            nomination.save()
-            where = university.code if university else "alumni pool"
-            audit_record(
-                actor=actor,
-                action="nomination.submit",
-                target=nomination,
-                summary=f"{clean.role} {cnic_mask(clean.cnic)} nominated in {where}: {nomination.status}",
-                data={"status": nomination.status, "seat_kind": nomination.seat_kind, "quota": quota.pk},
-            )
-            # A new nomination is not settled yet, so only a private university that has paid
-            # clears it at once (read after the seat's UPDATE, which waits for a concurrent payment).
-            if (
-                nomination.status == NominationStatus.SEATED
-                and quota.pool == Pool.PRIVATE
-                and UniversitySettlement.objects.filter(phase=phase, university=university).exists()
-            ):
-                _clear_if_ready(nomination)
+            _nominations_insert(nominations=[nomination], phase=phase, quota=quota, university=university, actor=actor)
     except IntegrityError:
         existing = duplicate_find(phase=phase, cnic=clean.cnic, email=clean.email)
         if existing is None:
@@ -429,26 +413,42 @@ def nominations_submit_many(
         if kind is not None:
             _seat(nomination, seat_kind=kind, now=now)
         nominations.append(nomination)
+    _nominations_insert(nominations=nominations, phase=phase, quota=locked, university=university, actor=actor)
+    return nominations
+
+
+def _nominations_insert(
+    *, nominations: list[Nomination], phase: Phase, quota: Quota, university: University | None, actor: Any
+) -> None:
+    """Insert new nominations whose seats are already taken (or who wait), in list order so their
+    ids keep the arrival order, with their audit entries; the seated ones of a private university
+    that has paid are cleared at once. One path for a single nomination and a whole file."""
     Nomination.objects.bulk_create(nominations)
     if any(nomination.pk is None for nomination in nominations):  # pragma: no cover - PostgreSQL, SQLite ≥ 3.35
         raise IntegrityError("the database returned no ids for the nominations")
+    where = university.code if university else "alumni pool"
     audit_records(
         actor=actor,
         action="nomination.submit",
         entries=[
             (
                 nomination,
-                f"{nomination.role} {cnic_mask(nomination.cnic)} nominated in {university.code}: {nomination.status}",
-                {"status": nomination.status, "seat_kind": nomination.seat_kind, "quota": locked.pk},
+                f"{nomination.role} {cnic_mask(nomination.cnic)} nominated in {where}: {nomination.status}",
+                {"status": nomination.status, "seat_kind": nomination.seat_kind, "quota": quota.pk},
             )
             for nomination in nominations
         ],
     )
+    # A new nomination is not settled yet, so only a private university that has paid clears it at
+    # once (read after the seat's UPDATE, which waits for a concurrent payment).
     seated = [nomination for nomination in nominations if nomination.status == NominationStatus.SEATED]
-    if seated and UniversitySettlement.objects.filter(phase=phase, university=university).exists():
-        for nomination in seated:  # a private university that has paid: cleared at once
+    if (
+        seated
+        and quota.pool == Pool.PRIVATE
+        and UniversitySettlement.objects.filter(phase=phase, university=university).exists()
+    ):
+        for nomination in seated:
             _clear_if_ready(nomination)
-    return nominations
 
 
 # Leaving and coming back ----------------------------------------------------------------------------
