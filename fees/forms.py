@@ -48,6 +48,7 @@ class DepositForm(forms.Form):
     receipt = forms.CharField(
         label=gettext_lazy("Receipt number"),
         max_length=60,
+        widget=forms.TextInput(attrs={"dir": "ltr"}),
         help_text=gettext_lazy("The number on the receipt you gave the learner for the deposit."),
     )
     paid_on = DayField(
