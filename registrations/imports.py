@@ -213,6 +213,13 @@ def _deposit(row: dict, *, university: University) -> tuple[str, datetime.date |
     return receipt, day, []
 
 
+def _is_the_example(row: dict) -> bool:
+    """The template's example row, uploaded unedited (or half edited): it must never become a person."""
+    example_cnic = "".join(ch for ch in EXAMPLE_ROW[1] if ch.isdigit())
+    cnic = "".join(ch for ch in str(row.get("cnic", "")) if ch.isdigit())
+    return cnic == example_cnic or str(row.get("email", "")).strip().lower() == EXAMPLE_ROW[2]
+
+
 def _check_rows(*, phase: Phase, university: University, rows: list[dict], viewer) -> list[_Checked]:
     """Every row's problems in words; a person twice in the file is refused on the second row."""
     checked: list[_Checked] = []
@@ -247,6 +254,8 @@ def _check_rows(*, phase: Phase, university: University, rows: list[dict], viewe
         )
         errors += disability_errors + problems
         clean = nominee_normalise(data)
+        if _is_the_example(row):
+            errors.insert(0, _("This is the template's example row: replace it with a real nominee or delete it."))
         try:
             cnic = cnic_normalise(row["cnic"])
             masked = cnic_mask(cnic)

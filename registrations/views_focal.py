@@ -96,6 +96,8 @@ def focal_dashboard(request: HttpRequest, focal: FocalPerson, phase: Phase) -> H
             "seated": quota.seated,
             "waiting": waiting,
             "free": quota.free,
+            "free_general": quota.licenses - quota.disability_reserved - quota.general_seated,
+            "free_reserved": quota.disability_reserved - quota.disability_seated,
             "disability_reserved": quota.disability_reserved,
             "disability_seated": quota.disability_seated,
             "seated_pct": min(seated_pct, 100),

@@ -172,12 +172,15 @@ def test_dashboard_shows_the_quota_at_a_glance(ready, phase, university, focal):
     rows = {
         "Licenses allocated": "3",
         "Seats taken": "2",
-        "Free seats": "1",
+        "Free general seats": "0",
+        "Free seats reserved for students with disabilities": "1",
         "On the waiting list": "2",
         "Reserved seats for students with disabilities used": "0 of 1",
     }
     for label, value in rows.items():
         assert f'<th scope="row">{label}</th><td class="num">{value}</td>' in page
+    # Free seats beside a waiting list: the page says why nobody on the list takes them.
+    assert "The free seat is reserved for a student with a disability: only such a nominee can take it." in page
 
 
 @pytest.mark.django_db
@@ -404,6 +407,21 @@ def test_template_downloads(ready):
     assert [cell.value for cell in sheet[1]] == HEADER.split(",")
 
     assert ready.get("/registrations/focal/template.exe").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_templates_example_row_uploaded_unedited_is_refused_and_never_saved(ready, phase, university):
+    template = ready.get(reverse("registrations:focal_template", args=["csv"])).content
+    edited = template.decode("utf-8-sig") + "Bilal Ahmed,35201-1000002-2,bilal@qau.edu.pk,,faculty,,no,,\n"
+    response = ready.post(
+        reverse("registrations:focal_upload"), {"file": SimpleUploadedFile("list.csv", edited.encode())}, follow=True
+    )
+    page = text(response)
+    assert "This is the template's example row: replace it with a real nominee or delete it." in page
+    assert "1 would be refused" in page
+    upload = NominationUpload.objects.get()
+    ready.post(reverse("fees:nominations_confirm", args=[upload.pk]), follow=True)
+    assert list(Nomination.objects.values_list("full_name", flat=True)) == ["Bilal Ahmed"]
 
 
 def _file(rows: list[str], name: str = "list.csv") -> SimpleUploadedFile:
