@@ -149,6 +149,34 @@ def focal_template(request: HttpRequest, focal: FocalPerson, phase: Phase, fmt: 
     return response
 
 
+@focal_view()
+def focal_upload_refused(
+    request: HttpRequest, focal: FocalPerson, phase: Phase, upload_id: int, fmt: str
+) -> HttpResponse:
+    """A confirmed file's refused rows with the reason of each, to correct and upload again."""
+    from dlsei.tabular import write_csv, write_xlsx
+
+    from .imports import COLUMNS, refused_rows_table
+
+    upload = get_object_or_404(NominationUpload, pk=upload_id, university=focal.university, committed_at__isnull=False)
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    try:
+        with upload.file.open("rb") as stored:
+            rows = refused_rows_table(data=stored.read(), filename=upload.original_name, result=upload.result)
+    except (OSError, RegistrationError):
+        messages.error(request, _("This file is no longer on the server; please upload it again."))
+        return redirect("registrations:focal_upload_preview", upload_id=upload.pk)
+    header = [*COLUMNS, "reason"]
+    if fmt == "csv":
+        response = HttpResponse(write_csv(rows, header), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(write_xlsx(rows, header), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="dlsei-refused-rows-{upload.pk}.{fmt}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 @require_http_methods(["GET", "POST"])
 @focal_view()
 def focal_upload(request: HttpRequest, focal: FocalPerson, phase: Phase) -> HttpResponse:
@@ -185,7 +213,9 @@ def focal_upload_preview(request: HttpRequest, focal: FocalPerson, phase: Phase,
 
     upload = get_object_or_404(NominationUpload, pk=upload_id, university=focal.university)
     context: dict = {"focal": focal, "phase": phase, "upload": upload}
-    if upload.committed_at is None:
+    if upload.committed_at is not None:
+        context["refused_count"] = len(upload.result.get("refused", []))
+    else:
         try:
             with upload.file.open("rb") as stored:
                 data = stored.read()

@@ -453,8 +453,25 @@ def test_upload_shows_every_row_with_its_outcome_then_confirm_commits(ready, pha
     assert not Nomination.objects.exists()  # a preview changes nothing
 
     confirmed = ready.post(reverse("fees:nominations_confirm", args=[upload.pk]), follow=True)
-    assert confirmed.redirect_chain[-1][0] == reverse("registrations:focal_nominees")
+    # Rows were refused: the file's page, which offers them for download with their reasons.
+    assert confirmed.redirect_chain[-1][0] == reverse("registrations:focal_upload_preview", args=[upload.pk])
     assert "The file is confirmed: 2 nominated with a seat, 1 on the waiting list, 2 refused." in text(confirmed)
+    assert "2 rows of this file were refused." in text(confirmed)
+    refused_csv = ready.get(reverse("registrations:focal_upload_refused", args=[upload.pk, "csv"]))
+    assert refused_csv["Content-Disposition"] == f'attachment; filename="dlsei-refused-rows-{upload.pk}.csv"'
+    table = list(csv.reader(io.StringIO(refused_csv.content.decode("utf-8-sig"))))
+    assert table[0] == [*HEADER.split(","), "reason"]
+    assert [line[0] for line in table[1:]] == ["Too Short", "Bad Number"]
+    assert "Only students of a programme of 16 years of education or more" in table[1][-1]
+    assert "This number is too short" in table[2][-1]
+    refused_xlsx = ready.get(reverse("registrations:focal_upload_refused", args=[upload.pk, "xlsx"]))
+    sheet = load_workbook(io.BytesIO(refused_xlsx.content)).worksheets[0]
+    assert [row[0].value for row in sheet.iter_rows(min_row=2)] == ["Too Short", "Bad Number"]
+    # The corrected rows, uploaded again, are checked like any file.
+    again = table[1][:-1]
+    again[5] = "16"
+    ready.post(reverse("registrations:focal_upload"), {"file": _file([",".join(again)], name="again.csv")})
+    assert NominationUpload.objects.count() == 2
     statuses = dict(Nomination.objects.values_list("full_name", "status"))
     assert statuses == {"Ayesha Siddiqui": "seated", "Bilal Ahmed": "seated", "Chaudhry Third": "waiting"}
 
