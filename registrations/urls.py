@@ -8,6 +8,7 @@ urlpatterns: list = [
     # The focal person's pages, all scoped to their own university.
     path("focal/", views_focal.focal_dashboard, name="focal_dashboard"),
     path("focal/disclaimer/", views_focal.focal_disclaimer, name="focal_disclaimer"),
+    path("focal/disclaimer/form.pdf", views_focal.focal_disclaimer_form, name="focal_disclaimer_form"),
     path("focal/template.<str:fmt>", views_focal.focal_template, name="focal_template"),
     path("focal/upload/", views_focal.focal_upload, name="focal_upload"),
     path("focal/upload/<int:upload_id>/", views_focal.focal_upload_preview, name="focal_upload_preview"),

@@ -134,6 +134,19 @@ def focal_disclaimer(request: HttpRequest, focal: FocalPerson, phase: Phase) -> 
     )
 
 
+@focal_view(needs_disclaimer=False)
+def focal_disclaimer_form(request: HttpRequest, focal: FocalPerson, phase: Phase) -> HttpResponse:
+    """The blank disclaimer form, the university's name filled in, to print, sign and upload."""
+    from .disclaimers import disclaimer_form_pdf
+
+    response = HttpResponse(
+        disclaimer_form_pdf(phase=phase, university=focal.university), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'attachment; filename="dlsei-disclaimer-{focal.university.code.lower()}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 @focal_view()
 def focal_template(request: HttpRequest, focal: FocalPerson, phase: Phase, fmt: str) -> HttpResponse:
     from .imports import nominations_template_csv, nominations_template_xlsx

@@ -428,4 +428,4 @@ def test_the_sign_in_code_email_carries_urdu_below_the_english():
     (message,) = mail.outbox
     assert message.to == [learner.email]
     assert "سائن اِن کوڈ" in message.subject
-    assert message.body.index("Your sign-in code") < message.body.index("آپ کا سائن اِن کوڈ نیچے درج ہے۔")
+    assert message.body.index("Your sign-in code") < message.body.index("آپ کا سائن اِن کوڈ:")

@@ -146,6 +146,24 @@ def test_a_bad_disclaimer_is_refused_with_a_reason(client, phase, quota, focal, 
 
 
 @pytest.mark.django_db
+def test_the_disclaimer_page_offers_the_blank_form_with_the_universitys_name(client, phase, quota, focal, university):
+    from tests.fees.conftest import pdf_text
+
+    client.force_login(focal)
+    page = client.get(reverse("registrations:focal_disclaimer")).content.decode()
+    link = reverse("registrations:focal_disclaimer_form")
+    assert f'href="{link}">Blank disclaimer form (PDF)</a>' in page
+    response = client.get(link)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == f'attachment; filename="dlsei-disclaimer-{university.code.lower()}.pdf"'
+    pages, words = pdf_text(response.content)
+    assert pages >= 1
+    assert university.name in words and phase.name in words
+    assert "Name of the signatory" in words
+    assert not Disclaimer.objects.exists()  # downloading the blank form files nothing
+
+
+@pytest.mark.django_db
 def test_the_signed_disclaimer_opens_the_other_pages(client, phase, quota, focal, university):
     client.force_login(focal)
     response = client.post(
