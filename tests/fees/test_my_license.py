@@ -46,7 +46,9 @@ def test_a_seated_alumnus_sees_the_challan_and_the_upload_form(client, phase, al
     assert "Sana Malik" in html and "Seated" in html
     assert "Rs. 8,000" in html and "Your seat is held until" in html
     assert reverse("fees:challan_download") in html
-    assert "Upload your paid challan" not in html  # only after the challan exists
+    # The steps say "upload it below": the form is there at once, before the challan is downloaded.
+    assert "Upload your paid challan and transcript" in html and '<label for="id_paid_challan">' in html
+    assert '<li class="done">' not in html
 
     client.get(reverse("fees:challan_download"))
     html = page(client, learner_account(alumnus))
@@ -54,6 +56,41 @@ def test_a_seated_alumnus_sees_the_challan_and_the_upload_form(client, phase, al
     assert 'enctype="multipart/form-data"' in html
     assert '<label for="id_paid_challan">' in html and '<label for="id_transcript">' in html
     assert "*****-" in html and alumnus.cnic not in html
+
+
+def test_an_alumnus_gives_the_transcript_once_and_sees_each_step_ticked_off(client, phase, alumni_pool, hec_staff):
+    from fees.models import AlumniPayment
+    from fees.services import alumni_payment_verify
+    from registrations.services import nomination_submit
+
+    data = factories.alumnus_data(full_name="Sana Malik")
+    alumnus = nomination_submit(
+        phase=phase,
+        university=None,
+        data=data,
+        actor=factories.make_user(email=data.email),
+        transcript=pdf_upload("transcript.pdf"),
+    )
+    html = page(client, learner_account(alumnus))
+    # Given when registering, the transcript is not asked for again.
+    assert '<label for="id_paid_challan">' in html and 'name="transcript"' not in html
+    assert "the transcript you gave when registering is already on file" in html
+    assert html.count('<li class="done">') == 0
+
+    client.get(reverse("fees:challan_download"))
+    html = page(client, learner_account(alumnus))
+    assert html.count('<li class="done">') == 1  # the challan is downloaded
+
+    uploaded = client.post(reverse("fees:payment_submit"), {"paid_challan": pdf_upload("paid.pdf")})
+    assert uploaded.status_code == 302
+    payment = AlumniPayment.objects.get(nomination=alumnus)
+    assert payment.transcript.read() == factories.PDF  # the registration's transcript, for HEC's check
+    html = page(client, learner_account(alumnus))
+    assert html.count('<li class="done">') == 2 and 'name="paid_challan"' not in html
+
+    alumni_payment_verify(payment=payment, actor=hec_staff)
+    html = page(client, learner_account(alumnus))
+    assert html.count('<li class="done">') == 3
 
 
 def test_a_student_sees_the_deposit_status(client, phase, qau):
