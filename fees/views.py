@@ -18,6 +18,7 @@ from quotas.selectors import phase_current
 from registrations.cnic import cnic_mask
 from registrations.models import FocalPerson, Nomination, NominationStatus, SeatKind
 from registrations.roles import user_is_hec_staff
+from registrations.selectors import waiting_position
 from registrations.views_files import private_file_response
 
 from . import selectors, services
@@ -61,6 +62,7 @@ def _my_license_page(request: HttpRequest, *, payment_form: AlumniPaymentForm | 
                 and (latest is None or latest.status == "rejected")
             ),
             proof_uploaded=latest is not None and latest.status != "rejected",
+            position=waiting_position(nomination=nomination),
             can_download_challan=fees.kind == "alumnus"
             and (fees.challan is not None or (nomination.status == "seated" and nomination.settled_at is None)),
         )

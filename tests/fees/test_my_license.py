@@ -131,9 +131,14 @@ def test_a_waiting_learner_is_told_about_the_waiting_list(client, phase):
     university, focal = university_ready(phase=phase, code="PU", licenses=1)
     nominate_student(phase=phase, university=university, focal=focal)
     waiting = nominate_student(phase=phase, university=university, focal=focal)
+    second = nominate_student(phase=phase, university=university, focal=focal)
     assert waiting.status == "waiting"
     html = page(client, learner_account(waiting))
     assert "You are on the waiting list" in html
+    # Their place in the line, and no request to pay a deposit for a seat they do not hold.
+    assert "You are number 1 on the waiting list." in html
+    assert "Your deposit is not recorded yet" not in html and "Pay the Rs" not in html
+    assert "You are number 2 on the waiting list." in page(client, learner_account(second))
 
 
 def test_a_learner_sees_only_themself(client, phase, qau):
