@@ -35,6 +35,7 @@ from .forms import (
     refusal_on_form,
 )
 from .models import ACTIVE_STATUSES, Disclaimer, FocalPerson, Nomination, NominationStatus, NominationUpload, Role
+from .roles import user_is_hec_staff
 from .selectors import nominations_of_university, waiting_position
 
 NOMINEES_PER_PAGE = 50
@@ -55,7 +56,9 @@ def focal_view(*, needs_disclaimer: bool = True) -> Callable:
                 )
             focal = focals.first()
             if focal is None:
-                raise Http404
+                # Not found, as for anyone not its focal person, but saying where to go instead.
+                context = {"staff": user_is_hec_staff(request.user), "phase": phase}
+                return render(request, "registrations/focal_only.html", context, status=404)
             request.user.focal_person = focal  # the services ask the user for it again
             if phase is None:
                 return render(request, "registrations/focal_no_phase.html", {"focal": focal})

@@ -99,7 +99,22 @@ def test_signed_out_people_are_asked_to_sign_in(client, phase, name, args):
 @pytest.mark.parametrize(("name", "args"), FOCAL_PAGES)
 def test_people_who_are_not_focal_persons_find_nothing(client, phase, name, args):
     client.force_login(factories.make_user())
-    assert client.get(reverse(name, args=args)).status_code == 404
+    response = client.get(reverse(name, args=args))
+    assert response.status_code == 404
+    # Not a bare "not found": what the page is for, and the person's own page.
+    assert "This page is for a university's focal person" in text(response)
+    assert reverse("fees:my_license") in text(response)
+
+
+@pytest.mark.django_db
+def test_hec_staff_on_a_focal_page_are_told_where_to_go_instead(client, phase, hec_staff):
+    client.force_login(hec_staff)
+    response = client.get(reverse("registrations:focal_nominees"))
+    assert response.status_code == 404
+    page = text(response)
+    assert "You are signed in as HEC staff." in page
+    assert reverse("registrations:staff_utilisation", args=[phase.slug]) in page
+    assert reverse("admin:registrations_nomination_changelist") in page
 
 
 @pytest.mark.django_db
