@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from quotas.forms import AllocationPublishForm, LicenseMoveForm
 from quotas.models import Allocation, Phase
 from quotas.selectors import allocation_get, license_moves_for_phase, pool_totals
-from quotas.views import staff_view
+from quotas.views import comparison_context, staff_view
 
 from .exceptions import FeeError
 from .services import allocation_publish_billed, license_move_billed
@@ -136,6 +136,6 @@ def staff_allocation_publish(request: HttpRequest, phase_slug: str, version: int
     return render(
         request,
         "fees/staff_allocation_publish.html",
-        {"phase": phase, "allocation": allocation, "form": form},
+        {"phase": phase, "allocation": allocation, "form": form, **comparison_context(allocation)},
         status=400 if form.errors else 200,
     )

@@ -233,3 +233,53 @@ def pool_totals(*, phase: Phase) -> list[dict]:
         {"pool": pool, "label": pool.label, "planned": planned[pool], "held": held.get(pool, 0)}
         for pool in (Pool.PUBLIC, Pool.NAHE, Pool.ALUMNI, Pool.PRIVATE)
     ]
+
+
+@dataclass(frozen=True)
+class Change:
+    """A university's (or a pool's) licenses in the published allocation and in a draft."""
+
+    label: str
+    published: int
+    draft: int
+
+    @property
+    def change(self) -> int:
+        return self.draft - self.published
+
+
+@dataclass(frozen=True)
+class Comparison:
+    published: Allocation
+    rows: list[Change]
+    pools: list[Change]
+
+
+def allocation_comparison(*, allocation: Allocation) -> Comparison | None:
+    """A draft against the phase's published allocation, before HEC publishes it: each university's
+    licenses in both and the pools' totals side by side. None for the published one itself."""
+    published = allocation_published(phase=allocation.phase)
+    if published is None or published.pk == allocation.pk or allocation.status != Allocation.Status.DRAFT:
+        return None
+    before, after = allocation_lines(allocation=published), allocation_lines(allocation=allocation)
+    old = {line.university_id: line for line in before}
+    new = {line.university_id: line for line in after}
+    universities = {line.university_id: line.university for line in before + after}
+    rows = [
+        Change(
+            label=f"{universities[pk].name} ({universities[pk].code})",
+            published=old[pk].licenses if pk in old else 0,
+            draft=new[pk].licenses if pk in new else 0,
+        )
+        for pk in universities
+    ]
+    rows.sort(key=lambda row: row.label.casefold())
+    pools = [
+        Change(label=now.label, published=then.allocated, draft=now.allocated)
+        for then, now in zip(
+            allocation_pool_totals(allocation=published, lines=before),
+            allocation_pool_totals(allocation=allocation, lines=after),
+            strict=True,
+        )
+    ]
+    return Comparison(published=published, rows=rows, pools=pools)
