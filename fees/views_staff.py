@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -250,7 +250,11 @@ def refunds_decide_view(request: HttpRequest) -> HttpResponse:
     refunds = sum(1 for decision in decided if decision.decision == REFUND)
     messages.success(
         request,
-        _("%(count)d decisions recorded as of %(day)s: %(refunds)d refunds, %(forfeits)d forfeits.")
+        ngettext(
+            "%(count)d decision recorded as of %(day)s: %(refunds)d refunds, %(forfeits)d forfeits.",
+            "%(count)d decisions recorded as of %(day)s: %(refunds)d refunds, %(forfeits)d forfeits.",
+            len(decided),
+        )
         % {
             "count": len(decided),
             "day": form.cleaned_data["as_of"].isoformat(),

@@ -102,7 +102,7 @@ def test_staff_verify_in_the_admin_and_the_alumnus_is_invited(
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_action(client, "alumnipayment", "verify", [payment.pk])
 
-    assert "1 payment(s) verified." in response.content.decode()
+    assert "1 payment verified." in response.content.decode()
     payment.refresh_from_db()
     alumnus.refresh_from_db()
     assert payment.status == "verified" and payment.reviewed_by == hec_staff and payment.reviewed_at

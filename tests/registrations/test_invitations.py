@@ -233,7 +233,7 @@ def test_a_refusing_mail_server_leads_to_retries_then_failure_then_one_resent_em
             {"action": "resend_selected", "_selected_action": [invitation.pk]},
             follow=True,
         )
-    assert "1 invitations queued to be sent again." in response.content.decode()
+    assert "1 invitation queued to be sent again." in response.content.decode()
     assert sink.count == 1 and sink.recipients() == ["zainab@example.pk"]
     invitation.refresh_from_db()
     assert invitation.state == Invitation.State.SENT and invitation.last_error == ""
