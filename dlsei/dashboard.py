@@ -186,7 +186,7 @@ def _money_chart(phase: Phase, totals: LedgerTotals):
         series=series,
         bars=[
             Bar(label=_("Learners"), values=learners, note=count_text(sum(learners.values()))),
-            Bar(label=_("Amount (Rs.)"), values=rupees, note=count_text(totals.decided_amount)),
+            Bar(label=_("Amount (Rs)"), values=rupees, note=count_text(totals.decided_amount)),
         ],
     )
 

@@ -127,7 +127,7 @@ class AlumniPaymentAdmin(RecordAdmin):
 
     @admin.display(description=gettext_lazy("Amount due"))
     def amount_due(self, obj: AlumniPayment) -> str:
-        return f"Rs. {obj.challan.amount:,}"
+        return f"Rs {obj.challan.amount:,}"
 
     @admin.display(description=gettext_lazy("Paid challan"))
     def paid_challan_file(self, obj: AlumniPayment) -> str:

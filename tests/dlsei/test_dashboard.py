@@ -147,7 +147,7 @@ def test_staff_see_every_chart_of_the_phase_with_its_numbers(staff_client, scene
     assert cells(money, "Refunds due") == ["1", "4,000"]
     assert cells(money, "Forfeited to HEC") == ["2", "8,000"]
     assert cells(money, "Pending") == ["2", "8,000"]
-    assert "Amount (Rs.): Forfeited to HEC 8,000 (40 %)" in page
+    assert "Amount (Rs): Forfeited to HEC 8,000 (40 %)" in page
     # The full list is one link away; no script anywhere.
     assert reverse("registrations:staff_utilisation", args=[scene.slug]) in page
     assert "<script" not in page

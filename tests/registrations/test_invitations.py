@@ -52,7 +52,7 @@ def sink(settings):
         yield running
 
 
-def settle(nomination, reason="Deposit of Rs. 4,000 recorded"):
+def settle(nomination, reason="Deposit of Rs 4,000 recorded"):
     nomination_settle(nomination=nomination, reason=reason, actor=None)
 
 
@@ -83,7 +83,7 @@ def test_clearing_sends_one_bilingual_invitation_after_commit(phase, django_capt
     assert invitation.state == Invitation.State.SENT and invitation.sent_to == "ayesha@example.pk"
     assert invitation.attempts == 1
     nomination.refresh_from_db()
-    assert nomination.cleared_at is not None and nomination.settled_reason == "Deposit of Rs. 4,000 recorded"
+    assert nomination.cleared_at is not None and nomination.settled_reason == "Deposit of Rs 4,000 recorded"
     assert nomination.activated_on == timezone.localdate()
     last_day = license_last_day(activated_on=nomination.activated_on, years=phase.license_years)
     a_year_on = nomination.activated_on.replace(year=nomination.activated_on.year + 1)
