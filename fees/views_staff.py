@@ -19,6 +19,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.paginator import Paginator
+from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -113,7 +114,7 @@ class RefundsDecideForm(forms.Form):
 
 class RefundFilterForm(forms.Form):
     university = forms.ModelChoiceField(
-        queryset=University.objects.exclude(sector="private").order_by("code"),
+        queryset=University.objects.exclude(sector="private").order_by(Lower("name")),
         required=False,
         label=gettext_lazy("University"),
         empty_label=gettext_lazy("All universities"),

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -22,7 +22,7 @@ def phase_get(*, slug: str) -> Phase:
 
 
 def universities_in_pool(*, sector: str) -> QuerySet[University]:
-    return University.objects.filter(sector=sector).order_by("code")
+    return University.objects.filter(sector=sector).order_by(Lower("name"), "code")
 
 
 # --- Allocations and quotas -----------------------------------------------------------------
@@ -53,9 +53,9 @@ def allocation_published(*, phase: Phase) -> Allocation | None:
 
 
 def allocation_lines(*, allocation: Allocation) -> list[AllocationLine]:
-    """The lines in pool order (public, NAHE, private), then by university code."""
+    """The lines in pool order (public, NAHE, private), then by university name, as people look one up."""
     lines = list(allocation.lines.select_related("university"))
-    return sorted(lines, key=lambda line: (POOL_ORDER.index(line.pool), line.university.code))
+    return sorted(lines, key=lambda line: (POOL_ORDER.index(line.pool), line.university.name.casefold()))
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def quotas_for_phase(*, phase: Phase) -> QuerySet[Quota]:
 
 def universities_with_quota(*, phase: Phase) -> QuerySet[University]:
     """Universities that have a published quota in the phase (those licenses can move between)."""
-    return University.objects.filter(quotas__phase=phase).order_by("code")
+    return University.objects.filter(quotas__phase=phase).order_by(Lower("name"), "code")
 
 
 def license_moves_for_phase(*, phase: Phase) -> QuerySet[LicenseMove]:
@@ -207,7 +207,7 @@ def utilisation_rows(*, phase: Phase, waiting_by_quota: dict[int, int]) -> Utili
                 waiting=waiting_by_quota.get(quota.pk, 0),
             )
         )
-    rows.sort(key=lambda row: (POOL_ORDER.index(row.pool) if row.pool in POOL_ORDER else 99, row.code))
+    rows.sort(key=lambda row: (POOL_ORDER.index(row.pool) if row.pool in POOL_ORDER else 99, row.name.casefold()))
     pools = [
         _sum_rows(in_pool, code="", name=str(labels[pool]), pool=pool, pool_label=str(labels[pool]))
         for pool in POOL_ORDER
