@@ -12,6 +12,8 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Browsers ask for /favicon.ico whatever the page links: the same icon, not a 404 in every log.
+    path("favicon.ico", views.favicon, name="favicon"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("i18n/", include("django.conf.urls.i18n")),
     # Sign-in by code with the portal's account rule (registrations.accounts); the rest is allauth's.

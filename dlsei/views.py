@@ -49,3 +49,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if isinstance(error, DATABASE_UNAVAILABLE):
         return database_unavailable(request, error)
     return render(request, "errors/500.html", status=500)
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """The portal's icon where browsers look for it without a link (/favicon.ico)."""
+    from django.shortcuts import redirect
+    from django.templatetags.static import static
+
+    return redirect(static("favicon.svg"))

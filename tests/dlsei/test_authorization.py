@@ -280,6 +280,7 @@ PUBLIC_ALLAUTH = {"anonymous": OK, **dict.fromkeys(ROLES[1:], GONE)}
 TABLE: dict[str, list[Case]] = {
     "home": [Case(expect={"anonymous": OK, **dict.fromkeys(ROLES[1:], GONE)})],
     "dashboard": [Case(expect=staff_only())],
+    "favicon": [Case(expect=dict.fromkeys(ROLES, GONE))],
     "set_language": [
         Case(method="post", data=lambda w: {"language": "ur", "next": "/"}, expect=dict.fromkeys(ROLES, GONE))
     ],

@@ -184,3 +184,12 @@ def test_production_serves_static_files_compressed_and_cached_for_long(tmp_path)
     # Asked for by its plain name the file may change at the next release: cached a day, not for years.
     assert answers["plain"]["status"] == 200
     assert re.search(r"max-age=86400\b", answers["plain"]["cache"]), answers["plain"]["cache"]
+
+
+@pytest.mark.django_db
+def test_every_page_has_the_portals_icon(client):
+    page = client.get("/accounts/login/").content.decode()
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 302 and icon["Location"] == "/static/favicon.svg"
+    assert (Path(settings.BASE_DIR) / "static" / "favicon.svg").read_text().startswith("<svg")

@@ -1,6 +1,7 @@
 """The learner's own page: what each kind of learner sees and what they must do next."""
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -45,6 +46,8 @@ def test_a_seated_alumnus_sees_the_challan_and_the_upload_form(client, phase, al
     html = page(client, learner_account(alumnus))
     assert "Sana Malik" in html and "Seated" in html
     assert "Rs 8,000" in html and "Your seat is held until" in html
+    # A sentence ending on a time has one full stop: "until Dec. 4, 2026, 6:32 PM.", not "p.m..".
+    assert re.search(r"Your seat is held until [^<]+ [AP]M\.<", html) and ".." not in html.replace("...", "")
     assert reverse("fees:challan_download") in html
     # The steps say "upload it below": the form is there at once, before the challan is downloaded.
     assert "Upload your paid challan and transcript" in html and '<label for="id_paid_challan">' in html
