@@ -6,6 +6,7 @@ session cookie, and the language is the portal's own cookie, so only the pages t
 measured here (the journeys drive the forms)."""
 
 import datetime
+import re
 
 import pytest
 from django.conf import settings as django_settings
@@ -21,10 +22,11 @@ from registrations.focal_accounts import nomination_upload_store
 from registrations.models import NominationUpload
 from registrations.services import disclaimer_upload, nomination_submit
 from tests import factories
-from tests.browser.conftest import PDF
+from tests.browser.conftest import PDF, SCREENSHOTS
 from tests.factories import learner_account
 
 PHONES = [(360, 740), (320, 640)]
+SHOTS = SCREENSHOTS / "phone"
 OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 # Buttons, fields and the menu's summary shown on the page, under 44 px high (links inside a
@@ -228,6 +230,7 @@ def overflowing(page) -> str:
 def test_no_page_of_any_role_scrolls_sideways_on_a_phone_in_english_or_urdu(chromium, live_server, settings):
     phase = factories.make_small_phase(slug="phase-phone", coursera_invitation_url="https://www.coursera.org/p/x")
     people = everyone(phase)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     failures = []
     visited = 0
     for role in ("visitor", "staff", "focal", "learner", "alumnus", "new alumnus"):
@@ -246,6 +249,9 @@ def test_no_page_of_any_role_scrolls_sideways_on_a_phone_in_english_or_urdu(chro
                     visited += 1
                     assert response.status < 500, f"{role} {path}: {response.status}"
                     assert page.locator("html").get_attribute("lang") == code
+                    if width == 360:  # what a reviewer looks at: artefacts/screenshots/phone/
+                        slug = re.sub(r"[^a-z0-9]+", "-", f"{role} {path} {code}".lower()).strip("-")
+                        page.screenshot(path=str(SHOTS / f"{slug}.png"), full_page=True)
                     extra = page.evaluate(OVERFLOW)
                     if extra > 0:
                         where = f"{role} {code} {width}px {path} ({page.url})"
