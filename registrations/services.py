@@ -802,7 +802,10 @@ def disability_reserves_release(*, phase: Phase, actor, quota_ids: list[int] | N
     once. Returns the seats released."""
     released = 0
     with transaction.atomic():
-        quotas = Quota.objects.select_for_update().filter(phase=phase, disability_reserved__gt=F("disability_seated"))
+        # of=("self",): the alumni quota has no university, and PostgreSQL locks no outer-joined row.
+        quotas = Quota.objects.select_for_update(of=("self",)).filter(
+            phase=phase, disability_reserved__gt=F("disability_seated")
+        )
         if quota_ids is not None:
             quotas = quotas.filter(pk__in=quota_ids)
         for quota in quotas.select_related("university").order_by("pk"):
