@@ -209,13 +209,13 @@ def test_every_page_has_the_portals_icon(client):
 
 def test_the_urdu_font_has_every_letter_the_urdu_pages_use():
     """The subset is cut from the catalogue: a letter added to a translation without rerunning
-    ``python -m dlsei.fonts`` would fall back to another font in the middle of a word."""
+    ``python -m core.fonts`` would fall back to another font in the middle of a word."""
     from fontTools.ttLib import TTFont
 
-    from dlsei.fonts import TARGET, urdu_characters
+    from core.fonts import TARGET, urdu_characters
 
     covered = set(TTFont(str(TARGET)).getBestCmap())
     missing = [ch for ch in urdu_characters() if ord(ch) not in covered and ch not in "\u200c\u200d"]
-    assert missing == [], f"run python -m dlsei.fonts: {missing}"
+    assert missing == [], f"run python -m core.fonts: {missing}"
     assert {ord(ch) for ch in "اردو"} <= covered
     assert 'url("../fonts/nastaliq-urdu.woff2")' in Path(finders.find("css/urdu.css")).read_text()

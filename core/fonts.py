@@ -1,6 +1,6 @@
 """The Urdu pages' Nastaliq font, cut down to the letters the portal's Urdu text uses.
 
-Run ``python -m dlsei.fonts [path/to/NotoNastaliqUrdu-Regular.ttf]`` after the Urdu catalogue
+Run ``python -m core.fonts [path/to/NotoNastaliqUrdu-Regular.ttf]`` after the Urdu catalogue
 gains letters it did not use before; it rewrites static/fonts/nastaliq-urdu.woff2. Debian's
 fonts-noto-extra package installs the font at the default path. Every Arabic-script character of
 the catalogue's translations is kept, with all the font's shaping rules: Nastaliq draws each
