@@ -249,6 +249,7 @@ ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_ADAPTER = "registrations.adapters.PortalAccountAdapter"
+ACCOUNT_USER_DISPLAY = "registrations.adapters.user_display"
 ACCOUNT_FORMS = {"signup": "registrations.account_forms.PortalSignupForm"}
 # Sign-in limits (allauth's, kept in the cache below): 10 failed sign-ins a minute per client, and
 # 5 in 5 minutes per client and account together (registrations.adapters), so nobody can lock an

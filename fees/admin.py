@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from core.admin_actions import ReadOnlyAdmin, run_each
 from core.uploads import sniff
@@ -127,7 +127,7 @@ class AlumniPaymentAdmin(RecordAdmin):
 
     @admin.display(description=gettext_lazy("Amount due"))
     def amount_due(self, obj: AlumniPayment) -> str:
-        return f"Rs. {obj.challan.amount:,}"
+        return f"Rs {obj.challan.amount:,}"
 
     @admin.display(description=gettext_lazy("Paid challan"))
     def paid_challan_file(self, obj: AlumniPayment) -> str:
@@ -145,7 +145,7 @@ class AlumniPaymentAdmin(RecordAdmin):
             queryset,
             call=lambda p: services.alumni_payment_verify(payment=p, actor=request.user),
             refused=FeeError,
-            done=lambda count: _("%(count)d payment(s) verified."),
+            done=lambda count: ngettext("%(count)d payment verified.", "%(count)d payments verified.", count),
         )
 
     @admin.action(description=gettext_lazy("Reject the selected payments (asks for the reason)"))
@@ -169,7 +169,11 @@ class AlumniPaymentAdmin(RecordAdmin):
                 payment=p, actor=request.user, reason=answer.cleaned_data["reason"]
             ),
             refused=FeeError,
-            done=lambda count: _("%(count)d payment(s) rejected; the alumni are told why by e-mail."),
+            done=lambda count: ngettext(
+                "%(count)d payment rejected; the alumnus is told why by e-mail.",
+                "%(count)d payments rejected; the alumni are told why by e-mail.",
+                count,
+            ),
         )
         return None
 
@@ -197,7 +201,7 @@ def _waivers_approve(
         queryset,
         call=lambda row: decide(**{key: row}, approve=True, actor=request.user),
         refused=FeeError,
-        done=lambda count: _("%(count)d waiver(s) approved."),
+        done=lambda count: ngettext("%(count)d waiver approved.", "%(count)d waivers approved.", count),
         label=label,
     )
 
@@ -223,7 +227,7 @@ def _waivers_reject(
         queryset,
         call=lambda row: decide(**{key: row}, approve=False, actor=request.user, reason=answer.cleaned_data["reason"]),
         refused=FeeError,
-        done=lambda count: _("%(count)d waiver(s) rejected."),
+        done=lambda count: ngettext("%(count)d waiver rejected.", "%(count)d waivers rejected.", count),
         label=label,
     )
     return None
@@ -340,7 +344,7 @@ class InvoiceAdmin(RecordAdmin):
                 invoice=i, reference=answer.cleaned_data["reference"], actor=request.user
             ),
             refused=FeeError,
-            done=lambda count: _("%(count)d invoice(s) marked paid."),
+            done=lambda count: ngettext("%(count)d invoice marked paid.", "%(count)d invoices marked paid.", count),
         )
         return None
 

@@ -15,7 +15,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from import_export.admin import ExportMixin
 
 from core.admin_actions import ReadOnlyAdmin
@@ -51,7 +51,12 @@ class CompletionImportAdmin(ReadOnlyAdmin):
         return format_html(
             '<a href="{}">{}</a>',
             reverse("fees:completions_import_detail", args=[record.pk]),
-            _("%(count)d row(s) matched nobody: see the outcome page") % {"count": record.unmatched},
+            ngettext(
+                "%(count)d row matched nobody: see the outcome page",
+                "%(count)d rows matched nobody: see the outcome page",
+                record.unmatched,
+            )
+            % {"count": record.unmatched},
         )
 
     def get_urls(self):
@@ -76,7 +81,13 @@ class CompletionImportAdmin(ReadOnlyAdmin):
             refunds = sum(1 for decision in decided if decision.decision == REFUND)
             messages.success(
                 request,
-                _("%(phase)s: %(count)d decisions recorded as of %(day)s (%(refunds)d refunds, %(forfeits)d forfeits).")
+                ngettext(
+                    "%(phase)s: %(count)d decision recorded as of %(day)s "
+                    "(%(refunds)d refunds, %(forfeits)d forfeits).",
+                    "%(phase)s: %(count)d decisions recorded as of %(day)s "
+                    "(%(refunds)d refunds, %(forfeits)d forfeits).",
+                    len(decided),
+                )
                 % {
                     "phase": phase.name,
                     "count": len(decided),

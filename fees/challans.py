@@ -52,8 +52,8 @@ def invoice_number_format(*, year: int, number: int) -> str:
 
 
 def rupees_figures(amount: int) -> str:
-    """``8000`` → ``"Rs. 8,000"`` (the figures printed beside the words)."""
-    return f"Rs. {amount:,}"
+    """``8000`` → ``"Rs 8,000"`` (the figures printed beside the words)."""
+    return f"Rs {amount:,}"
 
 
 def challan_pdf_render(challan: Challan) -> bytes:

@@ -31,8 +31,10 @@ class AlumniPaymentForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, transcript_on_file: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if transcript_on_file:  # given with the registration: asked for once only
+            del self.fields["transcript"]
         help_text = _("A PDF, JPEG or PNG file of at most %(size)s.") % {"size": human_size(settings.UPLOAD_MAX_BYTES)}
         for field in self.fields.values():
             field.help_text = help_text
@@ -43,11 +45,20 @@ class AlumniPaymentForm(forms.Form):
     def clean_transcript(self):
         return _proof(self.cleaned_data["transcript"])
 
+    @property
+    def transcript_asked(self) -> bool:
+        return "transcript" in self.fields
+
+    @property
+    def transcript_file(self):
+        return self.cleaned_data.get("transcript")
+
 
 class DepositForm(forms.Form):
     receipt = forms.CharField(
         label=gettext_lazy("Receipt number"),
         max_length=60,
+        widget=forms.TextInput(attrs={"dir": "ltr"}),
         help_text=gettext_lazy("The number on the receipt you gave the learner for the deposit."),
     )
     paid_on = DayField(

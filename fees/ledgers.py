@@ -210,7 +210,7 @@ def ledger_export(*, phase: Phase, kind: str, fmt: str, university: University |
         _("E-mail"),
         _("Deposit receipt"),
         _("Paid on"),
-        _("Amount (Rs.)"),
+        _("Amount (Rs)"),
         _("Courses completed"),
         _("Decided as of"),
     ]

@@ -1,4 +1,4 @@
-"""Refund or forfeit: what happens to a public learner's Rs. 4,000 deposit.
+"""Refund or forfeit: what happens to a public learner's Rs 4,000 deposit.
 
 The rule (one function, :func:`refund_rule`): a learner who completed at least the phase's
 ``courses_for_refund`` distinct courses inside the license year (a calendar year from activation,

@@ -9,7 +9,16 @@ from registrations.cnic import cnic_mask
 from registrations.models import ACTIVE_STATUSES, Nomination, NominationStatus, SeatKind
 from registrations.selectors import nominations_of_account, nominations_of_university
 
-from .models import AlumniPayment, Challan, Deposit, DisabilityWaiver, Invoice, InvoiceStatus
+from .models import (
+    AlumniPayment,
+    Challan,
+    Deposit,
+    DisabilityWaiver,
+    Invoice,
+    InvoiceStatus,
+    PaymentStatus,
+    WaiverStatus,
+)
 
 
 def nomination_of_learner(*, user, phase: Phase | None) -> Nomination | None:
@@ -94,6 +103,18 @@ def with_masked_cnic(nominations) -> list[Nomination]:
 def disability_seated(*, phase: Phase | None = None) -> QuerySet[Nomination]:
     qs = Nomination.objects.filter(status=NominationStatus.SEATED, seat_kind=SeatKind.DISABILITY)
     return qs.filter(phase=phase) if phase is not None else qs
+
+
+def decisions_waiting(*, phase: Phase) -> tuple[int, int]:
+    """What waits for HEC staff in ``phase``: alumni payments to check, and disability seats whose
+    certificate has no decision yet (no waiver row, or one still pending)."""
+    payments = AlumniPayment.objects.filter(nomination__phase=phase, status=PaymentStatus.SUBMITTED).count()
+    certificates = (
+        disability_seated(phase=phase)
+        .filter(Q(disability_waiver__isnull=True) | Q(disability_waiver__status=WaiverStatus.PENDING))
+        .count()
+    )
+    return payments, certificates
 
 
 @dataclasses.dataclass

@@ -161,12 +161,18 @@ def _proof_check(file: UploadedFileLike, *, what: str) -> None:
 
 
 def alumni_payment_submit(
-    *, nomination: Nomination, paid_challan: UploadedFileLike, transcript: UploadedFileLike, actor: Any
+    *, nomination: Nomination, paid_challan: UploadedFileLike, transcript: UploadedFileLike | None = None, actor: Any
 ) -> AlumniPayment:
-    """The alumnus uploads the paid challan and the final transcript; the payment hold stops
-    expiring while HEC looks at them."""
+    """The alumnus uploads the paid challan (and the final transcript, unless the registration
+    already holds it: it is asked for once); the payment hold stops expiring while HEC looks."""
     _proof_check(paid_challan, what=_("The paid challan"))
-    _proof_check(transcript, what=_("The transcript"))
+    if transcript is None:
+        if not nomination.transcript:
+            raise FeeError(_("Please upload your final transcript with the paid challan."))
+        with nomination.transcript.open("rb") as given:
+            transcript = ContentFile(given.read(), name=nomination.transcript.name)
+    else:
+        _proof_check(transcript, what=_("The transcript"))
     with transaction.atomic():
         locked = _lock(nomination)
         if locked.pool != Pool.ALUMNI:

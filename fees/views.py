@@ -18,6 +18,7 @@ from core.roles import user_is_hec_staff
 from quotas.selectors import phase_current
 from registrations.cnic import cnic_mask
 from registrations.models import FocalPerson, Nomination, NominationStatus, SeatKind
+from registrations.selectors import waiting_position
 from registrations.views_files import private_file_response
 
 from . import selectors, services
@@ -52,13 +53,16 @@ def _my_license_page(request: HttpRequest, *, payment_form: AlumniPaymentForm | 
         latest = fees.latest_payment
         context.update(
             fees=fees,
-            payment_form=payment_form or AlumniPaymentForm(),
+            payment_form=payment_form or AlumniPaymentForm(transcript_on_file=bool(nomination.transcript)),
+            # Shown at once, beside the challan to download: the steps above say "upload it below".
             can_upload=(
                 fees.kind == "alumnus"
                 and nomination.status == "seated"
-                and fees.challan is not None
+                and nomination.settled_at is None
                 and (latest is None or latest.status == "rejected")
             ),
+            proof_uploaded=latest is not None and latest.status != "rejected",
+            position=waiting_position(nomination=nomination),
             can_download_challan=fees.kind == "alumnus"
             and (fees.challan is not None or (nomination.status == "seated" and nomination.settled_at is None)),
         )
@@ -96,7 +100,7 @@ def payment_submit(request: HttpRequest) -> HttpResponse:
     nomination = _my_nomination(request)
     if nomination is None:
         raise Http404
-    form = AlumniPaymentForm(request.POST, request.FILES)
+    form = AlumniPaymentForm(request.POST, request.FILES, transcript_on_file=bool(nomination.transcript))
     if not form.is_valid():
         messages.error(request, _("The files were not accepted; see the messages beside each one."))
         return _my_license_page(request, payment_form=form, status=400)
@@ -104,7 +108,7 @@ def payment_submit(request: HttpRequest) -> HttpResponse:
         services.alumni_payment_submit(
             nomination=nomination,
             paid_challan=form.cleaned_data["paid_challan"],
-            transcript=form.cleaned_data["transcript"],
+            transcript=form.transcript_file,
             actor=request.user,
         )
     except FeeError as error:

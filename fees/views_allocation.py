@@ -16,6 +16,7 @@ from core.roles import hec_staff_view as staff_view
 from quotas.forms import AllocationPublishForm, LicenseMoveForm
 from quotas.models import Allocation, Phase
 from quotas.selectors import allocation_get, license_moves_for_phase, pool_totals
+from quotas.views import comparison_context
 
 from .exceptions import FeeError
 from .services import allocation_publish_billed, license_move_billed
@@ -136,6 +137,6 @@ def staff_allocation_publish(request: HttpRequest, phase_slug: str, version: int
     return render(
         request,
         "fees/staff_allocation_publish.html",
-        {"phase": phase, "allocation": allocation, "form": form},
+        {"phase": phase, "allocation": allocation, "form": form, **comparison_context(allocation)},
         status=400 if form.errors else 200,
     )

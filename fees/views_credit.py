@@ -2,6 +2,7 @@
 files. A focal person gets their own university's; HEC staff any university's, or all."""
 
 from django.contrib.auth.views import redirect_to_login
+from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -33,7 +34,7 @@ def credit_export_page(request: HttpRequest) -> HttpResponse:
         )
     if is_staff:
         context["phases"] = list(phases_all())
-        context["all_universities"] = list(University.objects.order_by("code").values_list("code", "name"))
+        context["all_universities"] = list(University.objects.order_by(Lower("name")).values_list("code", "name"))
     return render(request, "fees/credit_export.html", context)
 
 

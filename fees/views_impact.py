@@ -12,6 +12,7 @@ import datetime as dt
 from django import forms
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -184,7 +185,7 @@ def impact(request: HttpRequest) -> HttpResponse:
     context = _context(report, is_staff=is_staff)
     if is_staff:
         context["phases"] = list(phases_all())
-        context["all_universities"] = list(University.objects.order_by("code").values_list("code", "name"))
+        context["all_universities"] = list(University.objects.order_by(Lower("name")).values_list("code", "name"))
     return render(request, "fees/impact.html", context)
 
 

@@ -46,4 +46,6 @@ def nominations_confirm(request: HttpRequest, upload_id: int) -> HttpResponse:
         )
         % {"seated": seated, "waiting": waiting, "refused": refused},
     )
+    if refused:  # the file's page offers the refused rows to correct and upload again
+        return redirect("registrations:focal_upload_preview", upload_id=upload.pk)
     return redirect("registrations:focal_nominees")

@@ -17,13 +17,14 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.paginator import Paginator
+from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -99,7 +100,7 @@ class RefundsDecideForm(forms.Form):
 
 class RefundFilterForm(forms.Form):
     university = forms.ModelChoiceField(
-        queryset=University.objects.exclude(sector="private").order_by("code"),
+        queryset=University.objects.exclude(sector="private").order_by(Lower("name")),
         required=False,
         label=gettext_lazy("University"),
         empty_label=gettext_lazy("All universities"),
@@ -236,7 +237,11 @@ def refunds_decide_view(request: HttpRequest) -> HttpResponse:
     refunds = sum(1 for decision in decided if decision.decision == REFUND)
     messages.success(
         request,
-        _("%(count)d decisions recorded as of %(day)s: %(refunds)d refunds, %(forfeits)d forfeits.")
+        ngettext(
+            "%(count)d decision recorded as of %(day)s: %(refunds)d refunds, %(forfeits)d forfeits.",
+            "%(count)d decisions recorded as of %(day)s: %(refunds)d refunds, %(forfeits)d forfeits.",
+            len(decided),
+        )
         % {
             "count": len(decided),
             "day": form.cleaned_data["as_of"].isoformat(),

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 from core.charts import Bar, Column, Series, bar_chart_svg, column_chart_svg, count_text, isolate, share_bars_svg
 from core.roles import hec_staff_view
 from fees.ledgers import LedgerTotals, ledger_totals
+from fees.selectors import decisions_waiting
 from quotas.models import Phase
 from quotas.selectors import Utilisation, UtilisationRow, phase_current, phases_all, utilisation_rows
 from registrations.models import Invitation
@@ -184,7 +185,7 @@ def _money_chart(phase: Phase, totals: LedgerTotals):
         series=series,
         bars=[
             Bar(label=_("Learners"), values=learners, note=count_text(sum(learners.values()))),
-            Bar(label=_("Amount (Rs.)"), values=rupees, note=count_text(totals.decided_amount)),
+            Bar(label=_("Amount (Rs)"), values=rupees, note=count_text(totals.decided_amount)),
         ],
     )
 
@@ -216,6 +217,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         periods = periods_from(nominations_per_day(phase=phase))
         invitations = _invitation_rows(invitations_by_state(phase=phase))
         money = ledger_totals(phase=phase)
+        payments_waiting, certificates_waiting = decisions_waiting(phase=phase)
         charts = _seat_charts(phase, utilisation, universities) if utilisation.rows else {}
         if periods:
             charts["nominations"] = _nominations_chart(phase, periods)
@@ -234,5 +236,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             invitations_total=sum(count for _state, _label, count in invitations),
             money=money,
             charts=charts,
+            payments_waiting=payments_waiting,
+            certificates_waiting=certificates_waiting,
         )
     return render(request, "dashboard.html", context, status=404 if unknown else 200)

@@ -6,5 +6,7 @@ from . import dashboard, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Browsers ask for /favicon.ico whatever the page links: the same icon, not a 404 in every log.
+    path("favicon.ico", views.favicon, name="favicon"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
 ]

@@ -4,6 +4,7 @@ import sys
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 
 from core.middleware import DATABASE_UNAVAILABLE, database_unavailable
@@ -41,3 +42,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if isinstance(error, DATABASE_UNAVAILABLE):
         return database_unavailable(request, error)
     return render(request, "errors/500.html", status=500)
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """The portal's icon where browsers look for it without a link (/favicon.ico)."""
+    return redirect(static("favicon.svg"))

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -49,9 +49,9 @@ def allocation_published(*, phase: Phase) -> Allocation | None:
 
 
 def allocation_lines(*, allocation: Allocation) -> list[AllocationLine]:
-    """The lines in pool order (public, NAHE, private), then by university code."""
+    """The lines in pool order (public, NAHE, private), then by university name, as people look one up."""
     lines = list(allocation.lines.select_related("university"))
-    return sorted(lines, key=lambda line: (POOL_ORDER.index(line.pool), line.university.code))
+    return sorted(lines, key=lambda line: (POOL_ORDER.index(line.pool), line.university.name.casefold()))
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def quotas_for_phase(*, phase: Phase) -> QuerySet[Quota]:
 
 def universities_with_quota(*, phase: Phase) -> QuerySet[University]:
     """Universities that have a published quota in the phase (those licenses can move between)."""
-    return University.objects.filter(quotas__phase=phase).order_by("code")
+    return University.objects.filter(quotas__phase=phase).order_by(Lower("name"), "code")
 
 
 def license_moves_for_phase(*, phase: Phase) -> QuerySet[LicenseMove]:
@@ -203,7 +203,7 @@ def utilisation_rows(*, phase: Phase, waiting_by_quota: dict[int, int]) -> Utili
                 waiting=waiting_by_quota.get(quota.pk, 0),
             )
         )
-    rows.sort(key=lambda row: (POOL_ORDER.index(row.pool) if row.pool in POOL_ORDER else 99, row.code))
+    rows.sort(key=lambda row: (POOL_ORDER.index(row.pool) if row.pool in POOL_ORDER else 99, row.name.casefold()))
     pools = [
         _sum_rows(in_pool, code="", name=str(labels[pool]), pool=pool, pool_label=str(labels[pool]))
         for pool in POOL_ORDER
@@ -229,3 +229,53 @@ def pool_totals(*, phase: Phase) -> list[dict]:
         {"pool": pool, "label": pool.label, "planned": planned[pool], "held": held.get(pool, 0)}
         for pool in (Pool.PUBLIC, Pool.NAHE, Pool.ALUMNI, Pool.PRIVATE)
     ]
+
+
+@dataclass(frozen=True)
+class Change:
+    """A university's (or a pool's) licenses in the published allocation and in a draft."""
+
+    label: str
+    published: int
+    draft: int
+
+    @property
+    def change(self) -> int:
+        return self.draft - self.published
+
+
+@dataclass(frozen=True)
+class Comparison:
+    published: Allocation
+    rows: list[Change]
+    pools: list[Change]
+
+
+def allocation_comparison(*, allocation: Allocation) -> Comparison | None:
+    """A draft against the phase's published allocation, before HEC publishes it: each university's
+    licenses in both and the pools' totals side by side. None for the published one itself."""
+    published = allocation_published(phase=allocation.phase)
+    if published is None or published.pk == allocation.pk or allocation.status != Allocation.Status.DRAFT:
+        return None
+    before, after = allocation_lines(allocation=published), allocation_lines(allocation=allocation)
+    old = {line.university_id: line for line in before}
+    new = {line.university_id: line for line in after}
+    universities = {line.university_id: line.university for line in before + after}
+    rows = [
+        Change(
+            label=f"{universities[pk].name} ({universities[pk].code})",
+            published=old[pk].licenses if pk in old else 0,
+            draft=new[pk].licenses if pk in new else 0,
+        )
+        for pk in universities
+    ]
+    rows.sort(key=lambda row: row.label.casefold())
+    pools = [
+        Change(label=now.label, published=then.allocated, draft=now.allocated)
+        for then, now in zip(
+            allocation_pool_totals(allocation=published, lines=before),
+            allocation_pool_totals(allocation=allocation, lines=after),
+            strict=True,
+        )
+    ]
+    return Comparison(published=published, rows=rows, pools=pools)

@@ -19,6 +19,7 @@ from .allocation import ROUNDING_RULES
 from .exceptions import QuotaError
 from .models import Allocation, Phase
 from .selectors import (
+    allocation_comparison,
     allocation_get,
     allocation_lines,
     allocation_pool_totals,
@@ -92,6 +93,13 @@ def allocation_run(request: HttpRequest, phase_slug: str) -> HttpResponse:
     return redirect("quotas:allocation_preview", phase_slug=phase.slug, version=allocation.version)
 
 
+def comparison_context(allocation) -> dict:
+    """What the comparison partial shows: a draft against the published allocation, if any."""
+    comparison = allocation_comparison(allocation=allocation)
+    tables = [comparison.pools, comparison.rows] if comparison else []
+    return {"comparison": comparison, "comparison_tables": tables}
+
+
 @staff_view
 def allocation_preview(request: HttpRequest, phase_slug: str, version: int) -> HttpResponse:
     phase = _phase(phase_slug)
@@ -106,5 +114,6 @@ def allocation_preview(request: HttpRequest, phase_slug: str, version: int) -> H
             "lines": lines,
             "totals": allocation_pool_totals(allocation=allocation, lines=lines),
             "disability_rule": disability_rule(phase),
+            **comparison_context(allocation),
         },
     )

@@ -7,9 +7,11 @@ person to their own page.
 """
 
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import Group
 from django.core.mail import EmailMessage
@@ -20,6 +22,25 @@ from core.mail import bilingual_email
 
 from .accounts import address_taken_elsewhere
 from .roles import LEARNER
+
+
+def user_display(user) -> str:
+    """How allauth names a person on pages and in mails: the name they gave, else their e-mail
+    address; never the user name allauth made up from the address (they never chose one)."""
+    full_name = user.get_full_name().strip() if hasattr(user, "get_full_name") else ""
+    return full_name or user.email or str(user.pk)
+
+
+def on_site(value: Any, *, host: str) -> Any:
+    """A link allauth built from the request's host, moved to the portal's configured address
+    (SITE_URL): a mail's links never point at an internal host or port."""
+    if not isinstance(value, str) or not host:
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or parts.netloc != host:
+        return value
+    site = urlsplit(settings.SITE_URL)
+    return urlunsplit((site.scheme, site.netloc, parts.path, parts.query, parts.fragment))
 
 
 class PortalAccountAdapter(DefaultAccountAdapter):
@@ -57,6 +78,15 @@ class PortalAccountAdapter(DefaultAccountAdapter):
             )
             return False
         return super().confirm_email(request, email_address)
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """allauth's mails speak as the portal: to the address, with links on the portal's address."""
+        request = allauth_context.request
+        host = request.get_host() if request is not None else ""
+        context = {key: on_site(value, host=host) for key, value in context.items()}
+        context.setdefault("email", email)
+        context["site_url"] = settings.SITE_URL
+        super().send_mail(template_prefix, email, context)
 
     def render_mail(
         self,

@@ -20,6 +20,8 @@ from .exceptions import RegistrationError
 from .models import FocalPerson, NominationStatus, Role
 
 PERSON_FILE_KINDS = {"pdf", "png", "jpeg"}
+# Numbers and addresses are typed left to right on Urdu pages too: «0300 8123456», not «8123456 0300».
+PHONE_ATTRS = {"dir": "ltr", "inputmode": "tel", "autocomplete": "tel"}
 
 
 def _checked_file(file, *, kinds: set[str], max_bytes: int | None = None):
@@ -110,13 +112,17 @@ class NomineeForm(forms.Form):
     cnic = forms.CharField(
         label=gettext_lazy("CNIC or B-form number"),
         max_length=30,
+        widget=forms.TextInput(attrs={"dir": "ltr", "inputmode": "numeric", "autocomplete": "off"}),
         help_text=gettext_lazy("13 digits, with or without dashes, e.g. 12345-1234567-1."),
     )
     email = forms.EmailField(
         label=gettext_lazy("E-mail address"),
+        widget=forms.EmailInput(attrs={"dir": "ltr"}),
         help_text=gettext_lazy("The nominee signs in and receives the Coursera invitation here."),
     )
-    phone = forms.CharField(label=gettext_lazy("Mobile number"), max_length=30, required=False)
+    phone = forms.CharField(
+        label=gettext_lazy("Mobile number"), max_length=30, required=False, widget=forms.TextInput(attrs=PHONE_ATTRS)
+    )
     role = forms.ChoiceField(
         label=gettext_lazy("Role"), choices=[(Role.STUDENT, Role.STUDENT.label), (Role.FACULTY, Role.FACULTY.label)]
     )
@@ -186,9 +192,12 @@ class NomineeCorrectForm(forms.Form):
     full_name = forms.CharField(label=gettext_lazy("Full name"), max_length=200)
     email = forms.EmailField(
         label=gettext_lazy("E-mail address"),
+        widget=forms.EmailInput(attrs={"dir": "ltr"}),
         help_text=gettext_lazy("The nominee signs in and receives the Coursera invitation here."),
     )
-    phone = forms.CharField(label=gettext_lazy("Mobile number"), max_length=30, required=False)
+    phone = forms.CharField(
+        label=gettext_lazy("Mobile number"), max_length=30, required=False, widget=forms.TextInput(attrs=PHONE_ATTRS)
+    )
 
     def clean_email(self) -> str:
         return eligibility.email_normalise(self.cleaned_data["email"])
@@ -251,9 +260,12 @@ class AlumniRegistrationForm(forms.Form):
     cnic = forms.CharField(
         label=gettext_lazy("CNIC number"),
         max_length=30,
+        widget=forms.TextInput(attrs={"dir": "ltr", "inputmode": "numeric", "autocomplete": "off"}),
         help_text=gettext_lazy("13 digits, with or without dashes, e.g. 12345-1234567-1."),
     )
-    phone = forms.CharField(label=gettext_lazy("Mobile number"), max_length=30)
+    phone = forms.CharField(
+        label=gettext_lazy("Mobile number"), max_length=30, widget=forms.TextInput(attrs=PHONE_ATTRS)
+    )
     graduated_from_choice = forms.ModelChoiceField(
         label=gettext_lazy("University you graduated from"),
         queryset=University.objects.none(),
@@ -389,7 +401,7 @@ class RejectForm(forms.Form):
 class FocalPersonCreateForm(forms.ModelForm):
     """Admin: HEC staff create a focal person; the portal e-mails them a set-password link."""
 
-    email = forms.EmailField(label=gettext_lazy("E-mail address"))
+    email = forms.EmailField(label=gettext_lazy("E-mail address"), widget=forms.EmailInput(attrs={"dir": "ltr"}))
     full_name = forms.CharField(label=gettext_lazy("Full name"), max_length=200)
 
     class Meta:

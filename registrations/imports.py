@@ -124,6 +124,17 @@ def nominations_template_xlsx() -> bytes:
     return write_xlsx([EXAMPLE_ROW], COLUMNS)
 
 
+def refused_rows_table(*, data: bytes, filename: str, result: dict) -> list[list]:
+    """The rows a confirmed file had refused, as the file gave them, each with its reasons in a last
+    ``reason`` column: the focal person corrects them and uploads them again."""
+    reasons = {item["row"]: " ".join(item["errors"]) for item in result.get("refused", [])}
+    return [
+        [row.get(column, "") for column in COLUMNS] + [reasons[row["_row"]]]
+        for row in _read(data=data, filename=filename)
+        if row["_row"] in reasons
+    ]
+
+
 # Reading and checking -------------------------------------------------------------------------------
 
 
@@ -214,6 +225,12 @@ def _deposit(row: dict, *, university: University) -> tuple[str, datetime.date |
     return receipt, day, []
 
 
+def _is_the_example(row: dict) -> bool:
+    """The template's example row, uploaded unedited: it must never become a person. Its address
+    (on example.edu.pk, which no university uses) marks it even when the name was changed."""
+    return str(row.get("email", "")).strip().lower() == EXAMPLE_ROW[2]
+
+
 def _check_rows(*, phase: Phase, university: University, rows: list[dict], viewer) -> list[_Checked]:
     """Every row's problems in words; a person twice in the file is refused on the second row."""
     checked: list[_Checked] = []
@@ -248,6 +265,8 @@ def _check_rows(*, phase: Phase, university: University, rows: list[dict], viewe
         )
         errors += disability_errors + problems
         clean = nominee_normalise(data)
+        if _is_the_example(row):
+            errors.insert(0, _("This is the template's example row: replace it with a real nominee or delete it."))
         try:
             cnic = cnic_normalise(row["cnic"])
             masked = cnic_mask(cnic)

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from .invitations import coursera_invites_csv, invitation_counts, invitations_resend
 from .models import Invitation, InvitationAttempt, Nomination, NominationStatus, ReminderSent, UniversitySettlement
@@ -100,11 +100,20 @@ class InvitationAdmin(_NoWrites, admin.ModelAdmin):
             self.message_user(request, refusal, messages.ERROR)
         if len(refusals) > 20:
             self.message_user(
-                request, _("…and %(count)d more not resent.") % {"count": len(refusals) - 20}, messages.ERROR
+                request,
+                _("…and %(count)d more not resent.") % {"count": len(refusals) - 20},
+                messages.ERROR,
             )
         if resent:
             self.message_user(
-                request, _("%(count)d invitations queued to be sent again.") % {"count": resent}, messages.SUCCESS
+                request,
+                ngettext(
+                    "%(count)d invitation queued to be sent again.",
+                    "%(count)d invitations queued to be sent again.",
+                    resent,
+                )
+                % {"count": resent},
+                messages.SUCCESS,
             )
 
     @admin.action(description=gettext_lazy("Download the selected cleared learners as Coursera's bulk-invite CSV"))

@@ -259,6 +259,8 @@ class ReminderSent(models.Model):
 
     class Meta:
         ordering = ["-decided_at"]
+        verbose_name = _("reminder sent")
+        verbose_name_plural = _("reminders sent")
         constraints = [
             models.UniqueConstraint(fields=["nomination", "days_before"], name="reminder_once_per_nomination_and_day")
         ]

@@ -8,9 +8,13 @@ urlpatterns: list = [
     # The focal person's pages, all scoped to their own university.
     path("focal/", views_focal.focal_dashboard, name="focal_dashboard"),
     path("focal/disclaimer/", views_focal.focal_disclaimer, name="focal_disclaimer"),
+    path("focal/disclaimer/form.pdf", views_focal.focal_disclaimer_form, name="focal_disclaimer_form"),
     path("focal/template.<str:fmt>", views_focal.focal_template, name="focal_template"),
     path("focal/upload/", views_focal.focal_upload, name="focal_upload"),
     path("focal/upload/<int:upload_id>/", views_focal.focal_upload_preview, name="focal_upload_preview"),
+    path(
+        "focal/upload/<int:upload_id>/refused.<str:fmt>", views_focal.focal_upload_refused, name="focal_upload_refused"
+    ),
     path("focal/nominees/", views_focal.focal_nominees, name="focal_nominees"),
     path("focal/nominees/add/", views_focal.focal_nominee_add, name="focal_nominee_add"),
     path("focal/nominees/<int:pk>/", views_focal.focal_nominee, name="focal_nominee"),

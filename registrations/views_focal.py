@@ -19,10 +19,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from core.roles import user_is_hec_staff
+from core.tabular import write_csv, write_xlsx
 from quotas.models import Phase, Pool, Quota
 from quotas.selectors import phase_current
 
 from .cnic import cnic_mask
+from .disclaimers import disclaimer_form_pdf
 from .exceptions import RegistrationError
 from .focal_accounts import nomination_upload_store
 from .forms import (
@@ -36,10 +39,12 @@ from .forms import (
     refusal_on_form,
 )
 from .imports import (
+    COLUMNS,
     nominations_file_check,
     nominations_file_preview,
     nominations_template_csv,
     nominations_template_xlsx,
+    refused_rows_table,
 )
 from .models import ACTIVE_STATUSES, Disclaimer, FocalPerson, Nomination, NominationStatus, NominationUpload, Role
 from .selectors import nominations_of_university, waiting_position
@@ -69,7 +74,9 @@ def focal_view(*, needs_disclaimer: bool = True) -> Callable:
                 )
             focal = focals.first()
             if focal is None:
-                raise Http404
+                # Not found, as for anyone not its focal person, but saying where to go instead.
+                context = {"staff": user_is_hec_staff(request.user), "phase": phase}
+                return render(request, "registrations/focal_only.html", context, status=404)
             request.user.focal_person = focal  # the services ask the user for it again
             if phase is None:
                 return render(request, "registrations/focal_no_phase.html", {"focal": focal})
@@ -110,6 +117,8 @@ def focal_dashboard(request: HttpRequest, focal: FocalPerson, phase: Phase) -> H
             "seated": quota.seated,
             "waiting": waiting,
             "free": quota.free,
+            "free_general": quota.licenses - quota.disability_reserved - quota.general_seated,
+            "free_reserved": quota.disability_reserved - quota.disability_seated,
             "disability_reserved": quota.disability_reserved,
             "disability_seated": quota.disability_seated,
             "seated_pct": min(seated_pct, 100),
@@ -144,6 +153,17 @@ def focal_disclaimer(request: HttpRequest, focal: FocalPerson, phase: Phase) -> 
     )
 
 
+@focal_view(needs_disclaimer=False)
+def focal_disclaimer_form(request: HttpRequest, focal: FocalPerson, phase: Phase) -> HttpResponse:
+    """The blank disclaimer form, the university's name filled in, to print, sign and upload."""
+    response = HttpResponse(
+        disclaimer_form_pdf(phase=phase, university=focal.university), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'attachment; filename="dlsei-disclaimer-{focal.university.code.lower()}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 @focal_view()
 def focal_template(request: HttpRequest, focal: FocalPerson, phase: Phase, fmt: str) -> HttpResponse:
     if fmt == "csv":
@@ -153,6 +173,30 @@ def focal_template(request: HttpRequest, focal: FocalPerson, phase: Phase, fmt: 
     else:
         raise Http404
     response["Content-Disposition"] = f'attachment; filename="dlsei-nominations-template.{fmt}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@focal_view()
+def focal_upload_refused(
+    request: HttpRequest, focal: FocalPerson, phase: Phase, upload_id: int, fmt: str
+) -> HttpResponse:
+    """A confirmed file's refused rows with the reason of each, to correct and upload again."""
+    upload = get_object_or_404(NominationUpload, pk=upload_id, university=focal.university, committed_at__isnull=False)
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    try:
+        with upload.file.open("rb") as stored:
+            rows = refused_rows_table(data=stored.read(), filename=upload.original_name, result=upload.result)
+    except (OSError, RegistrationError):
+        messages.error(request, _("This file is no longer on the server; please upload it again."))
+        return redirect("registrations:focal_upload_preview", upload_id=upload.pk)
+    header = [*COLUMNS, "reason"]
+    if fmt == "csv":
+        response = HttpResponse(write_csv(rows, header), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(write_xlsx(rows, header), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="dlsei-refused-rows-{upload.pk}.{fmt}"'
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -188,7 +232,9 @@ def focal_upload(request: HttpRequest, focal: FocalPerson, phase: Phase) -> Http
 def focal_upload_preview(request: HttpRequest, focal: FocalPerson, phase: Phase, upload_id: int) -> HttpResponse:
     upload = get_object_or_404(NominationUpload, pk=upload_id, university=focal.university)
     context: dict = {"focal": focal, "phase": phase, "upload": upload}
-    if upload.committed_at is None:
+    if upload.committed_at is not None:
+        context["refused_count"] = len(upload.result.get("refused", []))
+    else:
         try:
             with upload.file.open("rb") as stored:
                 data = stored.read()

@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import Count, Max
+from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -159,7 +160,7 @@ def staff_unclaimed(request: HttpRequest, phase_slug: str) -> HttpResponse:
         {
             "phase": phase,
             "university": university,
-            "universities": University.objects.filter(nominations__phase=phase).distinct().order_by("code"),
+            "universities": University.objects.filter(nominations__phase=phase).distinct().order_by(Lower("name")),
             "rows": _rows(unclaimed, phase=phase),
             "unclaimed_count": unclaimed.count(),
             "not_joined_yet": not_joined_yet_count(phase=phase),

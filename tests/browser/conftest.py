@@ -36,6 +36,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = Path(django_settings.BASE_DIR) / "artefacts" / "screenshots"
+PHONE = {"width": 360, "height": 740}
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
@@ -123,13 +124,29 @@ class Journey:
         """
         self.shot(step)
         assert_accessible(self.page, where=f"{self.name}: {step}")
+        self.fits_a_phone(step)
         if urdu:
             self.language("ur")
             assert self.page.locator("html").get_attribute("lang") == "ur"
             self.shot(f"{step} (urdu)")
             assert_accessible(self.page, where=f"{self.name}: {step} in Urdu")
+            self.fits_a_phone(f"{step} in Urdu")
             self.language("en")
             assert self.page.locator("html").get_attribute("lang") == "en"
+
+    def fits_a_phone(self, step: str) -> None:
+        """The page as it is now, narrowed to a phone's 360 pixels: nothing scrolls sideways."""
+        desktop = self.page.viewport_size
+        self.page.set_viewport_size(PHONE)
+        try:
+            extra = self.page.evaluate(
+                "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            if extra > 0:
+                self.shot(f"{step} (phone, too wide)")
+            assert extra <= 0, f"{self.name}: {step} is {extra}px wider than a {PHONE['width']}px phone"
+        finally:
+            self.page.set_viewport_size(desktop)
 
     def form_errors_step(self, step: str, *, submit: str, fields: list[str]) -> None:
         """Submit the form on the page as it is (left wrong on purpose), in English and then in

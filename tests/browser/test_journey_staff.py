@@ -138,7 +138,7 @@ def test_hec_staff_publish_verify_import_decide_and_export(page, journey):
     page.locator("select[name=action]").select_option("verify")
     with page.expect_navigation():
         page.locator("button[name=index]").click()
-    assert "1 payment(s) verified." in page.content()
+    assert "1 payment verified." in page.content()
     assert AlumniPayment.objects.get().status == PaymentStatus.VERIFIED
     alumnus.refresh_from_db()
     assert alumnus.cleared_at is not None

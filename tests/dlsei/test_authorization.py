@@ -242,6 +242,26 @@ def _completion_import(w: World):
     return w.extra["completion_import"]
 
 
+def _confirmed_upload(w: World):
+    """A confirmed copy of the world's file, one row refused: its refused rows are downloadable."""
+    if "confirmed_upload" not in w.extra:
+        from django.utils import timezone
+
+        from registrations.focal_accounts import nomination_upload_store
+        from registrations.models import NominationUpload
+
+        with w.upload.file.open("rb") as stored:
+            data = stored.read()
+        upload = nomination_upload_store(
+            phase=w.phase, university=w.uni_b, data=data, filename="list.csv", actor=w.users["focal_own"]
+        )
+        NominationUpload.objects.filter(pk=upload.pk).update(
+            committed_at=timezone.now(), result={"seated": 0, "waiting": 0, "refused": [{"row": 2, "errors": ["x"]}]}
+        )
+        w.extra["confirmed_upload"] = upload
+    return w.extra["confirmed_upload"]
+
+
 def _refund_decision(w: World):
     if "refund_decision" not in w.extra:
         from fees.models import RefundDecision
@@ -260,6 +280,7 @@ PUBLIC_ALLAUTH = {"anonymous": OK, **dict.fromkeys(ROLES[1:], GONE)}
 TABLE: dict[str, list[Case]] = {
     "home": [Case(expect={"anonymous": OK, **dict.fromkeys(ROLES[1:], GONE)})],
     "dashboard": [Case(expect=staff_only())],
+    "favicon": [Case(expect=dict.fromkeys(ROLES, GONE))],
     "set_language": [
         Case(method="post", data=lambda w: {"language": "ur", "next": "/"}, expect=dict.fromkeys(ROLES, GONE))
     ],
@@ -303,6 +324,13 @@ TABLE: dict[str, list[Case]] = {
     "registrations:focal_upload_preview": [
         Case(kwargs=lambda w: {"upload_id": w.upload.pk}, expect=focal_only(focal_other=NOT_FOUND))
     ],
+    "registrations:focal_upload_refused": [
+        Case(
+            kwargs=lambda w: {"upload_id": _confirmed_upload(w).pk, "fmt": "csv"},
+            expect=focal_only(focal_other=NOT_FOUND),
+        )
+    ],
+    "registrations:focal_disclaimer_form": [Case(expect=focal_only())],
     "registrations:focal_nominees": [Case(expect=focal_only())],
     "registrations:focal_nominee_add": [Case(expect=focal_only())],
     "registrations:focal_nominee": [

@@ -38,7 +38,7 @@ def test_challan_pdf_carries_the_numbers_from_the_database(client, phase, alumni
     assert pages == 1
     for expected in (
         "DLSEI-2021-000001",
-        "Rs. 8,000",
+        "Rs 8,000",
         "Rupees Eight Thousand Only",
         "*****-*****43-7",
         settings.HEC_BANK["account"],
@@ -72,7 +72,7 @@ def test_challan_amount_and_due_date_follow_the_phase_not_the_request(client, ph
     _, text = pdf_text(response.content)
     challan = Challan.objects.get(nomination=nomination)
     assert challan.amount == 12_500
-    assert "Rs. 12,500" in text and "Twelve Thousand Five Hundred" in text
+    assert "Rs 12,500" in text and "Twelve Thousand Five Hundred" in text
     assert challan.due_date.strftime("%d-%m-%Y") in text
 
 

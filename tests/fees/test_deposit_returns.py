@@ -59,4 +59,4 @@ def test_the_learner_reads_that_the_deposit_comes_back(client, built):
     client.force_login(learner_account(q4))
     html = client.get(reverse("fees:my_license")).content.decode()
     assert "Seat reclaimed (never joined Coursera)" in html
-    assert "To be returned" in html and "Rs. 4,000 deposit is listed for return" in html
+    assert "To be returned" in html and "Rs 4,000 deposit is listed for return" in html

@@ -1,4 +1,4 @@
-"""Refund or forfeit of the Rs. 4,000 deposit: every edge of the rule, and decisions that are append-only."""
+"""Refund or forfeit of the Rs 4,000 deposit: every edge of the rule, and decisions that are append-only."""
 
 import datetime as dt
 import json
@@ -301,7 +301,7 @@ def test_command_summary_and_refusals(phase, uni, capsys):
     learner(phase, uni)
     call_command("decide_refunds", "--phase", phase.slug, "--as-of", END.isoformat())
     out = capsys.readouterr().out
-    assert "1 decision(s) recorded now" in out and "Forfeit: 1 learner(s), Rs. 4,000" in out
+    assert "1 decision(s) recorded now" in out and "Forfeit: 1 learner(s), Rs 4,000" in out
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("decide_refunds", "--phase", phase.slug, "--as-of", "01/10/2022")
     with pytest.raises(CommandError, match="No phase"):
@@ -339,7 +339,7 @@ def test_learner_sees_the_refund_due(client, phase, uni):
     sana = learner(phase, uni)
     complete(phase, sana, ("a", day(1)), ("b", day(2)), ("c", day(3)), ("late", END))
     html = my_page(client, sana)
-    assert "3 of 3" in html and "Refund due" in html and "pays your Rs. 4,000 deposit back" in html
+    assert "3 of 3" in html and "Refund due" in html and "pays your Rs 4,000 deposit back" in html
     assert "None: the license year has ended." in html
     assert "No: outside the license year" in html
 

@@ -130,7 +130,7 @@ def test_decide_refunds_from_the_staff_page(staff_client, phase, qau, hec_staff)
     response = staff_client.post(
         reverse("fees:refunds_decide"), {"phase": phase.pk, "as_of": END.isoformat()}, follow=True
     )
-    assert "1 decisions recorded as of 2022-10-01: 0 refunds, 1 forfeits." in response.content.decode()
+    assert "1 decision recorded as of 2022-10-01: 0 refunds, 1 forfeits." in response.content.decode()
     decision = RefundDecision.objects.get()
     assert decision.decision == "forfeit" and decision.decided_by == hec_staff
 
@@ -237,7 +237,7 @@ def test_admin_action_decides_refunds(staff_client, phase, qau, hec_staff, setti
         {"action": "decide_refunds", "_selected_action": [record.pk]},
         follow=True,
     )
-    assert "1 decisions recorded" in response.content.decode()
+    assert "1 decision recorded" in response.content.decode()
     assert RefundDecision.objects.get().decided_by == hec_staff
     decision = RefundDecision.objects.get()
     assert staff_client.get(reverse("admin:fees_refunddecision_change", args=[decision.pk])).status_code == 200

@@ -147,7 +147,7 @@ def test_staff_see_every_chart_of_the_phase_with_its_numbers(staff_client, scene
     assert cells(money, "Refunds due") == ["1", "4,000"]
     assert cells(money, "Forfeited to HEC") == ["2", "8,000"]
     assert cells(money, "Pending") == ["2", "8,000"]
-    assert "Amount (Rs.): Forfeited to HEC 8,000 (40 %)" in page
+    assert "Amount (Rs): Forfeited to HEC 8,000 (40 %)" in page
     # The full list is one link away; no script anywhere.
     assert reverse("registrations:staff_utilisation", args=[scene.slug]) in page
     assert "<script" not in page
@@ -252,3 +252,42 @@ def test_many_universities_show_the_largest_and_link_to_the_full_list(staff_clie
     staff_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
     urdu = staff_client.get(URL, {"phase": "many"}).content.decode()
     assert "14 میں سے سب سے زیادہ لائسنس والی 12 جامعات۔" in urdu
+
+
+def test_the_dashboard_and_the_menu_lead_staff_to_what_waits_for_their_decision(staff_client, staff):
+    """Alumni payments to check and disability certificates to decide: counted on the dashboard,
+    each a link to its list, and both lists in the staff menu on every page."""
+    from fees.services import alumni_payment_submit, challan_issue, disability_seat_decide
+    from tests.factories import learner_account
+
+    phase = small_phase()
+    uni_b = universities("UNIB")
+    publish(phase, staff)
+    focal = factories.make_focal_person(university=uni_b, email="focal@unib.edu.pk")
+    disclaimer_upload(phase=phase, university=uni_b, file=pdf_upload(), actor=focal)
+    certified = nomination_submit(
+        phase=phase,
+        university=uni_b,
+        data=student_data(1, disability=True),
+        actor=focal,
+        disability_certificate=pdf_upload(),
+    )
+    assert certified.seat_kind == "disability"
+    for _n in range(3):
+        alumnus = factories.alumnus_register(phase=phase)
+        challan_issue(nomination=alumnus, actor=learner_account(alumnus))
+        alumni_payment_submit(
+            nomination=alumnus, paid_challan=pdf_upload(), transcript=pdf_upload(), actor=learner_account(alumnus)
+        )
+    page = staff_client.get(URL).content.decode()
+    assert "3 alumni payments to check" in page and "1 disability certificate to decide" in page
+
+    disability_seat_decide(nomination=certified, approve=True, actor=staff)
+    page = staff_client.get(URL).content.decode()
+    assert "0 disability certificates to decide" in page
+    payments = reverse("admin:fees_alumnipayment_changelist") + "?status__exact=submitted"
+    certificates = reverse("admin:fees_disabilityseat_changelist")
+    assert f'href="{payments}">Payments</a>' in page.replace("&amp;", "&")
+    assert f'href="{certificates}">Disability certificates</a>' in page
+    listed = staff_client.get(payments)
+    assert listed.status_code == 200 and listed.content.decode().count('name="_selected_action"') == 3

@@ -1,5 +1,7 @@
 """HEC staff pages of the allocation: run, preview, publish; nobody else gets in."""
 
+import re
+
 import pytest
 from django.contrib.messages import get_messages
 from django.db import connection
@@ -112,6 +114,39 @@ def test_staff_run_preview_and_publish_an_allocation(staff_client, small, hec_st
     assert Quota.objects.filter(phase=phase).count() == 7
     listing = staff_client.get(published["Location"]).content.decode()
     assert "Published" in listing and hec_staff.email in listing
+
+
+def test_a_draft_shows_each_universitys_change_and_the_pools_beside_the_published_version(staff_client, small):
+    phase, universities = small
+    allocation_publish(allocation=allocation_run(phase=phase, actor=None), actor=None)
+    first = staff_client.get(reverse("quotas:allocation_preview", args=[phase.slug, 1])).content.decode()
+    assert "Compared with the published version" not in first  # the published one has nothing to compare
+    # MID grows: the next run gives it more of the public pool and BIG less.
+    University.objects.filter(code="MID").update(enrolment=60_000)
+    allocation_run(phase=phase, actor=None)
+    for url in (
+        reverse("quotas:allocation_preview", args=[phase.slug, 2]),
+        reverse("fees:staff_allocation_publish", args=[phase.slug, 2]),
+    ):
+        page = staff_client.get(url).content.decode()
+        assert "Compared with the published version 1" in page
+        rows = {
+            name: (old, new, change)
+            for name, old, new, change in re.findall(
+                r'<tr><th scope="row">([^<]+)</th><td class="num">([\d,]+)</td><td class="num">([\d,]+)</td>'
+                r'<td class="num">([^<]+)</td></tr>',
+                page,
+            )
+        }
+        old_mid, new_mid, change_mid = rows["University MID (MID)"]
+        assert int(new_mid) > int(old_mid) and change_mid == f"+{int(new_mid) - int(old_mid)}"
+        old_big, new_big, change_big = rows["University BIG (BIG)"]
+        assert int(new_big) < int(old_big) and change_big == f"−{int(old_big) - int(new_big)}"
+        assert rows["University PRI (PRI)"][2] == "0"
+        public = [value for name, value in rows.items() if name.startswith("Public")]
+        assert public and public[0][0] == public[0][1]  # the pool's total stays: its shares move
+        names = [name for name in rows if name.startswith("University ")]
+        assert names == sorted(names)
 
 
 def test_impossible_settings_are_explained_and_nothing_is_made(staff_client, small):

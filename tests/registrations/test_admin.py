@@ -213,3 +213,22 @@ def test_focal_persons_cannot_use_the_admin(client, nominations):
     response = client.get(reverse(CHANGELIST))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_the_admin_names_its_lists_in_proper_english_and_urdu_plurals(staff_client, settings):
+    from django.contrib.auth.models import Permission
+
+    from registrations.models import ReminderSent
+
+    staff_client.get("/")  # the staff user exists; give them the list to look at
+    user = staff_client.session.get("_auth_user_id")
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.get(pk=user).user_permissions.add(Permission.objects.get(codename="view_remindersent"))
+    assert str(ReminderSent._meta.verbose_name_plural) == "reminders sent"
+    english = text(staff_client.get(reverse("admin:registrations_remindersent_changelist")))
+    assert "reminders sent" in english.lower() and "reminder sents" not in english.lower()
+    staff_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
+    urdu = text(staff_client.get(reverse("admin:registrations_remindersent_changelist")))
+    assert "بھیجی گئی یاد دہانیاں" in urdu

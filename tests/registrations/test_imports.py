@@ -64,13 +64,17 @@ def outcomes(report: ImportReport) -> list[str]:
 
 
 @pytest.mark.parametrize(("make", "name"), [(nominations_template_csv, "t.csv"), (nominations_template_xlsx, "t.xlsx")])
-def test_the_templates_hold_the_columns_and_one_example_that_would_be_accepted(phase, university, quota, make, name):
+def test_the_templates_hold_the_columns_and_one_example_that_is_never_imported(phase, university, quota, make, name):
     data = make()
     rows = read_table(data, filename=name, required=COLUMNS, optional=[], max_bytes=10**6, max_rows=10)
     assert len(rows) == 1
     assert rows[0]["full_name"] == "Ayesha Khan" and rows[0]["programme_years"] == "16"
     report = preview(phase, university, data, filename=name)
-    assert outcomes(report) == ["seated"]
+    # Uploaded unedited, the example is refused by name: it never becomes a nomination.
+    assert outcomes(report) == ["refused"]
+    assert report.rows[0].errors[0] == (
+        "This is the template's example row: replace it with a real nominee or delete it."
+    )
     assert report.rows[0].deposit_date == datetime.date(2021, 9, 15)
 
 
@@ -241,8 +245,12 @@ def test_nahe_nominees_pay_the_deposit_like_public_ones(phase, focal):
     [
         (b"", "empty"),
         (b"full_name,cnic,email\nA,1,a@b.pk\n", "lacks these required columns"),
-        ("full_name,cnic,email,phone,role,programme_years,disability\nZoë,1,a@b.pk,,student,16,no\n".encode("cp1252"),
-         "UTF-8"),  # fmt: skip
+        (
+            "full_name,cnic,email,phone,role,programme_years,disability\nZoë,1,a@b.pk,,student,16,no\n".encode(
+                "cp1252"
+            ),
+            "UTF-8",
+        ),  # fmt: skip
         (b"%PDF-1.4 not a list", "lacks these required columns"),
         (HEADER.encode() + b"\n", "no rows of data"),
     ],

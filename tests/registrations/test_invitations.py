@@ -52,7 +52,7 @@ def sink(settings):
         yield running
 
 
-def settle(nomination, reason="Deposit of Rs. 4,000 recorded"):
+def settle(nomination, reason="Deposit of Rs 4,000 recorded"):
     nomination_settle(nomination=nomination, reason=reason, actor=None)
 
 
@@ -83,7 +83,7 @@ def test_clearing_sends_one_bilingual_invitation_after_commit(phase, django_capt
     assert invitation.state == Invitation.State.SENT and invitation.sent_to == "ayesha@example.pk"
     assert invitation.attempts == 1
     nomination.refresh_from_db()
-    assert nomination.cleared_at is not None and nomination.settled_reason == "Deposit of Rs. 4,000 recorded"
+    assert nomination.cleared_at is not None and nomination.settled_reason == "Deposit of Rs 4,000 recorded"
     assert nomination.activated_on == timezone.localdate()
     last_day = license_last_day(activated_on=nomination.activated_on, years=phase.license_years)
     a_year_on = nomination.activated_on.replace(year=nomination.activated_on.year + 1)
@@ -233,7 +233,7 @@ def test_a_refusing_mail_server_leads_to_retries_then_failure_then_one_resent_em
             {"action": "resend_selected", "_selected_action": [invitation.pk]},
             follow=True,
         )
-    assert "1 invitations queued to be sent again." in response.content.decode()
+    assert "1 invitation queued to be sent again." in response.content.decode()
     assert sink.count == 1 and sink.recipients() == ["zainab@example.pk"]
     invitation.refresh_from_db()
     assert invitation.state == Invitation.State.SENT and invitation.last_error == ""

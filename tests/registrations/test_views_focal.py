@@ -99,7 +99,22 @@ def test_signed_out_people_are_asked_to_sign_in(client, phase, name, args):
 @pytest.mark.parametrize(("name", "args"), FOCAL_PAGES)
 def test_people_who_are_not_focal_persons_find_nothing(client, phase, name, args):
     client.force_login(factories.make_user())
-    assert client.get(reverse(name, args=args)).status_code == 404
+    response = client.get(reverse(name, args=args))
+    assert response.status_code == 404
+    # Not a bare "not found": what the page is for, and the person's own page.
+    assert "This page is for a university's focal person" in text(response)
+    assert reverse("fees:my_license") in text(response)
+
+
+@pytest.mark.django_db
+def test_hec_staff_on_a_focal_page_are_told_where_to_go_instead(client, phase, hec_staff):
+    client.force_login(hec_staff)
+    response = client.get(reverse("registrations:focal_nominees"))
+    assert response.status_code == 404
+    page = text(response)
+    assert "You are signed in as HEC staff." in page
+    assert reverse("registrations:staff_utilisation", args=[phase.slug]) in page
+    assert reverse("admin:registrations_nomination_changelist") in page
 
 
 @pytest.mark.django_db
@@ -146,6 +161,24 @@ def test_a_bad_disclaimer_is_refused_with_a_reason(client, phase, quota, focal, 
 
 
 @pytest.mark.django_db
+def test_the_disclaimer_page_offers_the_blank_form_with_the_universitys_name(client, phase, quota, focal, university):
+    from tests.fees.conftest import pdf_text
+
+    client.force_login(focal)
+    page = client.get(reverse("registrations:focal_disclaimer")).content.decode()
+    link = reverse("registrations:focal_disclaimer_form")
+    assert f'href="{link}">Blank disclaimer form (PDF)</a>' in page
+    response = client.get(link)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == f'attachment; filename="dlsei-disclaimer-{university.code.lower()}.pdf"'
+    pages, words = pdf_text(response.content)
+    assert pages >= 1
+    assert university.name in words and phase.name in words
+    assert "Name of the signatory" in words
+    assert not Disclaimer.objects.exists()  # downloading the blank form files nothing
+
+
+@pytest.mark.django_db
 def test_the_signed_disclaimer_opens_the_other_pages(client, phase, quota, focal, university):
     client.force_login(focal)
     response = client.post(
@@ -172,12 +205,15 @@ def test_dashboard_shows_the_quota_at_a_glance(ready, phase, university, focal):
     rows = {
         "Licenses allocated": "3",
         "Seats taken": "2",
-        "Free seats": "1",
+        "Free general seats": "0",
+        "Free seats reserved for students with disabilities": "1",
         "On the waiting list": "2",
         "Reserved seats for students with disabilities used": "0 of 1",
     }
     for label, value in rows.items():
         assert f'<th scope="row">{label}</th><td class="num">{value}</td>' in page
+    # Free seats beside a waiting list: the page says why nobody on the list takes them.
+    assert "The free seat is reserved for a student with a disability: only such a nominee can take it." in page
 
 
 @pytest.mark.django_db
@@ -406,6 +442,21 @@ def test_template_downloads(ready):
     assert ready.get("/registrations/focal/template.exe").status_code == 404
 
 
+@pytest.mark.django_db
+def test_the_templates_example_row_uploaded_unedited_is_refused_and_never_saved(ready, phase, university):
+    template = ready.get(reverse("registrations:focal_template", args=["csv"])).content
+    edited = template.decode("utf-8-sig") + "Bilal Ahmed,35201-1000002-2,bilal@qau.edu.pk,,faculty,,no,,\n"
+    response = ready.post(
+        reverse("registrations:focal_upload"), {"file": SimpleUploadedFile("list.csv", edited.encode())}, follow=True
+    )
+    page = text(response)
+    assert "This is the template's example row: replace it with a real nominee or delete it." in page
+    assert "1 would be refused" in page
+    upload = NominationUpload.objects.get()
+    ready.post(reverse("fees:nominations_confirm", args=[upload.pk]), follow=True)
+    assert list(Nomination.objects.values_list("full_name", flat=True)) == ["Bilal Ahmed"]
+
+
 def _file(rows: list[str], name: str = "list.csv") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, ("\n".join([HEADER, *rows]) + "\n").encode())
 
@@ -435,8 +486,25 @@ def test_upload_shows_every_row_with_its_outcome_then_confirm_commits(ready, pha
     assert not Nomination.objects.exists()  # a preview changes nothing
 
     confirmed = ready.post(reverse("fees:nominations_confirm", args=[upload.pk]), follow=True)
-    assert confirmed.redirect_chain[-1][0] == reverse("registrations:focal_nominees")
+    # Rows were refused: the file's page, which offers them for download with their reasons.
+    assert confirmed.redirect_chain[-1][0] == reverse("registrations:focal_upload_preview", args=[upload.pk])
     assert "The file is confirmed: 2 nominated with a seat, 1 on the waiting list, 2 refused." in text(confirmed)
+    assert "2 rows of this file were refused." in text(confirmed)
+    refused_csv = ready.get(reverse("registrations:focal_upload_refused", args=[upload.pk, "csv"]))
+    assert refused_csv["Content-Disposition"] == f'attachment; filename="dlsei-refused-rows-{upload.pk}.csv"'
+    table = list(csv.reader(io.StringIO(refused_csv.content.decode("utf-8-sig"))))
+    assert table[0] == [*HEADER.split(","), "reason"]
+    assert [line[0] for line in table[1:]] == ["Too Short", "Bad Number"]
+    assert "Only students of a programme of 16 years of education or more" in table[1][-1]
+    assert "This number is too short" in table[2][-1]
+    refused_xlsx = ready.get(reverse("registrations:focal_upload_refused", args=[upload.pk, "xlsx"]))
+    sheet = load_workbook(io.BytesIO(refused_xlsx.content)).worksheets[0]
+    assert [row[0].value for row in sheet.iter_rows(min_row=2)] == ["Too Short", "Bad Number"]
+    # The corrected rows, uploaded again, are checked like any file.
+    again = table[1][:-1]
+    again[5] = "16"
+    ready.post(reverse("registrations:focal_upload"), {"file": _file([",".join(again)], name="again.csv")})
+    assert NominationUpload.objects.count() == 2
     statuses = dict(Nomination.objects.values_list("full_name", "status"))
     assert statuses == {"Ayesha Siddiqui": "seated", "Bilal Ahmed": "seated", "Chaudhry Third": "waiting"}
 

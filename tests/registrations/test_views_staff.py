@@ -242,3 +242,17 @@ def test_a_bad_move_form_says_what_is_wrong_next_to_the_field(
     assert re.search(rf'aria-describedby="[^"]*id_{field}_error[^"]*"', page)
     assert not LicenseMove.objects.exists()
     assert Quota.objects.get(pk=other_quota.pk).licenses == 3
+
+
+@pytest.mark.django_db
+def test_universities_are_listed_by_name_as_people_look_them_up(staff_client, phase):
+    """Codes are HEC's; people look a university up by its name, whatever its case."""
+    for code, name in (("AAA", "Zhob University"), ("MMM", "air university"), ("ZZZ", "Bahria University")):
+        factories.make_quota(phase=phase, university=University.objects.create(code=code, name=name), licenses=3)
+    page = staff_client.get(reverse("registrations:staff_utilisation", args=[phase.slug])).content.decode()
+    found = re.findall(r"air university|Bahria University|Zhob University", page)
+    assert found[:3] == ["air university", "Bahria University", "Zhob University"]
+    moves = staff_client.get(reverse("fees:staff_license_moves", args=[phase.slug])).content.decode()
+    options = re.findall(r"<option value=\"\d+\">([^<]+)</option>", moves)
+    listed = [option.split(" — ", 1)[-1] for option in options if "university" in option.lower()]
+    assert listed[:3] == ["air university", "Bahria University", "Zhob University"]

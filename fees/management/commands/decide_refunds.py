@@ -48,8 +48,8 @@ class Command(BaseCommand):
         self.stdout.write(f"{the_phase.slug} as of {day}: {len(recorded)} decision(s) recorded now.")
         for name, label in ((REFUND, "Refund"), (FORFEIT, "Forfeit"), (PENDING, "Pending")):
             count, amount = totals[name]
-            self.stdout.write(f"  {label}: {count} learner(s), Rs. {amount:,}")
-        self.stdout.write(f"  Deposits: {len(rows)} learner(s), Rs. {sum(row.amount for row in rows):,}")
+            self.stdout.write(f"  {label}: {count} learner(s), Rs {amount:,}")
+        self.stdout.write(f"  Deposits: {len(rows)} learner(s), Rs {sum(row.amount for row in rows):,}")
 
 
 def _dumps(rows) -> str:
