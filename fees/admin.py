@@ -83,8 +83,8 @@ def _file_cell(url: str, field) -> str:
 
 @admin.register(Challan)
 class ChallanAdmin(RecordAdmin):
-    list_display = ("number", "payer_name", "amount", "due_date", "issued_at", "cancelled_at")
-    search_fields = ("number", "payer_name", "nomination__email")
+    list_display = ("number", "consumer_number", "payer_name", "amount", "due_date", "issued_at", "cancelled_at")
+    search_fields = ("number", "consumer_number", "payer_name", "nomination__email")
     list_filter = ("nomination__phase",)
     list_select_related = ("nomination",)
     readonly_fields = ("payer_cnic_masked",)
@@ -301,9 +301,11 @@ class DisabilitySeatAdmin(ReadOnlyAdmin):
 
 @admin.register(Invoice)
 class InvoiceAdmin(RecordAdmin):
-    list_display = ("number", "university", "phase", "licenses", "amount", "channel", "status", "paid_at")
+    list_display = (
+        "number", "consumer_number", "university", "phase", "licenses", "amount", "channel", "status", "paid_at",
+    )  # fmt: skip
     list_filter = ("status", "channel", "phase")
-    search_fields = ("number", "university__name", "university__code", "reference")
+    search_fields = ("number", "consumer_number", "university__name", "university__code", "reference")
     list_select_related = ("university", "phase")
     readonly_fields = ("pdf_link",)
     actions = ["mark_paid"]

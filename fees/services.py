@@ -125,6 +125,7 @@ def challan_issue(*, nomination: Nomination, actor: Any) -> Challan:
         )
         challan = Challan.objects.create(
             number=number,
+            consumer_number=challans.consumer_number_next(),
             nomination=locked,
             amount=locked.phase.alumni_fee_rupees,
             due_date=hold_day,
@@ -546,10 +547,7 @@ def invoice_issue(*, phase: Phase, university: University, actor: Any) -> Invoic
         invoiced, first = _invoiced_licenses(phase=phase, university=university)
         if invoiced >= licenses:
             raise FeeError(
-                _(
-                    "%(university)s already has invoice %(number)s for this phase, for all its %(licenses)s "
-                    "licenses."
-                )
+                _("%(university)s already has invoice %(number)s for this phase, for all its %(licenses)s licenses.")
                 % {"university": university.name, "number": first.number, "licenses": licenses}
             )
         billed = licenses - invoiced
@@ -561,6 +559,7 @@ def invoice_issue(*, phase: Phase, university: University, actor: Any) -> Invoic
             phase=phase,
             university=university,
             number=number,
+            consumer_number=challans.consumer_number_next(),
             licenses=billed,
             unit_fee=phase.private_fee_rupees,
             amount=billed * phase.private_fee_rupees,
@@ -678,8 +677,9 @@ def invoice_mark_paid(*, invoice: Invoice, reference: str, actor: Any) -> Invoic
             data={"reference": reference, "amount": invoice.amount},
         )
         paid = (
-            Invoice.objects.filter(phase=invoice.phase, university=invoice.university, status=InvoiceStatus.PAID)
-            .aggregate(n=Sum("licenses"))["n"]
+            Invoice.objects.filter(
+                phase=invoice.phase, university=invoice.university, status=InvoiceStatus.PAID
+            ).aggregate(n=Sum("licenses"))["n"]
             or 0
         )
         try:
