@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from import_export.admin import ExportMixin
 
 from dlsei.admin_actions import ReadOnlyAdmin, run_each
 from dlsei.uploads import sniff
@@ -23,7 +24,17 @@ from registrations.models import NominationStatus, SeatKind
 from . import services
 from .exceptions import FeeError
 from .forms import MarkPaidForm, RejectionForm
-from .models import AlumniPayment, Challan, Deposit, DisabilitySeat, DisabilityWaiver, Invoice, InvoiceChannel
+from .models import (
+    AlumniPayment,
+    BillPayment,
+    Challan,
+    Deposit,
+    DisabilitySeat,
+    DisabilityWaiver,
+    Invoice,
+    InvoiceChannel,
+    OneBillLog,
+)
 
 
 class RecordAdmin(admin.ModelAdmin):
@@ -345,6 +356,31 @@ class InvoiceAdmin(RecordAdmin):
             done=lambda count: _("%(count)d invoice(s) marked paid."),
         )
         return None
+
+
+@admin.register(BillPayment)
+class BillPaymentAdmin(ExportMixin, RecordAdmin):
+    """Payments the banks reported (1Bill, scrolls), each posted once to its bill."""
+
+    list_display = ("consumer_number", "bill", "amount", "channel", "bank_mnemonic", "tran_auth_id", "paid_at")
+    list_filter = ("channel", "bank_mnemonic")
+    search_fields = ("consumer_number", "tran_auth_id", "challan__number", "invoice__number")
+    list_select_related = ("challan", "invoice")
+    date_hierarchy = "paid_at"
+
+    @admin.display(description=gettext_lazy("Bill"))
+    def bill(self, obj: BillPayment) -> str:
+        return str(obj.challan or obj.invoice)
+
+
+@admin.register(OneBillLog)
+class OneBillLogAdmin(ExportMixin, RecordAdmin):
+    """Every request the bank network made to the biller API, with the portal's answer."""
+
+    list_display = ("received_at", "endpoint", "consumer_number", "bank_mnemonic", "tran_auth_id", "response_code")
+    list_filter = ("endpoint", "response_code", "bank_mnemonic")
+    search_fields = ("consumer_number", "tran_auth_id")
+    date_hierarchy = "received_at"
 
 
 from . import admin_refunds  # noqa: E402, F401  - completions and refund decisions (fees/admin_refunds.py)

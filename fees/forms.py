@@ -31,8 +31,12 @@ class AlumniPaymentForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, challan_paid_by_bank: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        # Paid through 1Bill or a bank scroll: the bank's record is the proof, only the transcript is asked for.
+        self.challan_paid_by_bank = challan_paid_by_bank
+        if challan_paid_by_bank:
+            del self.fields["paid_challan"]
         help_text = _("A PDF, JPEG or PNG file of at most %(size)s.") % {"size": human_size(settings.UPLOAD_MAX_BYTES)}
         for field in self.fields.values():
             field.help_text = help_text

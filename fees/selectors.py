@@ -9,7 +9,7 @@ from registrations.cnic import cnic_mask
 from registrations.models import ACTIVE_STATUSES, Nomination, NominationStatus, SeatKind
 from registrations.selectors import nominations_of_account, nominations_of_university
 
-from .models import AlumniPayment, Challan, Deposit, DisabilityWaiver, Invoice, InvoiceStatus
+from .models import AlumniPayment, BillPayment, Challan, Deposit, DisabilityWaiver, Invoice, InvoiceStatus
 
 
 def nomination_of_learner(*, user, phase: Phase | None) -> Nomination | None:
@@ -31,6 +31,7 @@ class LearnerFees:
     deposit: Deposit | None = None
     waiver: DisabilityWaiver | None = None
     invoice: Invoice | None = None
+    bill_payment: BillPayment | None = None  # the challan paid through 1Bill or a bank scroll
 
     @property
     def latest_payment(self) -> AlumniPayment | None:
@@ -39,10 +40,12 @@ class LearnerFees:
 
 def learner_fees(*, nomination: Nomination) -> LearnerFees:
     if nomination.pool == Pool.ALUMNI:
+        challan = Challan.objects.filter(nomination=nomination, cancelled_at__isnull=True).first()
         return LearnerFees(
             kind="alumnus",
-            challan=Challan.objects.filter(nomination=nomination, cancelled_at__isnull=True).first(),
+            challan=challan,
             payments=list(AlumniPayment.objects.filter(nomination=nomination).select_related("challan")),
+            bill_payment=BillPayment.objects.filter(challan=challan).first() if challan else None,
         )
     if nomination.pool == Pool.PRIVATE:
         invoice = (
@@ -129,9 +132,7 @@ def invoice_balances(*, phase: Phase) -> list[InvoiceBalance]:
             invoiced=Sum("licenses"), paid=Sum("licenses", filter=Q(status=InvoiceStatus.PAID))
         )
     }
-    held = dict(
-        Quota.objects.filter(phase=phase, university_id__in=sums).values_list("university_id", "licenses")
-    )
+    held = dict(Quota.objects.filter(phase=phase, university_id__in=sums).values_list("university_id", "licenses"))
     balances = [
         InvoiceBalance(
             university=university,

@@ -42,6 +42,7 @@ from .exceptions import FeeError
 from .invoices import invoice_pdf_render
 from .models import (
     AlumniPayment,
+    BillPayment,
     Challan,
     Deposit,
     DisabilityWaiver,
@@ -161,11 +162,13 @@ def _proof_check(file: UploadedFileLike, *, what: str) -> None:
 
 
 def alumni_payment_submit(
-    *, nomination: Nomination, paid_challan: UploadedFileLike, transcript: UploadedFileLike, actor: Any
+    *, nomination: Nomination, paid_challan: UploadedFileLike | None, transcript: UploadedFileLike, actor: Any
 ) -> AlumniPayment:
     """The alumnus uploads the paid challan and the final transcript; the payment hold stops
-    expiring while HEC looks at them."""
-    _proof_check(paid_challan, what=_("The paid challan"))
+    expiring while HEC looks at them. A challan the bank reported paid (1Bill, a bank scroll)
+    needs no scan: the transcript alone is uploaded, and HEC still checks it."""
+    if paid_challan is not None:
+        _proof_check(paid_challan, what=_("The paid challan"))
     _proof_check(transcript, what=_("The transcript"))
     with transaction.atomic():
         locked = _lock(nomination)
@@ -186,12 +189,21 @@ def alumni_payment_submit(
         challan = challan_current(nomination=locked)
         if challan is None:
             raise FeeError(_("Please download your challan and pay it at the bank before uploading it."))
+        paid_by_bank = BillPayment.objects.filter(challan=challan).exists()
+        if not paid_by_bank and paid_challan is None:
+            raise FeeError(
+                _(
+                    "Upload the paid challan with the bank's stamp, or pay it through 1Bill with its consumer "
+                    "number and then upload the transcript."
+                )
+            )
         payment = AlumniPayment(nomination=locked, challan=challan, submitted_by=actor)
-        paid_challan.seek(0)
         transcript.seek(0)
-        payment.paid_challan.save(
-            _upload_name(paid_challan, "paid-challan"), ContentFile(paid_challan.read()), save=False
-        )
+        if not paid_by_bank:
+            paid_challan.seek(0)
+            payment.paid_challan.save(
+                _upload_name(paid_challan, "paid-challan"), ContentFile(paid_challan.read()), save=False
+            )
         payment.transcript.save(_upload_name(transcript, "transcript"), ContentFile(transcript.read()), save=False)
         payment.save()
         _hold_set(nomination=locked, until=None, actor=actor)
@@ -199,7 +211,10 @@ def alumni_payment_submit(
             actor=actor,
             action="alumni_payment.submit",
             target=payment,
-            summary=f"Paid challan {challan.number} and transcript uploaded for nomination {locked.pk}",
+            summary=(
+                f"Transcript uploaded for nomination {locked.pk}, challan {challan.number} "
+                + ("paid through the bank" if paid_by_bank else "with its scan")
+            ),
             data={"nomination": locked.pk, "challan": challan.number},
         )
     return payment

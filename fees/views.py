@@ -52,7 +52,7 @@ def _my_license_page(request: HttpRequest, *, payment_form: AlumniPaymentForm | 
         latest = fees.latest_payment
         context.update(
             fees=fees,
-            payment_form=payment_form or AlumniPaymentForm(),
+            payment_form=payment_form or AlumniPaymentForm(challan_paid_by_bank=fees.bill_payment is not None),
             can_upload=(
                 fees.kind == "alumnus"
                 and nomination.status == "seated"
@@ -96,14 +96,15 @@ def payment_submit(request: HttpRequest) -> HttpResponse:
     nomination = _my_nomination(request)
     if nomination is None:
         raise Http404
-    form = AlumniPaymentForm(request.POST, request.FILES)
+    paid_by_bank = selectors.learner_fees(nomination=nomination).bill_payment is not None
+    form = AlumniPaymentForm(request.POST, request.FILES, challan_paid_by_bank=paid_by_bank)
     if not form.is_valid():
         messages.error(request, _("The files were not accepted; see the messages beside each one."))
         return _my_license_page(request, payment_form=form, status=400)
     try:
         services.alumni_payment_submit(
             nomination=nomination,
-            paid_challan=form.cleaned_data["paid_challan"],
+            paid_challan=form.cleaned_data.get("paid_challan"),
             transcript=form.cleaned_data["transcript"],
             actor=request.user,
         )
