@@ -115,3 +115,20 @@ class DepositFilterForm(forms.Form):
         max_length=200,
         help_text=gettext_lazy("Name, e-mail or CNIC (with or without dashes)."),
     )
+
+
+class BankScrollForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Bank scroll (CSV or XLSX)"),
+        help_text=gettext_lazy("Columns: consumer_number, amount, paid_on, tran_auth_id, bank."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
+    )
+
+
+class ScrollRowMatchForm(forms.Form):
+    consumer_number = forms.CharField(label=gettext_lazy("Consumer number of the bill"), max_length=40)
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=1000)
+
+
+class ScrollRowDismissForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=1000)

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from . import views, views_allocation, views_coursera, views_credit, views_impact, views_nominations, views_staff
+from . import (
+    views,
+    views_allocation,
+    views_coursera,
+    views_credit,
+    views_impact,
+    views_nominations,
+    views_scrolls,
+    views_staff,
+)
 
 app_name = "fees"
 urlpatterns: list = [
@@ -24,9 +33,7 @@ urlpatterns: list = [
     path("refunds/<int:pk>/correct/", views_staff.refund_decision_correct_view, name="refund_decision_correct"),
     path("ledgers/", views_staff.ledgers, name="ledgers"),
     # HEC staff: changing licenses (a move or a publish) bills a private university's rise.
-    path(
-        "staff/<slug:phase_slug>/license-moves/", views_allocation.staff_license_moves, name="staff_license_moves"
-    ),
+    path("staff/<slug:phase_slug>/license-moves/", views_allocation.staff_license_moves, name="staff_license_moves"),
     path(
         "staff/<slug:phase_slug>/v<int:version>/publish/",
         views_allocation.staff_allocation_publish,
@@ -39,6 +46,9 @@ urlpatterns: list = [
     # Completions for academic credit (a focal person: their own university; HEC staff: any, or all).
     path("credit/", views_credit.credit_export_page, name="credit_export"),
     path("credit/completions.<str:fmt>", views_credit.credit_export_download, name="credit_export_download"),
+    # Bank scrolls (HEC staff): payments collected outside 1Bill, and the rows that wait for a decision.
+    path("scrolls/", views_scrolls.bank_scrolls, name="bank_scrolls"),
+    path("scrolls/rows/<int:row_id>/<str:how>/", views_scrolls.scroll_row_resolve, name="scroll_row_resolve"),
     # Coursera's API (optional, off unless configured): its syncs and a button to sync now.
     path("coursera/", views_coursera.coursera_api_page, name="coursera_api"),
     path("coursera/sync/", views_coursera.coursera_sync_now, name="coursera_sync_now"),
