@@ -132,3 +132,21 @@ class ScrollRowMatchForm(forms.Form):
 
 class ScrollRowDismissForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=1000)
+
+
+class RefundAccountForm(forms.Form):
+    iban = forms.CharField(
+        label=gettext_lazy("IBAN"),
+        max_length=40,
+        help_text=gettext_lazy("24 characters starting with PK, as on your cheque book or in your bank app."),
+        widget=forms.TextInput(attrs={"dir": "ltr", "autocomplete": "off", "spellcheck": "false"}),
+    )
+    account_title = forms.CharField(label=gettext_lazy("Account title"), max_length=100)
+
+
+class PayoutSheetForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Payout sheet with the paid references (CSV or XLSX)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
+    )
+    paid_on = DayField(label=gettext_lazy("Day the refunds were paid"), not_after_today=True)

@@ -532,6 +532,42 @@ class RefundDecision(models.Model):
         return f"{self.get_decision_display()} ({self.amount} rupees)"
 
 
+class RefundAccount(models.Model):
+    """The bank account a learner asks their refund to be paid to. A change is a new row; the
+    newest is the one the payout sheet uses."""
+
+    nomination = models.ForeignKey("registrations.Nomination", on_delete=models.PROTECT, related_name="refund_accounts")
+    iban = models.CharField(max_length=24)
+    account_title = models.CharField(max_length=100)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-entered_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.account_title} {self.iban}"
+
+
+class RefundPayment(models.Model):
+    """A refund paid out: the focal person's bank reference for it, from the returned payout sheet."""
+
+    decision = models.OneToOneField(RefundDecision, on_delete=models.PROTECT, related_name="payment")
+    amount = models.PositiveIntegerField(help_text=_("Whole rupees."))
+    iban = models.CharField(max_length=24)
+    account_title = models.CharField(max_length=100)
+    paid_reference = models.CharField(max_length=100)
+    paid_on = models.DateField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.paid_reference} ({self.amount} rupees)"
+
+
 class CourseraSync(models.Model):
     """One pull of Coursera's enrollment reports through its API (fees.coursera_sync), with what
     became of it: the completion import it fed, or why it stopped and what to do about it."""

@@ -7,6 +7,7 @@ from . import (
     views_credit,
     views_impact,
     views_nominations,
+    views_refund_payouts,
     views_scrolls,
     views_staff,
 )
@@ -18,9 +19,13 @@ urlpatterns: list = [
     path("me/", views.my_license, name="my_license"),
     path("me/challan.pdf", views.challan_download, name="challan_download"),
     path("me/payment/", views.payment_submit, name="payment_submit"),
+    path("me/refund-account/", views_refund_payouts.refund_account, name="refund_account"),
     # The focal person's deposits, scoped to their own university.
     path("deposits/", views.deposits, name="deposits"),
     path("deposits/<int:nomination_id>/", views.deposit_record, name="deposit_record"),
+    # The focal person pays the refunds out: the payout sheet down, and back with the references.
+    path("refund-payouts/", views_refund_payouts.refund_payouts, name="refund_payouts"),
+    path("refund-payouts.<str:fmt>", views_refund_payouts.refund_payouts_download, name="refund_payouts_download"),
     # Staff-only files beside the admin's records.
     path("files/payment/<int:payment_id>/<str:kind>/", views.payment_file, name="payment_file"),
     path("files/waiver/<int:waiver_id>/", views.waiver_file, name="waiver_file"),

@@ -22,8 +22,9 @@ from registrations.views_files import private_file_response
 
 from . import selectors, services
 from .exceptions import FeeError
-from .forms import AlumniPaymentForm, DepositCorrectionForm, DepositFilterForm, DepositForm
+from .forms import AlumniPaymentForm, DepositCorrectionForm, DepositFilterForm, DepositForm, RefundAccountForm
 from .models import AlumniPayment, DisabilityWaiver, Invoice
+from .refund_payouts import learner_refund
 
 
 def _pdf_response(data: bytes, *, filename: str, inline: bool = False) -> HttpResponse:
@@ -52,6 +53,8 @@ def _my_license_page(request: HttpRequest, *, payment_form: AlumniPaymentForm | 
         latest = fees.latest_payment
         context.update(
             fees=fees,
+            refund=learner_refund(nomination=nomination),
+            refund_form=RefundAccountForm(),
             payment_form=payment_form or AlumniPaymentForm(challan_paid_by_bank=fees.bill_payment is not None),
             can_upload=(
                 fees.kind == "alumnus"
