@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "dlsei.context_processors.portal",
+                "fees.context_processors.staff_queues",
             ],
         },
     },

@@ -6,11 +6,13 @@ by hand here: every change goes through a fees service (with its audit entry), a
 
 from collections.abc import Callable
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -34,6 +36,7 @@ from .models import (
     Invoice,
     InvoiceChannel,
     OneBillLog,
+    PaymentStatus,
 )
 
 
@@ -112,15 +115,24 @@ class ChallanAdmin(RecordAdmin):
 
 @admin.register(AlumniPayment)
 class AlumniPaymentAdmin(RecordAdmin):
-    list_display = ("nomination_name", "challan", "status", "submitted_at", "reviewed_by", "reviewed_at")
+    """HEC staff's payments queue: it opens on what waits for review, oldest first; the change page
+    shows the challan (paid or not, and how), the degree, the uploads, and Verify / Reject buttons
+    that call the same services as the bulk actions."""
+
+    list_display = ("nomination_name", "challan", "paid_how", "status", "submitted_at", "reviewed_by", "reviewed_at")
     list_filter = ("status", "nomination__phase")
-    search_fields = ("challan__number", "nomination__full_name", "nomination__email")
-    list_select_related = ("nomination", "challan", "reviewed_by")
-    readonly_fields = ("paid_challan_file", "transcript_file", "amount_due")
+    search_fields = ("challan__number", "challan__consumer_number", "nomination__full_name", "nomination__email")
+    list_select_related = ("nomination", "challan", "challan__bill_payment", "reviewed_by")
+    ordering = ("submitted_at", "id")
+    change_form_template = "admin/fees/alumnipayment/change_form.html"
+    readonly_fields = ("paid_challan_file", "transcript_file", "amount_due", "consumer_number", "paid_how", "degree")
     fields = (
         "nomination",
+        "degree",
         "challan",
+        "consumer_number",
         "amount_due",
+        "paid_how",
         "status",
         "reason",
         "paid_challan_file",
@@ -132,6 +144,55 @@ class AlumniPaymentAdmin(RecordAdmin):
     )
     actions = ["verify", "reject"]
 
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        # Opened from the menu with no filter: what waits for HEC, oldest first.
+        if request.method == "GET" and not request.GET:
+            return HttpResponseRedirect(f"{request.path}?status__exact={PaymentStatus.SUBMITTED}")
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        own = [
+            path(
+                "<int:object_id>/decide/<str:how>/",
+                self.admin_site.admin_view(self.decide_view),
+                name="fees_alumnipayment_decide",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def decide_view(self, request: HttpRequest, object_id: int, how: str) -> HttpResponse:
+        """The Verify and Reject buttons of the change page (POST only)."""
+        payment = self.get_object(request, str(object_id))
+        if payment is None or request.method != "POST" or how not in ("verify", "reject"):
+            raise Http404
+        if not self.has_view_permission(request, payment):
+            raise PermissionDenied
+        change_url = reverse("admin:fees_alumnipayment_change", args=[payment.pk])
+        try:
+            if how == "verify":
+                services.alumni_payment_verify(payment=payment, actor=request.user)
+                self.message_user(request, _("The payment is verified; the alumnus is invited."), messages.SUCCESS)
+            else:
+                form = RejectionForm(request.POST)
+                if not form.is_valid():
+                    self.message_user(
+                        request,
+                        _("Please give the reason for the rejection; it is sent to the alumnus."),
+                        messages.ERROR,
+                    )
+                    return HttpResponseRedirect(change_url)
+                services.alumni_payment_reject(payment=payment, actor=request.user, reason=form.cleaned_data["reason"])
+                self.message_user(
+                    request, _("The payment is rejected; the alumnus is told why by e-mail."), messages.SUCCESS
+                )
+        except FeeError as error:
+            self.message_user(request, error.message, messages.ERROR)
+        return HttpResponseRedirect(change_url)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "rejection_form": RejectionForm()}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     @admin.display(description=gettext_lazy("Alumnus"), ordering="nomination__full_name")
     def nomination_name(self, obj: AlumniPayment) -> str:
         return f"{obj.nomination.full_name} <{obj.nomination.email}>"
@@ -139,6 +200,30 @@ class AlumniPaymentAdmin(RecordAdmin):
     @admin.display(description=gettext_lazy("Amount due"))
     def amount_due(self, obj: AlumniPayment) -> str:
         return f"Rs. {obj.challan.amount:,}"
+
+    @admin.display(description=gettext_lazy("Consumer number"))
+    def consumer_number(self, obj: AlumniPayment) -> str:
+        return obj.challan.consumer_number or "—"
+
+    @admin.display(description=gettext_lazy("Degree and graduation"))
+    def degree(self, obj: AlumniPayment) -> str:
+        nomination = obj.nomination
+        graduated = formats.date_format(nomination.graduation_date) if nomination.graduation_date else "—"
+        return _("%(degree)s, graduated on %(day)s") % {"degree": nomination.degree or "—", "day": graduated}
+
+    @admin.display(description=gettext_lazy("Challan paid"))
+    def paid_how(self, obj: AlumniPayment) -> str:
+        bank = getattr(obj.challan, "bill_payment", None)
+        if bank is not None:
+            return _("Paid on %(day)s through %(channel)s (%(bank)s, transaction %(id)s)") % {
+                "day": formats.date_format(timezone.localtime(bank.paid_at)),
+                "channel": bank.get_channel_display(),
+                "bank": bank.bank_mnemonic,
+                "id": bank.tran_auth_id,
+            }
+        if obj.paid_challan:
+            return _("Scan of the stamped challan uploaded (to be checked)")
+        return _("Not paid")
 
     @admin.display(description=gettext_lazy("Paid challan"))
     def paid_challan_file(self, obj: AlumniPayment) -> str:

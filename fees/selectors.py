@@ -9,7 +9,18 @@ from registrations.cnic import cnic_mask
 from registrations.models import ACTIVE_STATUSES, Nomination, NominationStatus, SeatKind
 from registrations.selectors import nominations_of_account, nominations_of_university
 
-from .models import AlumniPayment, BillPayment, Challan, Deposit, DisabilityWaiver, Invoice, InvoiceStatus
+from .models import (
+    AlumniPayment,
+    BillPayment,
+    Challan,
+    Deposit,
+    DisabilityWaiver,
+    Invoice,
+    InvoiceStatus,
+    PaymentStatus,
+    ScrollRowState,
+    UnmatchedScrollRow,
+)
 
 
 def nomination_of_learner(*, user, phase: Phase | None) -> Nomination | None:
@@ -144,3 +155,13 @@ def invoice_balances(*, phase: Phase) -> list[InvoiceBalance]:
         for university in University.objects.filter(pk__in=sums).order_by("name")
     ]
     return [b for b in balances if b.to_invoice or b.credit_licenses]
+
+
+def payments_waiting_count() -> int:
+    """Alumni payments (a scan or a transcript) waiting for HEC staff to verify or reject them."""
+    return AlumniPayment.objects.filter(status=PaymentStatus.SUBMITTED).count()
+
+
+def scroll_rows_waiting_count() -> int:
+    """Bank scroll rows that matched no bill by themselves and wait for HEC staff."""
+    return UnmatchedScrollRow.objects.filter(state=ScrollRowState.OPEN).count()
