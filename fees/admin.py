@@ -147,7 +147,8 @@ class AlumniPaymentAdmin(RecordAdmin):
     def changelist_view(self, request: HttpRequest, extra_context=None):
         # Opened from the menu with no filter: what waits for HEC, oldest first.
         if request.method == "GET" and not request.GET:
-            return HttpResponseRedirect(f"{request.path}?status__exact={PaymentStatus.SUBMITTED}")
+            request.GET = request.GET.copy()
+            request.GET["status__exact"] = PaymentStatus.SUBMITTED
         return super().changelist_view(request, extra_context)
 
     def get_urls(self):

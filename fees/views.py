@@ -114,10 +114,15 @@ def payment_submit(request: HttpRequest) -> HttpResponse:
     except FeeError as error:
         messages.error(request, error.message)
         return redirect("fees:my_license")
-    messages.success(
-        request,
-        _("Thank you. HEC will check your paid challan and transcript; you will get an e-mail when they have."),
-    )
+    if paid_by_bank:
+        messages.success(
+            request, _("Thank you. HEC will check your transcript; you will get an e-mail when they have.")
+        )
+    else:
+        messages.success(
+            request,
+            _("Thank you. HEC will check your paid challan and transcript; you will get an e-mail when they have."),
+        )
     return redirect("fees:my_license")
 
 
