@@ -37,6 +37,7 @@ from .models import (
     InvoiceChannel,
     OneBillLog,
     PaymentStatus,
+    Remittance,
 )
 
 
@@ -457,6 +458,30 @@ class BillPaymentAdmin(ExportMixin, RecordAdmin):
     @admin.display(description=gettext_lazy("Bill"))
     def bill(self, obj: BillPayment) -> str:
         return str(obj.challan or obj.invoice)
+
+
+@admin.register(Remittance)
+class RemittanceAdmin(RecordAdmin):
+    """Universities' statements of forfeited deposits, and which of them were remitted."""
+
+    list_display = ("number", "university", "phase", "amount", "consumer_number", "remitted_on", "statement")
+    list_filter = ("phase", "university")
+    search_fields = ("number", "consumer_number", "university__code", "university__name")
+    list_select_related = ("university", "phase", "bill_payment")
+    readonly_fields = ("remitted_on", "statement")
+
+    @admin.display(description=gettext_lazy("Remitted"))
+    def remitted_on(self, obj: Remittance) -> str:
+        payment = getattr(obj, "bill_payment", None)
+        return formats.date_format(timezone.localtime(payment.paid_at)) if payment else _("Not yet")
+
+    @admin.display(description=gettext_lazy("Statement"))
+    def statement(self, obj: Remittance) -> str:
+        return format_html(
+            '<a href="{}">PDF</a> · <a href="{}">CSV</a>',
+            reverse("fees:remittance_download", args=[obj.pk, "pdf"]),
+            reverse("fees:remittance_download", args=[obj.pk, "csv"]),
+        )
 
 
 @admin.register(OneBillLog)

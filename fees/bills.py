@@ -1,4 +1,5 @@
-"""Bills payable by consumer number (alumni challans, private invoices) and the payments the
+"""Bills payable by consumer number (alumni challans, private invoices, universities' remittances of
+forfeited deposits) and the payments the
 banks report for them, through 1Bill's biller API (fees.views_onebill) or a bank scroll
 (fees.scrolls). Both post through :func:`bill_payments_post`, so a payment is judged and posted
 the same way whichever way it arrived.
@@ -12,6 +13,7 @@ bill of a :class:`~fees.models.BillPayment` backs this up in the database.
   then uploads only the final transcript, which HEC staff still check before the invitation.
 - A private invoice paid: marked paid as HEC staff would (fees.services.invoice_mark_paid), so the
   university's learners are cleared through registrations.
+- A remittance paid: HEC sees the university has remitted its forfeited deposits.
 """
 
 import datetime
@@ -38,6 +40,7 @@ from .models import (
     InvoiceStatus,
     PaymentChannel,
     PaymentStatus,
+    Remittance,
 )
 from .onebill import IncomingPayment
 from .services import invoice_mark_paid
@@ -49,14 +52,19 @@ PAYER_NAME_MAX = 30
 
 @dataclass(frozen=True)
 class Bill:
-    """A challan or an invoice, seen as 1Bill sees a bill."""
+    """A challan, an invoice or a remittance, seen as 1Bill sees a bill."""
 
     challan: Challan | None = None
     invoice: Invoice | None = None
+    remittance: Remittance | None = None
 
     @property
-    def row(self) -> Challan | Invoice:
-        return self.challan or self.invoice
+    def row(self) -> Challan | Invoice | Remittance:
+        return self.challan or self.invoice or self.remittance
+
+    @property
+    def kind(self) -> str:
+        return "challan" if self.challan else "invoice" if self.invoice else "remittance"
 
     @property
     def amount(self) -> int:
@@ -64,14 +72,14 @@ class Bill:
 
     @property
     def payer(self) -> str:
-        name = self.challan.payer_name if self.challan else self.invoice.university.name
+        name = self.challan.payer_name if self.challan else self.row.university.name
         return " ".join(name.split())[:PAYER_NAME_MAX]
 
     @property
     def due_date(self) -> datetime.date:
         if self.challan:
             return self.challan.due_date
-        return timezone.localdate(self.invoice.issued_at) + datetime.timedelta(days=INVOICE_DUE_DAYS)
+        return timezone.localdate(self.row.issued_at) + datetime.timedelta(days=INVOICE_DUE_DAYS)
 
     @property
     def issued_on(self) -> datetime.date:
@@ -79,7 +87,7 @@ class Bill:
 
     @property
     def label(self) -> str:
-        return f"{'challan' if self.challan else 'invoice'} {self.row.number}"
+        return f"{self.kind} {self.row.number}"
 
 
 def bill_find(*, consumer_number: str) -> Bill | None:
@@ -87,7 +95,10 @@ def bill_find(*, consumer_number: str) -> Bill | None:
     if challan is not None:
         return Bill(challan=challan)
     invoice = Invoice.objects.select_related("university", "phase").filter(consumer_number=consumer_number).first()
-    return Bill(invoice=invoice) if invoice is not None else None
+    if invoice is not None:
+        return Bill(invoice=invoice)
+    remittance = Remittance.objects.select_related("university").filter(consumer_number=consumer_number).first()
+    return Bill(remittance=remittance) if remittance is not None else None
 
 
 def bill_payment_of(bill: Bill) -> BillPayment | None:
@@ -102,6 +113,8 @@ def bill_status(*, bill: Bill, now: datetime.datetime | None = None) -> str:
     now = now or timezone.now()
     if bill_payment_of(bill) is not None:
         return onebill.PAID
+    if bill.remittance is not None:
+        return onebill.UNPAID
     if bill.invoice is not None:
         if bill.invoice.status == InvoiceStatus.PAID:
             return onebill.PAID
@@ -174,6 +187,9 @@ def _lock_bill(bill: Bill) -> Bill:
         Nomination.objects.select_for_update(of=("self",)).filter(pk=bill.challan.nomination_id).first()
         challan = Challan.objects.select_for_update(of=("self",)).select_related("nomination").get(pk=bill.challan.pk)
         return Bill(challan=challan)
+    if bill.remittance is not None:
+        remittance = Remittance.objects.select_for_update(of=("self",)).select_related("university")
+        return Bill(remittance=remittance.get(pk=bill.remittance.pk))
     invoice = Invoice.objects.select_for_update(of=("self",)).select_related("university", "phase")
     return Bill(invoice=invoice.get(pk=bill.invoice.pk))
 
@@ -206,6 +222,7 @@ def _post_one(*, incoming: IncomingPayment, channel: str, actor: Any, scroll: Ba
                     consumer_number=incoming.consumer_number,
                     challan=bill.challan,
                     invoice=bill.invoice,
+                    remittance=bill.remittance,
                     channel=channel,
                     amount=bill.amount,
                     bank_mnemonic=incoming.bank,
@@ -234,7 +251,7 @@ def _post_one(*, incoming: IncomingPayment, channel: str, actor: Any, scroll: Ba
         try:
             if bill.challan is not None:
                 alumni_hold_set(nomination=bill.challan.nomination, until=None, actor=actor)
-            else:
+            elif bill.invoice is not None:
                 invoice_mark_paid(
                     invoice=bill.invoice,
                     reference=f"{channel} {incoming.bank} {incoming.tran_auth_id}",

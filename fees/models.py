@@ -252,6 +252,29 @@ class Invoice(models.Model):
 # --- Bills paid through the banks: 1Bill, bank scrolls -------------------------------------------
 
 
+class Remittance(models.Model):
+    """A university's statement of the forfeited deposits it holds and pays on to HEC, payable by
+    its own consumer number. A later statement covers only the forfeits no earlier one did."""
+
+    phase = models.ForeignKey("quotas.Phase", on_delete=models.PROTECT, related_name="remittances")
+    university = models.ForeignKey("quotas.University", on_delete=models.PROTECT, related_name="remittances")
+    number = models.CharField(max_length=30, unique=True)
+    consumer_number = models.CharField(max_length=18, unique=True)
+    amount = models.PositiveIntegerField(help_text=_("Whole rupees: the forfeited deposits it covers."))
+    decisions = models.JSONField(default=list, help_text=_("The forfeit decisions it covers (their ids)."))
+    issued_at = models.DateTimeField(auto_now_add=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    pdf = models.FileField(upload_to="remittances/%Y/", blank=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
 class PaymentChannel(models.TextChoices):
     ONEBILL = "1bill", _("1Bill")
     SCROLL = "scroll", _("Bank scroll")
@@ -267,6 +290,9 @@ class BillPayment(models.Model):
     )
     invoice = models.OneToOneField(
         Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="bill_payment"
+    )
+    remittance = models.OneToOneField(
+        Remittance, null=True, blank=True, on_delete=models.PROTECT, related_name="bill_payment"
     )
     channel = models.CharField(max_length=10, choices=PaymentChannel.choices)
     amount = models.PositiveIntegerField(help_text=_("Whole rupees."))
@@ -284,9 +310,11 @@ class BillPayment(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    Q(challan__isnull=False, invoice__isnull=True) | Q(challan__isnull=True, invoice__isnull=False)
+                    Q(challan__isnull=False, invoice__isnull=True, remittance__isnull=True)
+                    | Q(challan__isnull=True, invoice__isnull=False, remittance__isnull=True)
+                    | Q(challan__isnull=True, invoice__isnull=True, remittance__isnull=False)
                 ),
-                name="bill_payment_one_bill",
+                name="bill_payment_one_of_three",
             ),
         ]
 

@@ -8,6 +8,7 @@ from . import (
     views_impact,
     views_nominations,
     views_refund_payouts,
+    views_remittances,
     views_scrolls,
     views_staff,
 )
@@ -26,6 +27,9 @@ urlpatterns: list = [
     # The focal person pays the refunds out: the payout sheet down, and back with the references.
     path("refund-payouts/", views_refund_payouts.refund_payouts, name="refund_payouts"),
     path("refund-payouts.<str:fmt>", views_refund_payouts.refund_payouts_download, name="refund_payouts_download"),
+    # Forfeited deposits the university remits to HEC, on a statement with its own consumer number.
+    path("remittances/issue/", views_remittances.remittance_issue_view, name="remittance_issue"),
+    path("remittances/<int:pk>.<str:fmt>", views_remittances.remittance_download, name="remittance_download"),
     # Staff-only files beside the admin's records.
     path("files/payment/<int:payment_id>/<str:kind>/", views.payment_file, name="payment_file"),
     path("files/waiver/<int:waiver_id>/", views.waiver_file, name="waiver_file"),

@@ -22,6 +22,7 @@ from .refund_payouts import (
     refund_iban_reminders_send,
     refund_payouts_record,
 )
+from .remittances import forfeits_total, remittances_of
 from .views import _focal
 
 CONTENT_TYPES = {
@@ -91,7 +92,15 @@ def refund_payouts(request: HttpRequest) -> HttpResponse:
                 )
         return redirect("fees:refund_payouts")
     sheet = payout_sheet(phase=phase, university=focal.university)
-    return render(request, "fees/refund_payouts.html", {"focal": focal, "phase": phase, "sheet": sheet, "form": form})
+    context = {
+        "focal": focal,
+        "phase": phase,
+        "sheet": sheet,
+        "form": form,
+        "remittances": remittances_of(phase=phase, university=focal.university),
+        "to_remit": forfeits_total(phase=phase, university=focal.university),
+    }
+    return render(request, "fees/refund_payouts.html", context)
 
 
 @never_cache
