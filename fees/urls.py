@@ -6,6 +6,7 @@ from . import (
     views_coursera,
     views_credit,
     views_impact,
+    views_invoices,
     views_nominations,
     views_refund_payouts,
     views_remittances,
@@ -24,6 +25,7 @@ urlpatterns: list = [
     # The focal person's deposits, scoped to their own university.
     path("deposits/", views.deposits, name="deposits"),
     path("deposits/<int:nomination_id>/", views.deposit_record, name="deposit_record"),
+    path("invoices/", views_invoices.focal_invoices, name="focal_invoices"),
     # The focal person pays the refunds out: the payout sheet down, and back with the references.
     path("refund-payouts/", views_refund_payouts.refund_payouts, name="refund_payouts"),
     path("refund-payouts.<str:fmt>", views_refund_payouts.refund_payouts_download, name="refund_payouts_download"),

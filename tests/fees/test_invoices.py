@@ -165,3 +165,24 @@ def test_consumer_numbers_are_shared_by_challans_and_invoices_and_never_reused(p
     client_pdf_text = pdf_text(invoice_pdf(invoice=invoice))[1]
     assert settings.ONEBILL_BILLER_PREFIX + " 0000 0000 0000 1" in client_pdf_text
     assert "Pay through 1Bill in any bank app, ATM, JazzCash or Easypaisa, or at the branch" in client_pdf_text
+
+
+def test_the_focal_person_sees_the_invoice_with_its_consumer_number(client, phase, private, hec_staff):
+    from fees.bills import bill_payments_post
+    from fees.onebill import payment_read
+
+    university, focal, _ = private
+    invoice = invoice_issue(phase=phase, university=university, actor=hec_staff)
+    client.force_login(focal)
+    page = client.get(reverse("fees:focal_invoices")).content.decode()
+    assert invoice.number in page and invoice.consumer_number in page and "Rs. 200,000" in page
+    assert "Issued, not paid" in page and reverse("fees:focal_invoices") in page  # linked from the menu
+    paid = payment_read({
+        "consumer_number": invoice.consumer_number, "tran_auth_id": "777777", "transaction_amount": "000020000000",
+        "tran_date": "20211101", "tran_time": "080000", "bank_mnemonic": "ALFALAH",
+    })  # fmt: skip
+    assert bill_payments_post(payments=[paid], channel="1bill", actor=None)[0].posted
+    assert "(1Bill, ALFALAH)" in client.get(reverse("fees:focal_invoices")).content.decode()
+    other = university_ready(phase=phase, code="QAU2")[1]
+    client.force_login(other)
+    assert invoice.consumer_number not in client.get(reverse("fees:focal_invoices")).content.decode()
