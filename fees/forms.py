@@ -150,3 +150,9 @@ class PayoutSheetForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
     )
     paid_on = DayField(label=gettext_lazy("Day the refunds were paid"), not_after_today=True)
+
+
+class RefundMarkPaidForm(forms.Form):
+    reference = forms.CharField(max_length=20, widget=forms.HiddenInput)
+    paid_reference = forms.CharField(label=gettext_lazy("Bank reference of the transfer"), max_length=100)
+    paid_on = DayField(label=gettext_lazy("Paid on"), not_after_today=True)

@@ -209,30 +209,40 @@ def refund_payouts_record(
     *, phase: Phase, university: University, data: bytes, filename: str, paid_on: datetime.date, actor: Any
 ) -> PayoutReport:
     """The payout sheet back from the bank: every row with a ``paid_reference`` records its refund
-    as paid on ``paid_on``. One transaction: a row that names no refund of the university refuses
-    the file, naming the row, and nothing is recorded."""
+    as paid on ``paid_on`` (:func:`refund_payments_record`). A row that names no refund of the
+    university refuses the file, naming the row, and nothing is recorded."""
     try:
         rows = read_table(data, filename=filename, required=["reference", "paid_reference"],
                           optional=[c for c in SHEET_COLUMNS if c not in ("reference", "paid_reference")],
                           max_bytes=SHEET_MAX_BYTES, max_rows=SHEET_MAX_ROWS)  # fmt: skip
     except TableRefused as refused:
         raise FeeError(refused.message) from refused
+    wanted = {row["_row"]: (row["reference"], row["paid_reference"]) for row in rows}
+    return refund_payments_record(phase=phase, university=university, paid=wanted, paid_on=paid_on, actor=actor)
+
+
+def refund_payments_record(
+    *, phase: Phase, university: University, paid: dict[int, tuple[str, str]], paid_on: datetime.date, actor: Any
+) -> PayoutReport:
+    """Record refunds as paid on ``paid_on``: ``paid`` maps a row number (as people see it) to the
+    payout sheet's reference and the bank's paid reference (blank: not paid yet). One transaction:
+    a row that names no refund due to a learner of the university refuses all, naming the row."""
     if paid_on > timezone.localdate():
         raise FeeError(_("The day the refunds were paid cannot be in the future."))
+    wanted = {}
+    for number, (reference, paid_reference) in paid.items():
+        match = REFERENCE.match((reference or "").strip())
+        if match is None:
+            raise FeeError(
+                _("Row %(row)d: “%(reference)s” is not a reference of the payout sheet. Nothing was recorded.")
+                % {"row": number, "reference": reference}
+            )
+        wanted[number] = (int(match.group(1)), (paid_reference or "").strip())
     report = PayoutReport()
     with transaction.atomic():
         university_decisions = current_decisions().filter(
             decision=REFUND, nomination__phase=phase, nomination__university=university
         )
-        wanted = {}
-        for row in rows:
-            match = REFERENCE.match(row["reference"].strip())
-            if match is None:
-                raise FeeError(
-                    _("Row %(row)d: “%(reference)s” is not a reference of the payout sheet. Nothing was recorded.")
-                    % {"row": row["_row"], "reference": row["reference"]}
-                )
-            wanted[row["_row"]] = (int(match.group(1)), row["paid_reference"].strip())
         decisions = university_decisions.select_for_update(of=("self",)).in_bulk([pk for pk, _paid in wanted.values()])
         paid_already = set(
             RefundPayment.objects.filter(decision_id__in=list(decisions)).values_list("decision_id", flat=True)

@@ -28,6 +28,7 @@ urlpatterns: list = [
     path("invoices/", views_invoices.focal_invoices, name="focal_invoices"),
     # The focal person pays the refunds out: the payout sheet down, and back with the references.
     path("refund-payouts/", views_refund_payouts.refund_payouts, name="refund_payouts"),
+    path("refund-payouts/mark-paid/", views_refund_payouts.refund_mark_paid, name="refund_mark_paid"),
     path("refund-payouts.<str:fmt>", views_refund_payouts.refund_payouts_download, name="refund_payouts_download"),
     # Forfeited deposits the university remits to HEC, on a statement with its own consumer number.
     path("remittances/issue/", views_remittances.remittance_issue_view, name="remittance_issue"),

@@ -14,12 +14,13 @@ from quotas.selectors import phase_current
 
 from . import selectors
 from .exceptions import FeeError
-from .forms import PayoutSheetForm, RefundAccountForm
+from .forms import PayoutSheetForm, RefundAccountForm, RefundMarkPaidForm
 from .refund_payouts import (
     SHEET_COLUMNS,
     payout_sheet,
     refund_account_set,
     refund_iban_reminders_send,
+    refund_payments_record,
     refund_payouts_record,
 )
 from .remittances import forfeits_total, remittances_of
@@ -101,6 +102,40 @@ def refund_payouts(request: HttpRequest) -> HttpResponse:
         "to_remit": forfeits_total(phase=phase, university=focal.university),
     }
     return render(request, "fees/refund_payouts.html", context)
+
+
+@never_cache
+@login_required
+@require_POST
+def refund_mark_paid(request: HttpRequest) -> HttpResponse:
+    """One row of the payout sheet marked paid on the page, by the same service as the sheet."""
+    focal = _focal(request)
+    phase = phase_current()
+    if phase is None:
+        raise Http404
+    form = RefundMarkPaidForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter the bank reference of the transfer and the day it was paid."))
+        return redirect("fees:refund_payouts")
+    data = form.cleaned_data
+    try:
+        report = refund_payments_record(
+            phase=phase,
+            university=focal.university,
+            paid={1: (data["reference"], data["paid_reference"])},
+            paid_on=data["paid_on"],
+            actor=request.user,
+        )
+    except FeeError as error:
+        messages.error(request, error.message)
+    else:
+        if report.paid:
+            messages.success(
+                request, _("The refund %(reference)s is recorded as paid.") % {"reference": data["reference"]}
+            )
+        else:
+            messages.error(request, _("This refund was already recorded as paid; nothing was changed."))
+    return redirect("fees:refund_payouts")
 
 
 @never_cache

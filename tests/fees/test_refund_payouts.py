@@ -146,3 +146,22 @@ def test_a_sheet_naming_another_refund_records_nothing(client, refunds, phase):
     assert not RefundPayment.objects.exists()
     client.force_login(learner_account(ayesha))
     assert client.get(reverse("fees:refund_payouts")).status_code == 404
+
+
+def test_a_row_marked_paid_on_the_page(client, refunds):
+    _, focal, ayesha, bilal, _ = refunds
+    refund_account_set(nomination=ayesha, iban=VALID, account_title="Ayesha S", actor=learner_account(ayesha))
+    reference = f"DLSEI-RF-{ayesha.refund_decisions.get().pk:07d}"
+    client.force_login(focal)
+    url = reverse("fees:refund_mark_paid")
+
+    empty = client.post(url, {"reference": reference, "paid_reference": "", "paid_on": "2022-10-06"}, follow=True)
+    assert "Enter the bank reference of the transfer" in empty.content.decode()
+    done = client.post(url, {"reference": reference, "paid_reference": "MCB-9", "paid_on": "2022-10-06"}, follow=True)
+    assert f"The refund {reference} is recorded as paid." in done.content.decode()
+    again = client.post(url, {"reference": reference, "paid_reference": "MCB-10", "paid_on": "2022-10-06"}, follow=True)
+    assert "already recorded as paid" in again.content.decode()
+    assert RefundPayment.objects.get().paid_reference == "MCB-9"
+    bilal_ref = f"DLSEI-RF-{bilal.refund_decisions.get().pk:07d}"
+    no_iban = client.post(url, {"reference": bilal_ref, "paid_reference": "X", "paid_on": "2022-10-06"}, follow=True)
+    assert "has entered no IBAN" in no_iban.content.decode() and RefundPayment.objects.count() == 1
