@@ -9,11 +9,10 @@ read or changed. Every authenticated request is kept with its answer (fees.model
 import json
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from dlsei.middleware import allows_body_up_to
 
@@ -25,7 +24,8 @@ MAX_BODY_BYTES = 4096
 LOGGED_FIELDS = ("consumer_number", "bank_mnemonic", "tran_auth_id")
 
 
-def _authenticated(request: HttpRequest) -> bool:
+def _refusal(request: HttpRequest) -> HttpResponse | None:
+    """404 while the API is not configured, 401 for wrong credentials, 405 for anything but POST."""
     username, password = settings.ONEBILL_USERNAME, settings.ONEBILL_PASSWORD
     if not (username and password):
         raise Http404
@@ -34,7 +34,11 @@ def _authenticated(request: HttpRequest) -> bool:
     # Both compared, always: the time taken says nothing about which one was wrong.
     user_ok = constant_time_compare(given_user, username)
     password_ok = constant_time_compare(given_password, password)
-    return user_ok and password_ok
+    if not (user_ok and password_ok):
+        return HttpResponse(status=401, headers={"WWW-Authenticate": 'Header realm="1bill"'})
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    return None
 
 
 def _body(request: HttpRequest) -> object:
@@ -63,17 +67,12 @@ def _answer(request: HttpRequest, *, endpoint: str, body: object, answer: dict) 
     return JsonResponse(answer)
 
 
-def _unauthorised() -> HttpResponse:
-    return HttpResponse(status=401, headers={"WWW-Authenticate": 'Header realm="1bill"'})
-
-
 @csrf_exempt
 @never_cache
 @allows_body_up_to(MAX_BODY_BYTES)
-@require_POST
 def bill_inquiry(request: HttpRequest) -> HttpResponse:
-    if not _authenticated(request):
-        return _unauthorised()
+    if refused := _refusal(request):
+        return refused
     body = _body(request)
     try:
         number = onebill.consumer_number_read(body if isinstance(body, dict) else {})
@@ -88,10 +87,9 @@ def bill_inquiry(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @never_cache
 @allows_body_up_to(MAX_BODY_BYTES)
-@require_POST
 def bill_payment(request: HttpRequest) -> HttpResponse:
-    if not _authenticated(request):
-        return _unauthorised()
+    if refused := _refusal(request):
+        return refused
     body = _body(request)
     try:
         incoming = onebill.payment_read(body)
