@@ -71,6 +71,14 @@ class Bill:
         return self.row.amount
 
     @property
+    def late_fee(self) -> int:
+        """What the phase adds when the bill is paid after its due date (0 unless the phase sets one)."""
+        return self.row.nomination.phase.late_fee_rupees if self.challan else self.row.phase.late_fee_rupees
+
+    def amount_on(self, day: datetime.date) -> int:
+        return self.amount + (self.late_fee if day > self.due_date else 0)
+
+    @property
     def payer(self) -> str:
         name = self.challan.payer_name if self.challan else self.row.university.name
         return " ".join(name.split())[:PAYER_NAME_MAX]
@@ -157,8 +165,7 @@ def bill_inquiry(*, consumer_number: str) -> dict:
         "bill_status": status,
         "due_date": onebill.day_format(bill.due_date),
         "amount_within_dueDate": onebill.amount_signed(bill.amount),
-        # No late fee: the same amount after the due date.
-        "amount_after_dueDate": onebill.amount_signed(bill.amount),
+        "amount_after_dueDate": onebill.amount_signed(bill.amount + bill.late_fee),
         "billing_month": onebill.month_format(bill.issued_on),
         "date_paid": onebill.day_format(date_paid),
         "amount_paid": onebill.amount_signed(amount_paid) if amount_paid is not None else "",
@@ -210,11 +217,12 @@ def _post_one(*, incoming: IncomingPayment, channel: str, actor: Any, scroll: Ba
             return PostResult(onebill.DUPLICATE, _("This bill is already paid."), payment=bill_payment_of(bill))
         if status == onebill.BLOCKED_STATUS:
             return PostResult(onebill.BLOCKED, _("This bill is cancelled or its seat is no longer held."))
-        if incoming.amount_paisa != bill.amount * 100:
+        due = bill.amount_on(timezone.localdate(incoming.paid_at))
+        if incoming.amount_paisa != due * 100:
             return PostResult(
                 onebill.INVALID,
                 _("The amount paid is not the amount of the bill (no partial payments)."),
-                expected=bill.amount,
+                expected=due,
             )
         try:
             with transaction.atomic():
@@ -224,7 +232,7 @@ def _post_one(*, incoming: IncomingPayment, channel: str, actor: Any, scroll: Ba
                     invoice=bill.invoice,
                     remittance=bill.remittance,
                     channel=channel,
-                    amount=bill.amount,
+                    amount=due,
                     bank_mnemonic=incoming.bank,
                     tran_auth_id=incoming.tran_auth_id,
                     paid_at=incoming.paid_at,
@@ -237,14 +245,14 @@ def _post_one(*, incoming: IncomingPayment, channel: str, actor: Any, scroll: Ba
             actor=actor,
             action="bill.pay",
             target=payment,
-            summary=f"{bill.label} ({incoming.consumer_number}) paid {bill.amount} rupees through {channel}, "
+            summary=f"{bill.label} ({incoming.consumer_number}) paid {due} rupees through {channel}, "
             f"{incoming.bank} {incoming.tran_auth_id}",
             data={
                 "consumer_number": incoming.consumer_number,
                 "channel": channel,
                 "bank": incoming.bank,
                 "tran_auth_id": incoming.tran_auth_id,
-                "amount": bill.amount,
+                "amount": due,
                 "paid_at": incoming.paid_at.isoformat(),
             },
         )

@@ -312,3 +312,23 @@ def test_hec_staff_filter_and_export_the_payment_log(client, alumnus, hec_staff)
     assert export_page.status_code == 200 and "csv" in export_page.content.decode().lower()
     payments = client.get(reverse("admin:fees_billpayment_changelist")).content.decode()
     assert challan.number in payments and "123456" in payments
+
+
+@pytest.mark.django_db
+def test_a_late_fee_is_due_after_the_due_date_only_when_the_phase_sets_one(client, phase, hec_staff):
+    from fees.bills import Bill
+
+    university, _ = university_ready(phase=phase, code="LUMS", sector="private", licenses=3)
+    invoice = invoice_issue(phase=phase, university=university, actor=hec_staff)
+    answer = inquiry(client, invoice.consumer_number, **HEADERS).json()
+    assert answer["amount_within_dueDate"] == answer["amount_after_dueDate"] == "+0000002400000"
+
+    phase.late_fee_rupees = 500
+    phase.save(update_fields=["late_fee_rupees"])
+    answer = inquiry(client, invoice.consumer_number, **HEADERS).json()
+    assert (answer["amount_within_dueDate"], answer["amount_after_dueDate"]) == ("+0000002400000", "+0000002450000")
+    late = (Bill(invoice=invoice).due_date + datetime.timedelta(days=1)).strftime("%Y%m%d")
+    on_time = pay(client, invoice.consumer_number, transaction_amount="000002400000", tran_date=late)
+    assert on_time.json()["response_Code"] == "04"
+    paid = pay(client, invoice.consumer_number, transaction_amount="000002450000", tran_date=late)
+    assert paid.json()["response_Code"] == "00" and BillPayment.objects.get().amount == 24_500
