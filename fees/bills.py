@@ -20,11 +20,14 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from dlsei.mail import bilingual_email_from
 from registrations.exceptions import RegistrationError
 from registrations.models import Nomination, NominationStatus
 from registrations.services import alumni_hold_set
@@ -259,6 +262,8 @@ def _post_one(*, incoming: IncomingPayment, channel: str, actor: Any, scroll: Ba
         try:
             if bill.challan is not None:
                 alumni_hold_set(nomination=bill.challan.nomination, until=None, actor=actor)
+                payment_id = payment.pk
+                transaction.on_commit(lambda: challan_paid_email_send(payment_id=payment_id), robust=True)
             elif bill.invoice is not None:
                 invoice_mark_paid(
                     invoice=bill.invoice,
@@ -268,6 +273,18 @@ def _post_one(*, incoming: IncomingPayment, channel: str, actor: Any, scroll: Ba
         except RegistrationError as error:
             raise FeeError(error.message) from error
     return PostResult(onebill.DONE, payment=payment)
+
+
+def challan_paid_email_send(*, payment_id: int) -> None:
+    """Tell the alumnus the bank's payment arrived and that only the transcript is left (after commit)."""
+    payment = BillPayment.objects.select_related("challan__nomination").get(pk=payment_id)
+    nomination = payment.challan.nomination
+    context = {
+        "nomination": nomination,
+        "payment": payment,
+        "page_url": settings.SITE_URL.rstrip("/") + reverse("fees:my_license"),
+    }
+    bilingual_email_from(prefix="fees/email/challan_paid", context=context, to=[nomination.email], html=False).send()
 
 
 def bill_payments_post(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core import mail
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -112,10 +113,13 @@ def test_inquiry_codes_for_unknown_and_malformed_numbers(client, alumnus):
 
 
 @pytest.mark.django_db
-def test_payment_posts_once_with_its_audit_entry_and_lifts_the_hold(client, alumnus):
+def test_payment_posts_once_with_its_audit_entry_and_lifts_the_hold(
+    client, alumnus, django_capture_on_commit_callbacks
+):
     nomination, challan = alumnus
 
-    response = pay(client, challan.consumer_number)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = pay(client, challan.consumer_number)
 
     assert response.json() == {
         "response_Code": "00", "Identification_parameter": challan.consumer_number, "reserved": "",
@@ -126,6 +130,9 @@ def test_payment_posts_once_with_its_audit_entry_and_lifts_the_hold(client, alum
     )  # fmt: skip
     assert timezone.localtime(payment.paid_at).strftime("%Y%m%d%H%M%S") == "20211012143005"
     assert AuditEntry.objects.filter(action="bill.pay", target_id=str(payment.pk)).count() == 1
+    (told,) = mail.outbox
+    assert told.to == ["mak@example.pk"] and "upload your final transcript" in told.body
+    assert f"challan {challan.number} of Rs. 8,000 is paid" in told.body
     nomination.refresh_from_db()
     assert nomination.hold_expires_at is None
     assert alumni_holds_expire(now=timezone.now() + datetime.timedelta(days=90)) == 0
@@ -244,6 +251,7 @@ CHILD = r"""
 import json, os, sys, time
 import django
 django.setup()
+from django.core import mail
 from django.db import connection
 connection.settings_dict["NAME"] = sys.argv[1]
 connection.ensure_connection()
