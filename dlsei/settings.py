@@ -43,22 +43,24 @@ INSTALLED_APPS = [
     "allauth.account",
     "import_export",
     "csp",
+    "core",
     "audit",
     "quotas",
     "registrations",
     "fees",
+    "portal",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A database that drops out answers 503 "try again in a minute", not the 500 page.
-    "dlsei.middleware.DatabaseUnavailableMiddleware",
+    "core.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before CSRF, which reads the body: a body larger than the view takes is refused unread.
-    "dlsei.middleware.RequestBodyLimitMiddleware",
+    "core.middleware.RequestBodyLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -84,7 +86,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "dlsei.context_processors.portal",
+                "portal.context_processors.portal",
                 "fees.context_processors.staff_queues",
             ],
         },
@@ -268,8 +270,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Karachi"
 USE_I18N = True
 USE_TZ = True
-# Django has Urdu translations but no Urdu date and number formats: ours are in dlsei/formats/ur.
-FORMAT_MODULE_PATH = ["dlsei.formats"]
+# Django has Urdu translations but no Urdu date and number formats: ours are in core/formats/ur.
+FORMAT_MODULE_PATH = ["core.formats"]
 # The language switch (Django's set_language, a plain form) keeps the choice for a year, not only
 # until the browser closes.
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600

@@ -5,14 +5,13 @@ from django.urls import include, path
 
 from registrations import views_accounts
 
-from . import dashboard, views
+from . import bench_views
 
 # The admin's own sign-in form has no attempt limit: send it to allauth's rate-limited sign-in.
 admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("", include("portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # Sign-in by code with the portal's account rule (registrations.accounts); the rest is allauth's.
     path("accounts/login/code/", views_accounts.request_login_code, name="account_request_login_code"),
@@ -27,9 +26,7 @@ urlpatterns = [
 ]
 
 if settings.BENCH_ENDPOINTS:
-    from . import bench_views
-
     urlpatterns.append(path("bench/ceiling/", bench_views.ceiling, name="bench_ceiling"))
 
-handler404 = "dlsei.views.page_not_found"
-handler500 = "dlsei.views.server_error"
+handler404 = "portal.views.page_not_found"
+handler500 = "portal.views.server_error"

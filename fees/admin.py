@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export.admin import ExportMixin
 
-from dlsei.admin_actions import ReadOnlyAdmin, run_each
-from dlsei.uploads import sniff
+from core.admin_actions import ReadOnlyAdmin, run_each
+from core.uploads import sniff
 from registrations.cnic import cnic_mask
 from registrations.models import NominationStatus, SeatKind
 

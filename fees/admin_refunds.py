@@ -18,10 +18,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export.admin import ExportMixin
 
-from dlsei.admin_actions import ReadOnlyAdmin
-from dlsei.export_formats import SAFE_EXPORT_FORMATS
+from core.admin_actions import ReadOnlyAdmin
+from core.export_formats import SAFE_EXPORT_FORMATS
+from core.roles import user_is_hec_staff
 from quotas.models import Phase
-from registrations.roles import user_is_hec_staff
 
 from .models import CompletionImport, CourseCompletion, RefundDecision
 from .refunds import REFUND, refunds_decide

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from dlsei.mail import bilingual_email_from
+from core.mail import bilingual_email_from
 from registrations.exceptions import RegistrationError
 from registrations.models import Nomination, NominationStatus
 from registrations.services import alumni_hold_set

@@ -81,6 +81,7 @@ def rupees_figures(amount: int) -> str:
 
 def challan_pdf_render(challan: Challan) -> bytes:
     """The PDF of `challan`, drawn from its row. Always English: it is a bank document."""
+    # Imported here: WeasyPrint loads Pango and its fonts on import, and only drawing a PDF needs them.
     from weasyprint import HTML
 
     context = {

@@ -40,7 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from dlsei.uploads import human_size
+from core.uploads import human_size
 from quotas.models import Phase
 from registrations.models import ACTIVE_STATUSES, Nomination
 from registrations.reclaim import nominations_joined_record
@@ -271,7 +271,7 @@ def _enqueue_on_commit(completion_import_id: int) -> None:
     then stays "waiting to start" until beat's `completion_imports_requeue` queues it again."""
 
     def enqueue() -> None:
-        from .tasks import completion_import_run_task
+        from .tasks import completion_import_run_task  # fees.tasks imports this module: looked up when queued
 
         completion_import_run_task.delay(completion_import_id)
 

@@ -6,7 +6,7 @@ from functools import cache
 
 from django.http import HttpRequest
 
-from registrations.roles import user_is_hec_staff
+from core.roles import user_is_hec_staff
 
 from .selectors import payments_waiting_count, scroll_rows_waiting_count
 

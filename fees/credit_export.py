@@ -7,7 +7,7 @@ whatever the learner's status now: a learner withdrawn later, or removed from th
 Coursera, still completed what they completed. Every type is listed with its type (courses,
 guided projects, specializations, professional certificates): the examinations office decides
 what earns credit. The CNIC is written in full, as the focal person entered it (12345-1234567-1):
-the file is the university's own record of its own students. Written through ``dlsei.tabular``,
+the file is the university's own record of its own students. Written through ``core.tabular``,
 so no cell can run as a formula.
 """
 
@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dlsei.tabular import write_csv, write_xlsx
+from core.tabular import write_csv, write_xlsx
 from quotas.models import Phase, University
 from registrations.cnic import cnic_format, cnic_mask
 from registrations.models import Role

@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from dlsei.dates import DayField
-from dlsei.uploads import UploadRefused, check_upload, human_size
+from core.dates import DayField
+from core.uploads import UploadRefused, check_upload, human_size
 
 PROOF_KINDS = {"pdf", "png", "jpeg"}
 

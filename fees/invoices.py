@@ -15,6 +15,7 @@ from .words import rupees_in_words
 
 def invoice_pdf_render(invoice: Invoice) -> bytes:
     """The PDF of `invoice`. Always English: it is an accounting document."""
+    # Imported here: WeasyPrint loads Pango and its fonts on import, and only drawing a PDF needs them.
     from weasyprint import HTML
 
     context = {

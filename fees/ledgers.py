@@ -5,7 +5,7 @@ decision is "refund"), forfeited to HEC (it is "forfeit") or pending (no final d
 totals show the three sums next to the deposits recorded and whether they add up.
 
 Each list is one query however many learners it has (decision and deposit come in as
-subqueries), and the exports go through ``dlsei.tabular`` so no cell can run as a formula.
+subqueries), and the exports go through ``core.tabular`` so no cell can run as a formula.
 """
 
 import datetime as dt
@@ -15,7 +15,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Va
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from dlsei.tabular import write_csv, write_xlsx
+from core.tabular import write_csv, write_xlsx
 from quotas.models import Phase, University
 from registrations.cnic import cnic_mask
 

@@ -23,8 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record, audit_records
-from dlsei.mail import bilingual_email_from
-from dlsei.tabular import TableRefused, read_table
+from core.mail import bilingual_email_from
+from core.tabular import TableRefused, read_table
 from quotas.models import Phase, University
 from registrations.models import Nomination
 

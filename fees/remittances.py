@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from dlsei.tabular import write_csv
+from core.tabular import write_csv
 from quotas.models import Phase, University
 from registrations.cnic import cnic_mask
 

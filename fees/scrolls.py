@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from dlsei.dates import day_parse
-from dlsei.tabular import TableRefused, read_table
+from core.dates import day_parse
+from core.tabular import TableRefused, read_table
 
 from . import bills, onebill
 from .exceptions import FeeError

@@ -25,8 +25,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record, audit_records
-from dlsei.mail import bilingual_email_from
-from dlsei.uploads import UploadedFileLike, UploadRefused, check_upload
+from core.mail import bilingual_email_from
+from core.roles import user_is_hec_staff
+from core.uploads import UploadedFileLike, UploadRefused, check_upload
 from quotas.models import DEPOSIT_POOLS, Phase, Pool, Sector, University
 from quotas.selectors import quota_for
 from registrations.exceptions import RegistrationError
@@ -34,7 +35,6 @@ from registrations.imports import ImportReport
 from registrations.imports import nominations_file_commit as registrations_file_commit
 from registrations.invitations import nomination_settle, nominations_settle, university_settle
 from registrations.models import Nomination, NominationStatus, NominationUpload, SeatKind
-from registrations.roles import user_is_hec_staff
 from registrations.services import allocation_publish_and_promote, alumni_hold_set, licenses_move
 
 from . import challans

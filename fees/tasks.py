@@ -8,8 +8,13 @@ import datetime as dt
 
 from celery import shared_task
 from django.conf import settings
+from django.contrib.auth import get_user_model
 
-from . import completions
+from quotas.models import Phase
+
+from . import completions, coursera_sync
+from .exceptions import FeeError
+from .models import CourseraSync
 
 
 # acks_late: a worker killed mid-import leaves the message to be delivered again, and the import
@@ -31,22 +36,12 @@ def completion_imports_requeue() -> int:
 def enrollment_reports_sync_all() -> int:
     """Beat: Coursera's enrollment reports through the API, for every phase with a program id.
     Does nothing unless the API is configured (the CSV upload stays the default)."""
-    from . import coursera_sync
-
     return len(coursera_sync.enrollment_reports_sync_all())
 
 
 @shared_task(acks_late=True)
 def enrollment_reports_sync_task(phase_id: int, user_id: int | None = None) -> int | None:
     """A sync asked for by HEC staff on the Coursera API page; returns the CourseraSync's id."""
-    from django.contrib.auth import get_user_model
-
-    from quotas.models import Phase
-
-    from . import coursera_sync
-    from .exceptions import FeeError
-    from .models import CourseraSync
-
     phase = Phase.objects.filter(pk=phase_id).first()
     actor = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     if phase is None:

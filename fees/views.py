@@ -14,10 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.roles import user_is_hec_staff
 from quotas.selectors import phase_current
 from registrations.cnic import cnic_mask
 from registrations.models import FocalPerson, Nomination, NominationStatus, SeatKind
-from registrations.roles import user_is_hec_staff
 from registrations.views_files import private_file_response
 
 from . import selectors, services

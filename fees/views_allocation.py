@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
+from core.roles import hec_staff_view as staff_view
 from quotas.forms import AllocationPublishForm, LicenseMoveForm
 from quotas.models import Allocation, Phase
 from quotas.selectors import allocation_get, license_moves_for_phase, pool_totals
-from quotas.views import staff_view
 
 from .exceptions import FeeError
 from .services import allocation_publish_billed, license_move_billed

@@ -21,6 +21,7 @@ from quotas.selectors import phase_current, phases_all
 from registrations import coursera_api
 
 from .models import CourseraSync
+from .tasks import enrollment_reports_sync_task
 from .views_staff import staff_view
 
 RECENT_SYNCS = 20
@@ -36,8 +37,6 @@ def _phase_asked(request: HttpRequest) -> Phase | None:
 
 
 def _enqueue_sync(phase_id: int, user_id: int) -> None:
-    from .tasks import enrollment_reports_sync_task  # the tasks module imports the sync's modules
-
     enrollment_reports_sync_task.delay(phase_id, user_id)
 
 

@@ -21,10 +21,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from dlsei.charts import Bar, Column, Series, bar_chart_svg, column_chart_svg, count_text, isolate
+from core.charts import Bar, Column, Series, bar_chart_svg, column_chart_svg, count_text, isolate
+from core.roles import user_is_hec_staff
 from quotas.models import Phase, University
 from quotas.selectors import phase_current, phases_all
-from registrations.roles import user_is_focal_person, user_is_hec_staff
+from registrations.roles import user_is_focal_person
 
 from .impact import GroupImpact, ImpactReport, impact_report_build
 
@@ -190,6 +191,7 @@ def impact(request: HttpRequest) -> HttpResponse:
 def impact_pdf_render(report: ImpactReport, *, printed_at: dt.datetime | None = None) -> bytes:
     """The report as one A4 page laid out like a case study: the headline figures, the top
     universities and courses, a chart, and the date of the data. Drawn by WeasyPrint."""
+    # Imported here: WeasyPrint loads Pango and its fonts on import, and only drawing a PDF needs them.
     from weasyprint import HTML
 
     with translation.override("en"):  # like every PDF of the portal: one document for every reader

@@ -14,6 +14,9 @@ from django.views.decorators.http import require_POST
 from registrations.exceptions import RegistrationError
 from registrations.models import FocalPerson, NominationUpload
 
+from .exceptions import FeeError
+from .services import nominations_file_commit
+
 
 def _count(value) -> int:
     return value if isinstance(value, int) else len(value)
@@ -22,9 +25,6 @@ def _count(value) -> int:
 @login_required
 @require_POST
 def nominations_confirm(request: HttpRequest, upload_id: int) -> HttpResponse:
-    from fees.exceptions import FeeError
-    from fees.services import nominations_file_commit
-
     focal = FocalPerson.objects.filter(user=request.user).only("university_id").first()
     if focal is None:
         raise Http404

@@ -14,7 +14,7 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from dlsei.middleware import allows_body_up_to
+from core.middleware import allows_body_up_to
 
 from . import bills, onebill
 from .exceptions import FeeError

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dlsei.tabular import write_csv, write_xlsx
+from core.tabular import write_csv, write_xlsx
 from quotas.selectors import phase_current
 
 from . import selectors

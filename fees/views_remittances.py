@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from core.roles import user_is_hec_staff
 from quotas.selectors import phase_current
 from registrations.models import FocalPerson
-from registrations.roles import user_is_hec_staff
 
 from .exceptions import FeeError
 from .models import Remittance

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from dlsei.middleware import allows_body_up_to
+from core.middleware import allows_body_up_to
 
 from .exceptions import FeeError
 from .forms import BankScrollForm, ScrollRowDismissForm, ScrollRowMatchForm

@@ -10,8 +10,6 @@
 Thin views: a form, one service call, a FeeError turned into a message and a redirect.
 """
 
-from collections.abc import Callable
-from functools import wraps
 
 from django import forms
 from django.conf import settings
@@ -29,13 +27,15 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dlsei.dates import DayField
-from dlsei.middleware import allows_body_up_to
-from dlsei.uploads import human_size
+from core.dates import DayField
+from core.middleware import allows_body_up_to
+from core.roles import hec_staff_view as staff_view
+from core.roles import user_is_hec_staff
+from core.uploads import human_size
 from quotas.models import Phase, University
 from quotas.selectors import phase_current
 from registrations.cnic import cnic_mask
-from registrations.roles import user_is_focal_person, user_is_hec_staff
+from registrations.roles import user_is_focal_person
 
 from .completions import completions_upload
 from .deposit_returns import returns_listed
@@ -55,20 +55,6 @@ from .selectors import invoice_balances
 
 PAGE_SIZE = 100
 UNMATCHED_PAGE_SIZE = 200
-
-
-def staff_view(view: Callable) -> Callable:
-    """Only HEC staff: anonymous visitors are sent to sign in, everyone else gets a 403 page."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not user_is_hec_staff(request.user):
-            return render(request, "quotas/staff_forbidden.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return never_cache(wrapper)
 
 
 def _phase_from(request: HttpRequest) -> Phase | None:

@@ -9,7 +9,7 @@ The words are always English: the challan is an English bank document in both la
 portal. Only the refusal messages are marked for translation.
 """
 
-from dlsei.i18n import tr as _
+from core.i18n import tr as _
 
 # fmt: off
 _ONES = ("Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten", "Eleven", "Twelve",

@@ -4,7 +4,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
-from dlsei.export_formats import SAFE_EXPORT_FORMATS
+from core.export_formats import SAFE_EXPORT_FORMATS
 
 from .models import Allocation, AllocationLine, LicenseMove, Phase, Quota, University
 from .resources import UniversityResource

@@ -58,7 +58,7 @@ class UniversityResource(resources.ModelResource):
 class UtilisationResource(resources.Resource):
     """The utilisation page as a spreadsheet: one row per quota (see quotas.selectors.utilisation_rows).
 
-    Export only. Text cells are neutralised against formulas when written (dlsei.tabular).
+    Export only. Text cells are neutralised against formulas when written (core.tabular).
     """
 
     code = fields.Field(attribute="code", column_name="university_code")

@@ -21,10 +21,6 @@ def phase_get(*, slug: str) -> Phase:
     return Phase.objects.get(slug=slug)
 
 
-def universities_in_pool(*, sector: str) -> QuerySet[University]:
-    return University.objects.filter(sector=sector).order_by("code")
-
-
 # --- Allocations and quotas -----------------------------------------------------------------
 
 POOL_ORDER: tuple[str, ...] = (Pool.PUBLIC, Pool.NAHE, Pool.ALUMNI, Pool.PRIVATE)

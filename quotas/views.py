@@ -3,20 +3,17 @@ registrations page: the seats it adds go to the waiting lists at once.)
 
 Thin views: a form, one service call, QuotaError turned into a message and a redirect. Only HEC
 staff may use them; anyone else signed in gets a friendly 403 page, anonymous visitors the
-sign-in page. (This app knows no roles: HEC staff are the staff users allowed to add allocations,
-which the HEC staff group grants; see registrations.roles.)
+sign-in page (core.roles).
 """
 
-from collections.abc import Callable
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.db.models import Count, OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
+
+from core.roles import hec_staff_view as staff_view
 
 from .allocation import ROUNDING_RULES
 from .exceptions import QuotaError
@@ -29,26 +26,6 @@ from .selectors import (
     phases_all,
 )
 from .services import allocation_run as allocation_run_service
-
-STAFF_PERMISSION = "quotas.add_allocation"
-
-
-def user_may_allocate(user) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.is_staff and user.has_perm(STAFF_PERMISSION))
-
-
-def staff_view(view: Callable) -> Callable:
-    """Only HEC staff: anonymous visitors are sent to sign in, everyone else gets a 403 page."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not user_may_allocate(request.user):
-            return render(request, "quotas/staff_forbidden.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _phase(slug: str) -> Phase:

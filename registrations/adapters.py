@@ -11,12 +11,15 @@ from typing import Any
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from django.contrib import messages
+from django.contrib.auth.models import Group
 from django.core.mail import EmailMessage
 from django.http import HttpRequest
+from django.urls import reverse
 
-from dlsei.mail import bilingual_email
+from core.mail import bilingual_email
 
 from .accounts import address_taken_elsewhere
+from .roles import LEARNER
 
 
 class PortalAccountAdapter(DefaultAccountAdapter):
@@ -24,18 +27,12 @@ class PortalAccountAdapter(DefaultAccountAdapter):
         return super().clean_email(email).strip().lower()
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:
-        from django.urls import reverse
-
         return reverse("home")
 
     def save_user(self, request: HttpRequest, user, form, commit: bool = True):
         """A self sign-up is an alumnus-to-be: a learner, never staff or a focal person."""
         user = super().save_user(request, user, form, commit=commit)
         if commit:
-            from django.contrib.auth.models import Group
-
-            from .roles import LEARNER
-
             user.groups.add(Group.objects.get_or_create(name=LEARNER)[0])
         return user
 

@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from dlsei.admin_actions import ReadOnlyAdmin, run_each
+from core.admin_actions import ReadOnlyAdmin, run_each
 
 from . import selectors
 from .cnic import cnic_mask
@@ -21,6 +21,7 @@ from .exceptions import RegistrationError
 from .focal_accounts import focal_person_create, focal_person_invite, focal_person_update
 from .forms import FocalPersonCreateForm, RejectForm
 from .models import Disclaimer, FocalPerson, Nomination, NominationUpload
+from .services import nomination_reinstate, nomination_reject
 
 
 def search_term_as_cnic(term: str) -> str | None:
@@ -98,8 +99,6 @@ class NominationAdmin(admin.ModelAdmin):
         description=gettext_lazy("Reject the selected nominations (asks for the reason)"), permissions=["change"]
     )
     def reject_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        from .services import nomination_reject
-
         form = RejectForm(request.POST if "reason" in request.POST else None)
         if form.is_bound and form.is_valid():
             run_each(
@@ -125,8 +124,6 @@ class NominationAdmin(admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Reinstate the selected nominations"), permissions=["change"])
     def reinstate_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        from .services import nomination_reinstate
-
         run_each(
             self,
             request,

@@ -6,6 +6,7 @@ def _roles_after_migrate(sender, using="default", **kwargs) -> None:  # noqa: AR
     # Roles are data the code relies on: after every migrate (each app's, since each adds its
     # permissions in its own post_migrate), HEC staff hold the permissions of every model there is,
     # a new admin list included, without anyone remembering a command at deploy.
+    # Imported here: apps.py is loaded before the models that roles.py imports are ready.
     from registrations.roles import roles_ensure
 
     roles_ensure(using=using)

@@ -12,7 +12,7 @@ validators disagree about them and a wrong refusal would lock a real person out.
 
 import unicodedata
 
-from dlsei.i18n import tr as _
+from core.i18n import tr as _
 
 CNIC_DIGITS = 13
 _ASCII_DIGITS = frozenset("0123456789")

@@ -22,12 +22,12 @@ from django.db.models.functions import Lower, Upper
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from dlsei.text import text_problems
+from core.roles import user_is_hec_staff
+from core.text import text_problems
 from quotas.models import Phase, University
 
 from .cnic import cnic_mask, cnic_normalise
 from .models import ACTIVE_STATUSES, Nomination, Role
-from .roles import user_is_hec_staff
 
 MIN_PROGRAMME_YEARS = 16
 MAX_PROGRAMME_YEARS = 30

@@ -13,6 +13,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes, force_str
@@ -20,7 +21,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from dlsei.mail import bilingual_email_from
+from core.mail import bilingual_email_from
 from quotas.models import University
 
 from .exceptions import RegistrationError
@@ -164,8 +165,6 @@ def nomination_upload_store(*, phase, university: University, data: bytes, filen
     Called only after the preview accepted the file as a whole; the file is stored privately and
     confirmed later through ``fees.services.nominations_file_commit``.
     """
-    from django.core.files.base import ContentFile
-
     safe_name = (filename or "nominations").replace("/", "_").replace("\\", "_")[-200:]
     upload = NominationUpload(phase=phase, university=university, original_name=safe_name, uploaded_by=actor)
     extension = "xlsx" if data.startswith(b"PK\x03\x04") else "csv"

@@ -4,13 +4,13 @@ import datetime
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from dlsei.dates import DayField
-from dlsei.uploads import UploadRefused, check_upload, human_size
+from core.dates import DayField
+from core.uploads import UploadRefused, check_upload, human_size
 from quotas.models import Phase, University
 
 from . import eligibility
@@ -23,7 +23,7 @@ PERSON_FILE_KINDS = {"pdf", "png", "jpeg"}
 
 
 def _checked_file(file, *, kinds: set[str], max_bytes: int | None = None):
-    """Run the content check of dlsei.uploads on an uploaded file, as a form error."""
+    """Run the content check of core.uploads on an uploaded file, as a form error."""
     if not file:
         return file
     try:
@@ -360,13 +360,9 @@ class WelcomePasswordForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        from django.contrib.auth import password_validation
-
         self.fields["new_password1"].help_text = password_validation.password_validators_help_text_html()
 
     def clean(self):
-        from django.contrib.auth import password_validation
-
         data = super().clean()
         one, two = data.get("new_password1"), data.get("new_password2")
         if one and two and one != two:

@@ -8,7 +8,7 @@ then writes every acceptable row through ``nomination_submit`` in file order, in
 the same seat counter as a single nomination, so a file can never take more seats than are free.
 
 A bad file (columns, encoding, size, not a spreadsheet, empty) is refused whole by
-``dlsei.tabular`` and nothing is written. The deposit columns are only checked here; recording
+``core.tabular`` and nothing is written. The deposit columns are only checked here; recording
 the deposits is ``fees.services.nominations_file_commit``, which wraps this commit.
 """
 
@@ -21,8 +21,8 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from dlsei.dates import day_parse
-from dlsei.tabular import TableRefused, read_table, write_csv, write_xlsx
+from core.dates import day_parse
+from core.tabular import TableRefused, read_table, write_csv, write_xlsx
 from quotas.models import DEPOSIT_POOLS, Phase, Quota, University
 
 from .cnic import cnic_mask, cnic_normalise
@@ -41,6 +41,7 @@ from .eligibility import (
 )
 from .exceptions import RegistrationError
 from .models import Disclaimer, NominationStatus
+from .services import nomination_submit, nominations_submit_many, seat_kinds_in_order
 
 logger = logging.getLogger(__name__)
 
@@ -342,8 +343,6 @@ def nominations_file_preview(*, phase: Phase, university: University, data: byte
     Raises RegistrationError when the file as a whole is refused (its message says why).
     """
     rows = _read(data=data, filename=filename)
-    from .services import seat_kinds_in_order
-
     quota = _file_gate(phase=phase, university=university)
     checked = _check_rows(phase=phase, university=university, rows=rows, viewer=None)
     # The rows that would be written take their seats exactly as committing them does.
@@ -410,8 +409,6 @@ def nominations_file_commit(
 
 
 def _commit_together(*, phase: Phase, university: University, checked: list[_Checked], actor) -> list[RowOutcome]:
-    from .services import nominations_submit_many
-
     accepted = [item for item in checked if not item.errors]
     try:
         nominations = iter(
@@ -431,8 +428,6 @@ def _commit_together(*, phase: Phase, university: University, checked: list[_Che
 
 
 def _commit_row_by_row(*, phase: Phase, university: University, checked: list[_Checked], actor) -> list[RowOutcome]:
-    from .services import nomination_submit
-
     outcomes = []
     for item in checked:
         if item.errors:

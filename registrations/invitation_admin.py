@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .invitations import coursera_invites_csv, invitation_counts, invitations_resend
-from .models import Invitation, InvitationAttempt, NominationStatus, ReminderSent, UniversitySettlement
+from .models import Invitation, InvitationAttempt, Nomination, NominationStatus, ReminderSent, UniversitySettlement
 
 
 class _NoWrites:
@@ -109,8 +109,6 @@ class InvitationAdmin(_NoWrites, admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Download the selected cleared learners as Coursera's bulk-invite CSV"))
     def download_coursera_csv(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
-        from .models import Nomination
-
         nominations = Nomination.objects.filter(
             invitation__in=queryset, cleared_at__isnull=False, status=NominationStatus.SEATED
         )

@@ -18,13 +18,13 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record, audit_records
-from dlsei.mail import bilingual_email_from
-from dlsei.tabular import write_csv
+from core.mail import bilingual_email_from
+from core.tabular import write_csv
 from quotas.license_year import license_last_day, license_year_end
 from quotas.models import Phase, Sector, University
 
@@ -56,58 +56,11 @@ def _enqueue_on_commit(invitation_id: int) -> None:
     clearing into an error page; the row stays QUEUED and the sweep queues it again."""
 
     def enqueue() -> None:
-        from .tasks import invitation_send
+        from .tasks import invitation_send  # registrations.tasks imports this module: looked up when queued
 
         invitation_send.delay(invitation_id)
 
     transaction.on_commit(enqueue, robust=True)
-
-
-def _copy_clearing_fields(target: Nomination, source: Nomination) -> None:
-    for field in ("settled_at", "settled_reason", "cleared_at", "activated_on"):
-        setattr(target, field, getattr(source, field))
-
-
-def _settle_locked(*, nomination: Nomination, reason: str, actor: Any, now: datetime.datetime) -> bool:
-    """Mark a locked nomination settled; False when it already was (a second settle changes nothing)."""
-    if nomination.settled_at is not None:
-        return False
-    nomination.settled_at = now
-    nomination.settled_reason = reason[:200]
-    nomination.save(update_fields=["settled_at", "settled_reason"])
-    audit_record(
-        actor=actor,
-        action="nomination.settle",
-        target=nomination,
-        summary=f"Nomination {nomination.pk} settled: {reason}",
-        data={"reason": reason},
-    )
-    return True
-
-
-def _clear_locked(*, nomination: Nomination, now: datetime.datetime) -> bool:
-    """Clear a locked, seated and settled nomination and write its outbox row (idempotent).
-
-    Not while the phase has no Coursera invitation link: the learner stays settled and is
-    cleared when HEC sets it (``nominations_clear_waiting_for_link``), instead of an invitation
-    failing for every learner. HEC staff see the warning on the allocation pages."""
-    if nomination.cleared_at is not None or nomination.status != NominationStatus.SEATED:
-        return False
-    if nomination.settled_at is None or not nomination.phase.coursera_invitation_url:
-        return False
-    nomination.cleared_at = now
-    nomination.save(update_fields=["cleared_at"])
-    invitation, created = Invitation.objects.get_or_create(nomination=nomination, defaults={"enqueued_at": now})
-    audit_record(
-        actor=None,
-        action="nomination.clear",
-        target=nomination,
-        summary=f"Nomination {nomination.pk} cleared; invitation {invitation.pk} queued",
-        data={"invitation": invitation.pk},
-    )
-    if created:
-        _enqueue_on_commit(invitation.pk)
-    return True
 
 
 def _university_settlement(nomination: Nomination) -> UniversitySettlement | None:
@@ -123,19 +76,8 @@ def _university_settlement(nomination: Nomination) -> UniversitySettlement | Non
 
 def nomination_settle(*, nomination: Nomination, reason: str, actor: Any) -> None:
     """The money side of a nomination is done (deposit recorded, disability waiver approved, alumni
-    payment verified). Records it once; a seated nomination is cleared at once and its invitation
-    queued after commit. A withdrawn, rejected or expired nomination cannot be settled."""
-    with transaction.atomic():
-        locked = Nomination.objects.select_for_update().get(pk=nomination.pk)
-        if locked.settled_at is None and locked.status not in ACTIVE_STATUSES:
-            raise RegistrationError(
-                _("%(name)s's nomination is %(status)s, so nothing can be settled for it.")
-                % {"name": locked.full_name, "status": locked.get_status_display().lower()}
-            )
-        now = timezone.now()
-        _settle_locked(nomination=locked, reason=reason, actor=actor, now=now)
-        _clear_locked(nomination=locked, now=now)
-    _copy_clearing_fields(nomination, locked)
+    payment verified): ``nominations_settle`` with a list of one."""
+    nominations_settle(nominations=[nomination], reason=reason, actor=actor)
 
 
 SETTLE_BATCH = 5000
@@ -150,10 +92,13 @@ def _enqueue_many_on_commit(invitation_ids: list[int]) -> None:
     rows QUEUED, and the sweep queues them again, as for a single one."""
     if not invitation_ids:
         return
+    if len(invitation_ids) == 1:  # one learner cleared: straight to its send task, no fan-out step
+        _enqueue_on_commit(invitation_ids[0])
+        return
     ids = list(invitation_ids)
 
     def enqueue() -> None:
-        from .tasks import invitations_send_batch
+        from .tasks import invitations_send_batch  # registrations.tasks imports this module: looked up when queued
 
         chunk = settings.INVITATION_FANOUT_CHUNK
         with invitations_send_batch.app.producer_or_acquire() as producer:
@@ -167,15 +112,19 @@ def _settle_and_clear_many(
     *, rows: list[tuple[int, str, datetime.datetime | None, datetime.datetime | None]], reason: str, actor: Any,
     now: datetime.datetime,
 ) -> tuple[set[int], set[int]]:  # fmt: skip
-    """`_settle_locked` + `_clear_locked` for many locked nominations, given as (id, status,
-    settled_at, cleared_at), set-based: the nominations updated 5,000 per UPDATE, the outbox rows
-    and the audit entries inserted together, the send tasks queued after commit. Returns the ids
-    settled and the ids cleared by this call."""
+    """Settle and clear locked nominations, given as (id, status, settled_at, cleared_at): the one
+    path for one nomination and for 24,000. Settling records that the money side is done (once; a
+    second settle changes nothing); clearing a seated, settled nomination writes its outbox row and
+    queues the send after commit. Not while the phase has no Coursera invitation link: the learner
+    stays settled and is cleared when HEC sets it (``nominations_clear_waiting_for_link``), instead
+    of an invitation failing for every learner. Set-based: the nominations updated 5,000 per
+    UPDATE, the outbox rows and the audit entries inserted together. Returns the ids settled and
+    the ids cleared by this call."""
     reason = reason[:200]
     seated = NominationStatus.SEATED
     to_settle = [pk for pk, _status, settled_at, _cleared in rows if settled_at is None]
     to_clear = [pk for pk, status, _settled, cleared_at in rows if status == seated and cleared_at is None]
-    if to_clear:  # not in a phase without its Coursera link: see _clear_locked
+    if to_clear:  # not in a phase without its Coursera link
         unlinked = set()
         for start in range(0, len(to_clear), SETTLE_BATCH):
             unlinked.update(
@@ -365,15 +314,21 @@ def nomination_clear_if_ready(*, nomination: Nomination) -> bool:
         locked = Nomination.objects.select_for_update().get(pk=nomination.pk)
         if locked.cleared_at is not None or locked.status != NominationStatus.SEATED:
             return False
-        now = timezone.now()
+        reason = ""
         if locked.settled_at is None:
             settlement = _university_settlement(locked)
             if settlement is None or _paid_seats_left(settlement=settlement) == 0:
                 return False  # not paid, or paid for fewer licenses: waits for the next invoice
-            _settle_locked(nomination=locked, reason=settlement.reason, actor=None, now=now)
-        cleared = _clear_locked(nomination=locked, now=now)
-    _copy_clearing_fields(nomination, locked)
-    return cleared
+            reason = settlement.reason
+        now = timezone.now()
+        settled, cleared = _settle_and_clear_many(
+            rows=[(locked.pk, locked.status, locked.settled_at, locked.cleared_at)], reason=reason, actor=None, now=now
+        )
+    if locked.pk in settled:
+        nomination.settled_at, nomination.settled_reason = now, reason[:200]
+    if locked.pk in cleared:
+        nomination.cleared_at = now
+    return locked.pk in cleared
 
 
 # The send, step by step (called by registrations.tasks.invitation_send) -------------------------
@@ -458,13 +413,13 @@ def license_ends_on(*, activated_on: datetime.date, phase: Phase) -> datetime.da
 
 
 def learner_page_url() -> str:
-    """The learner's own page (license, courses completed, days left), or the home page."""
-    for name in ("fees:my_license", "home"):
-        try:
-            return settings.SITE_URL.rstrip("/") + reverse(name)
-        except NoReverseMatch:
-            continue
-    return settings.SITE_URL
+    """The learner's own page (license, courses completed, days left), as a link for e-mails."""
+    return settings.SITE_URL.rstrip("/") + learner_page_path()
+
+
+def learner_page_path() -> str:
+    """The learner's own page. It is fees' page (fees sits above this app), named, never imported."""
+    return reverse("fees:my_license")
 
 
 def invitation_email(*, invitation: Invitation) -> EmailMultiAlternatives:

@@ -3,29 +3,19 @@ your disability certificate did not arrive in time.
 
 Called only through ``transaction.on_commit`` with a primary key, so nobody is told about a
 seat that a rolled-back transaction never gave them. Text and HTML from templates under
-``templates/registrations/email/``, in English and in Urdu (``dlsei.mail``).
+``templates/registrations/email/``, in English and in Urdu (``core.mail``).
 """
 
-from django.conf import settings
-from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 
-from dlsei.mail import bilingual_email_from
+from core.mail import bilingual_email_from
 
+from .invitations import learner_page_url
 from .models import Nomination, NominationStatus, Pool
 
 
-def _status_url() -> str:
-    for name in ("fees:my_license", "registrations:my_status", "home"):
-        try:
-            return settings.SITE_URL.rstrip("/") + reverse(name)
-        except NoReverseMatch:
-            continue
-    return settings.SITE_URL
-
-
 def _send(*, nomination: Nomination, template: str, context: dict) -> None:
-    context = {"nomination": nomination, "phase": nomination.phase, "status_url": _status_url(), **context}
+    context = {"nomination": nomination, "phase": nomination.phase, "status_url": learner_page_url(), **context}
     bilingual_email_from(prefix=f"registrations/email/{template}", context=context, to=[nomination.email]).send()
 
 

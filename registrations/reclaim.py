@@ -41,13 +41,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record, audit_records
-from dlsei.mail import bilingual_email_from
+from core.mail import bilingual_email_from
+from core.roles import user_is_hec_staff
 from quotas.models import DEPOSIT_POOLS, Phase, Pool, Quota, University
 
 from .exceptions import RegistrationError
 from .invitations import learner_page_url
 from .models import Invitation, JoinReminder, Nomination, NominationStatus
-from .roles import user_is_hec_staff
 from .services import nomination_reclaim
 
 LAST_WEEK_DAYS = 7
@@ -201,7 +201,7 @@ def _join_reminder_decide(*, nomination: Nomination, kind: str, last_day: dateti
 
 
 def _enqueue_join_reminder(reminder_id: int) -> None:
-    from .tasks import join_reminder_send  # the tasks module imports this one
+    from .tasks import join_reminder_send  # registrations.tasks imports this module: looked up when queued
 
     join_reminder_send.delay(reminder_id)
 
@@ -328,7 +328,7 @@ def _refusal(nomination: Nomination) -> str:
 
 
 def _enqueue_reclaim_notice(nomination_id: int) -> None:
-    from .tasks import reclaim_notice_send  # the tasks module imports this one
+    from .tasks import reclaim_notice_send  # registrations.tasks imports this module: looked up when queued
 
     reclaim_notice_send.delay(nomination_id)
 

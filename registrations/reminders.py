@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from dlsei.mail import bilingual_email_from
-from dlsei.tabular import TableRefused, read_table
+from core.mail import bilingual_email_from
+from core.tabular import TableRefused, _records, read_table  # _records: the same sniffing and limits
 from quotas.license_year import latest_activation_ended_by
 from quotas.models import Phase
 
@@ -84,7 +84,7 @@ def _reminder_decide(*, nomination: Nomination, days_before: int, ends_on: datet
             )
 
             def enqueue(reminder_id: int = reminder.pk) -> None:
-                from .tasks import reminder_send
+                from .tasks import reminder_send  # registrations.tasks imports this module: looked up when queued
 
                 reminder_send.delay(reminder_id)
 
@@ -156,7 +156,6 @@ def _parse_join_date(text: str) -> datetime.date | None:
 
 def _header(data: bytes, filename: str) -> list[str]:
     """The names in row 1, so that the report's other columns are accepted and ignored."""
-    from dlsei.tabular import _records  # the same content sniffing and limits as read_table
 
     _kind, records = _records(data, filename=filename, max_bytes=MEMBERSHIP_MAX_BYTES)
     try:

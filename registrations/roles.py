@@ -1,8 +1,10 @@
-"""The portal's roles, as Django groups: HEC staff, focal person, learner."""
+"""The portal's roles, as Django groups: HEC staff, focal person, learner (who HEC staff are is
+checked in core.roles)."""
 
 from django.contrib.auth.models import Group, Permission
 
-HEC_STAFF = "HEC staff"
+from core.roles import HEC_STAFF
+
 FOCAL_PERSON = "Focal person"
 LEARNER = "Learner"
 
@@ -22,12 +24,6 @@ def roles_ensure(*, using: str = "default") -> dict[str, Group]:
     )
     groups[HEC_STAFF].permissions.set(staff_perms)
     return groups
-
-
-def user_is_hec_staff(user) -> bool:
-    return bool(
-        user.is_authenticated and (user.is_superuser or (user.is_staff and user.groups.filter(name=HEC_STAFF).exists()))
-    )
 
 
 def user_is_focal_person(user) -> bool:

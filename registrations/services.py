@@ -34,7 +34,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record, audit_records
-from dlsei.uploads import UploadRefused, check_upload
+from core.roles import user_is_hec_staff
+from core.uploads import UploadRefused, check_upload
 from quotas import services as quota_services
 from quotas.exceptions import QuotaError
 from quotas.models import Allocation, LicenseMove, Phase, Pool, Quota, University
@@ -60,8 +61,8 @@ from .eligibility import (
     phone_problems,
 )
 from .exceptions import RegistrationError
+from .invitations import nomination_clear_if_ready
 from .models import ACTIVE_STATUSES, Disclaimer, Nomination, NominationStatus, Role, SeatKind, UniversitySettlement
-from .roles import user_is_hec_staff
 from .selectors import waiting_order
 
 __all__ = [
@@ -198,10 +199,6 @@ def _wants_reserved_seat(nomination: Nomination, *, now: datetime.datetime) -> b
 
 def _clear_if_ready(nomination: Nomination) -> None:
     """A nomination that becomes seated may already be settled (or its private university paid)."""
-    try:
-        from .invitations import nomination_clear_if_ready
-    except ImportError:  # pragma: no cover - the invitations module is part of the app
-        return
     nomination_clear_if_ready(nomination=nomination)
 
 
@@ -802,7 +799,10 @@ def disability_reserves_release(*, phase: Phase, actor, quota_ids: list[int] | N
     once. Returns the seats released."""
     released = 0
     with transaction.atomic():
-        quotas = Quota.objects.select_for_update().filter(phase=phase, disability_reserved__gt=F("disability_seated"))
+        # of=("self",): the alumni quota has no university, and PostgreSQL locks no outer-joined row.
+        quotas = Quota.objects.select_for_update(of=("self",)).filter(
+            phase=phase, disability_reserved__gt=F("disability_seated")
+        )
         if quota_ids is not None:
             quotas = quotas.filter(pk__in=quota_ids)
         for quota in quotas.select_related("university").order_by("pk"):

@@ -64,8 +64,9 @@ from celery import current_app, shared_task
 from celery.signals import worker_ready
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
+from django.contrib.auth import get_user_model
 
-from . import invitations
+from . import invitations, reclaim, reminders, services
 from .models import Invitation
 
 logger = logging.getLogger(__name__)
@@ -160,8 +161,6 @@ def sweep_on_worker_start(sender=None, **kwargs) -> None:  # noqa: ARG001 - Cele
 @shared_task(acks_late=True)
 def reminders_send() -> int:
     """Beat: decide and queue the license-year reminders that are due (each one once)."""
-    from . import reminders
-
     return reminders.reminders_send_due()
 
 
@@ -175,16 +174,12 @@ def reminders_send() -> int:
 )
 def reminder_send(self, reminder_id: int) -> str:  # noqa: ARG001 - bound for autoretry
     """E-mail one reminder that was decided (ReminderSent row); retried on SMTP errors."""
-    from . import reminders
-
     return reminders.reminder_email_send(reminder_id=reminder_id)
 
 
 @shared_task(acks_late=True)
 def alumni_holds_expire() -> object:
     """Beat, every few minutes: expire unpaid alumni holds (the seat goes to the waiting list)."""
-    from . import services
-
     return services.alumni_holds_expire()
 
 
@@ -192,8 +187,6 @@ def alumni_holds_expire() -> object:
 def disability_seats_review() -> object:
     """Beat, every hour: reserved seats whose certificate did not arrive go to a general seat or the
     waiting list, and on a phase's release date the unused reserved seats go to general seats."""
-    from . import services
-
     return {
         "certificates_overdue": services.disability_certificates_overdue(),
         "reserved_seats_released": services.disability_reserves_release_due(),
@@ -204,8 +197,6 @@ def disability_seats_review() -> object:
 @shared_task(acks_late=True)
 def join_reminders_send() -> int:
     """Beat: decide and queue the reminders to join the Coursera program that are due (each once)."""
-    from . import reclaim
-
     return reclaim.join_reminders_send_due()
 
 
@@ -219,8 +210,6 @@ def join_reminders_send() -> int:
 )
 def join_reminder_send(self, reminder_id: int) -> str:  # noqa: ARG001 - bound for autoretry
     """E-mail one decided reminder to join (JoinReminder row); retried on SMTP errors."""
-    from . import reclaim
-
     return reclaim.join_reminder_email_send(reminder_id=reminder_id)
 
 
@@ -234,8 +223,6 @@ def join_reminder_send(self, reminder_id: int) -> str:  # noqa: ARG001 - bound f
 )
 def reclaim_notice_send(self, nomination_id: int) -> str:  # noqa: ARG001 - bound for autoretry
     """Tell a learner their unclaimed seat was reclaimed for the waiting list; retried on SMTP errors."""
-    from . import reclaim
-
     return reclaim.reclaim_notice_send(nomination_id=nomination_id)
 
 
@@ -244,9 +231,5 @@ def seats_reclaim_task(nomination_ids: list[int], user_id: int, reason: str = ""
     """Many seats reclaimed at once by HEC staff on the unclaimed-seats page: the same
     seats_reclaim as the page, one seat per transaction (a redelivered task finds the seats
     already reclaimed and changes nothing). Returns how many were reclaimed by this run."""
-    from django.contrib.auth import get_user_model
-
-    from . import reclaim
-
     actor = get_user_model().objects.filter(pk=user_id).first()
     return len(reclaim.seats_reclaim(nominations=nomination_ids, actor=actor, reason=reason).reclaimed)

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -13,23 +13,20 @@ from quotas.selectors import phase_current
 from .cnic import cnic_mask
 from .exceptions import RegistrationError
 from .forms import AlumniRegistrationForm, refusal_on_form
+from .invitations import learner_page_path
 from .models import ACTIVE_STATUSES, Nomination, NominationStatus, Role
 from .selectors import learner_standing, nominations_of_account
+from .services import nomination_submit
 
 
 def learner_home_url() -> str:
-    """The learner's own page: fees' “my license” page once it exists, else the status page here."""
-    try:
-        return reverse("fees:my_license")
-    except NoReverseMatch:
-        return reverse("registrations:my_status")
+    """The learner's own page (fees' “my license” page)."""
+    return learner_page_path()
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def alumni_register(request: HttpRequest) -> HttpResponse:
-    from .services import nomination_submit
-
     email, runs_programme = learner_standing(user=request.user)
     if runs_programme or request.user.is_staff:
         messages.info(
@@ -108,8 +105,6 @@ def alumni_register(request: HttpRequest) -> HttpResponse:
 
 
 def _held_until(nomination: Nomination) -> str:
-    from django.utils import formats, timezone
-
     if nomination.hold_expires_at is None:
         return "—"
     return formats.date_format(timezone.localtime(nomination.hold_expires_at), "DATETIME_FORMAT")

@@ -12,10 +12,10 @@ from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
-from dlsei.uploads import sniff
+from core.roles import user_is_hec_staff
+from core.uploads import sniff
 
 from .models import Disclaimer, FocalPerson, Nomination, NominationUpload
-from .roles import user_is_hec_staff
 from .selectors import nominations_of_account
 
 CONTENT_TYPES = {

@@ -24,6 +24,7 @@ from quotas.selectors import phase_current
 
 from .cnic import cnic_mask
 from .exceptions import RegistrationError
+from .focal_accounts import nomination_upload_store
 from .forms import (
     CertificateForm,
     DisclaimerForm,
@@ -34,8 +35,21 @@ from .forms import (
     NomineeWithdrawForm,
     refusal_on_form,
 )
+from .imports import (
+    nominations_file_check,
+    nominations_file_preview,
+    nominations_template_csv,
+    nominations_template_xlsx,
+)
 from .models import ACTIVE_STATUSES, Disclaimer, FocalPerson, Nomination, NominationStatus, NominationUpload, Role
 from .selectors import nominations_of_university, waiting_position
+from .services import (
+    disclaimer_upload,
+    nomination_certificate_attach,
+    nomination_correct,
+    nomination_submit,
+    nomination_withdraw,
+)
 
 NOMINEES_PER_PAGE = 50
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -111,8 +125,6 @@ def focal_dashboard(request: HttpRequest, focal: FocalPerson, phase: Phase) -> H
 @require_http_methods(["GET", "POST"])
 @focal_view(needs_disclaimer=False)
 def focal_disclaimer(request: HttpRequest, focal: FocalPerson, phase: Phase) -> HttpResponse:
-    from .services import disclaimer_upload
-
     current = Disclaimer.objects.filter(phase=phase, university=focal.university).first()
     form = DisclaimerForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -134,8 +146,6 @@ def focal_disclaimer(request: HttpRequest, focal: FocalPerson, phase: Phase) -> 
 
 @focal_view()
 def focal_template(request: HttpRequest, focal: FocalPerson, phase: Phase, fmt: str) -> HttpResponse:
-    from .imports import nominations_template_csv, nominations_template_xlsx
-
     if fmt == "csv":
         response = HttpResponse(nominations_template_csv(), content_type="text/csv; charset=utf-8")
     elif fmt == "xlsx":
@@ -150,9 +160,6 @@ def focal_template(request: HttpRequest, focal: FocalPerson, phase: Phase, fmt: 
 @require_http_methods(["GET", "POST"])
 @focal_view()
 def focal_upload(request: HttpRequest, focal: FocalPerson, phase: Phase) -> HttpResponse:
-    from .focal_accounts import nomination_upload_store
-    from .imports import nominations_file_check
-
     form = NominationsFileForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         file = form.cleaned_data["file"]
@@ -179,8 +186,6 @@ def focal_upload(request: HttpRequest, focal: FocalPerson, phase: Phase) -> Http
 
 @focal_view()
 def focal_upload_preview(request: HttpRequest, focal: FocalPerson, phase: Phase, upload_id: int) -> HttpResponse:
-    from .imports import nominations_file_preview
-
     upload = get_object_or_404(NominationUpload, pk=upload_id, university=focal.university)
     context: dict = {"focal": focal, "phase": phase, "upload": upload}
     if upload.committed_at is None:
@@ -218,8 +223,6 @@ def _confirm_url(upload: NominationUpload) -> str:
 @require_http_methods(["GET", "POST"])
 @focal_view()
 def focal_nominee_add(request: HttpRequest, focal: FocalPerson, phase: Phase) -> HttpResponse:
-    from .services import nomination_submit
-
     form = NomineeForm(
         request.POST or None, request.FILES or None, phase=phase, university=focal.university, viewer=request.user
     )
@@ -259,8 +262,6 @@ def focal_nominee_add(request: HttpRequest, focal: FocalPerson, phase: Phase) ->
 @require_http_methods(["GET", "POST"])
 @focal_view()
 def focal_nominee_withdraw(request: HttpRequest, focal: FocalPerson, phase: Phase, pk: int) -> HttpResponse:
-    from .services import nomination_withdraw
-
     nomination = get_object_or_404(Nomination, pk=pk, university=focal.university)
     form = NomineeWithdrawForm(request.POST or None)
     if nomination.status not in (NominationStatus.SEATED, NominationStatus.WAITING):
@@ -334,8 +335,6 @@ def focal_nominee(request: HttpRequest, focal: FocalPerson, phase: Phase, pk: in
     """One nominee of the focal person's university: every detail (the CNIC in full, as they typed
     it), the seat or place in the waiting list, correcting name, e-mail and phone until the
     invitation is sent, the disability certificate, and the way to withdraw."""
-    from .services import nomination_certificate_attach, nomination_correct
-
     nomination = get_object_or_404(
         Nomination.objects.select_related("phase", "university"), pk=pk, university=focal.university
     )

@@ -22,12 +22,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from audit.models import AuditEntry
+from core.roles import hec_staff_view
 from quotas.models import Phase, University
 
 from .cnic import cnic_mask
 from .models import JoinReminder, Nomination, NominationStatus
 from .reclaim import join_by, not_joined_yet_count, seats_reclaim, unclaimed_learners
-from .views_staff import hec_staff_view
+from .tasks import seats_reclaim_task
 
 LISTED = 500  # rows on the page; "every unclaimed learner" reclaims them all
 IN_REQUEST = 50  # more seats than this are reclaimed by a task, so the page answers at once
@@ -73,8 +74,6 @@ class ReclaimForm(forms.Form):
 
 
 def _enqueue_reclaim(ids: list[int], user_id: int, reason: str) -> None:
-    from .tasks import seats_reclaim_task
-
     seats_reclaim_task.delay(ids, user_id, reason)
 
 

@@ -5,43 +5,25 @@ registrations. Moving licenses and publishing an allocation are in fees (fees.vi
 since they may bill a private university's new licenses.
 """
 
-from collections.abc import Callable
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from dlsei.charts import Bar, Series, bar_chart_svg
-from dlsei.tabular import write_csv, write_xlsx
+from core.charts import Bar, Series, bar_chart_svg
+from core.roles import hec_staff_view
+from core.tabular import write_csv, write_xlsx
 from quotas.models import Phase
 from quotas.resources import UtilisationResource
 from quotas.selectors import Utilisation, UtilisationRow, utilisation_rows
 
-from .roles import user_is_hec_staff
 from .selectors import waiting_counts
 from .services import disability_reserves_release
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_TYPE}
-
-
-def hec_staff_view(view: Callable) -> Callable:
-    """Only HEC staff: anonymous visitors are sent to sign in, everyone else gets a 403 page."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not user_is_hec_staff(request.user):
-            return render(request, "quotas/staff_forbidden.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _utilisation(phase: Phase) -> Utilisation:

@@ -119,7 +119,7 @@ def test_hec_staff_publish_verify_import_decide_and_export(page, journey):
     assert "Version 1 was computed. Check it below, then publish it." in page.content()
     j.step("allocation preview")
     page.get_by_role("link", name="Publish this version").click()
-    page.wait_for_url(f"**/registrations/staff/{phase.slug}/v1/publish/")
+    page.wait_for_url(f"**/fees/staff/{phase.slug}/v1/publish/")
     j.step("publish confirmation")
     page.locator("input[name=confirm]").check()
     with page.expect_navigation():

@@ -393,7 +393,8 @@ def test_dockerfile_copies_files_that_exist_and_reach_the_build():
             assert (ROOT / source).exists(), source
             assert source == "." or not is_ignored(source), f"{source} is in .dockerignore"
     # What the running image needs from the copied tree.
-    for needed in ("manage.py", "dlsei", "audit", "quotas", "registrations", "fees", "templates", "static"):
+    apps = ("core", "audit", "quotas", "registrations", "fees", "portal")
+    for needed in ("manage.py", "dlsei", *apps, "templates", "static"):
         assert (ROOT / needed).exists() and not is_ignored(needed), needed
 
 

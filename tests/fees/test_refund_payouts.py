@@ -11,7 +11,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from audit.models import AuditEntry
-from dlsei.tabular import read_table, write_csv, write_xlsx
+from core.tabular import read_table, write_csv, write_xlsx
 from fees.exceptions import FeeError
 from fees.models import RefundPayment
 from fees.refund_payouts import SHEET_COLUMNS, iban_check, refund_account_set

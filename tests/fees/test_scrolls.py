@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from audit.models import AuditEntry
-from dlsei.tabular import write_csv, write_xlsx
+from core.tabular import write_csv, write_xlsx
 from fees.bills import bill_payments_post
 from fees.models import BillPayment, PaymentChannel, UnmatchedScrollRow
 from fees.onebill import payment_read

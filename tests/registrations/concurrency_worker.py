@@ -86,7 +86,7 @@ def _submit(job: dict) -> list[dict]:
 def _file(job: dict) -> list[dict]:
     from django.contrib.auth import get_user_model
 
-    from dlsei.tabular import write_csv
+    from core.tabular import write_csv
     from quotas.models import Phase, University
     from registrations.imports import COLUMNS, nominations_file_commit
 

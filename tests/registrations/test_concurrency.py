@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from django.db import connection, transaction
 
-from dlsei.tabular import write_csv
+from core.tabular import write_csv
 from quotas.models import Quota
 from registrations.imports import COLUMNS, nominations_file_commit
 from registrations.models import ACTIVE_STATUSES, Nomination, NominationStatus

@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 from openpyxl import Workbook
 
-from dlsei.tabular import read_table
+from core.tabular import read_table
 from quotas.models import Quota
 from registrations.imports import (
     COLUMNS,

@@ -51,7 +51,7 @@ def test_a_reminder_goes_out_30_days_before_the_end_once(phase, django_capture_o
     assert f"The last day of your DLSEI Coursera license is {last_day:%-d %B %Y}: 30 days left." in message.body
     assert "This e-mail cannot list your courses" in message.body
     assert "http://127.0.0.1:8000/fees/me/" in message.body
-    assert "آپ کا ایک سالہ DLSEI Coursera لائسنس" in message.body
+    assert "آپ کے DLSEI Coursera لائسنس کا آخری دن" in message.body
     html = message.alternatives[0][0]
     assert '<div lang="ur" dir="rtl"' in html and 'href="http://127.0.0.1:8000/fees/me/"' in html
     reminder = ReminderSent.objects.get(nomination=nomination)

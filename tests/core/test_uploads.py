@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 from PIL import Image
 
-from dlsei.uploads import UploadRefused, check_upload, human_size, sniff, upload_validator
+from core.uploads import UploadRefused, check_upload, human_size, sniff, upload_validator
 
 MB = 1024 * 1024
 DOCS = {"pdf", "png", "jpeg"}

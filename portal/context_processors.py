@@ -2,8 +2,8 @@
 
 from django.http import HttpRequest
 
+from quotas.selectors import phase_current
+
 
 def portal(request: HttpRequest) -> dict:
-    from quotas.selectors import phase_current
-
     return {"current_phase": phase_current()}

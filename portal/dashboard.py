@@ -1,9 +1,9 @@
 """HEC staff's dashboard: one phase at a glance, as server-rendered SVG charts with their numbers.
 
 It shows every app's data (seats from quotas, nominations and invitations from registrations,
-refunds and forfeits from fees), so it lives in the project package, the one place allowed to
-import them all. Each app reads its own rows in its own selectors; this module only arranges
-them into charts. The page runs the same handful of queries however many rows the phase has.
+refunds and forfeits from fees), so it lives in the portal app, the layer above them all. Each
+app reads its own rows in its own selectors; this module only arranges them into charts. The
+page runs the same handful of queries however many rows the phase has.
 """
 
 import datetime
@@ -17,14 +17,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from core.charts import Bar, Column, Series, bar_chart_svg, column_chart_svg, count_text, isolate, share_bars_svg
+from core.roles import hec_staff_view
 from fees.ledgers import LedgerTotals, ledger_totals
 from quotas.models import Phase
 from quotas.selectors import Utilisation, UtilisationRow, phase_current, phases_all, utilisation_rows
 from registrations.models import Invitation
 from registrations.selectors import invitations_by_state, nominations_per_day, waiting_counts
-from registrations.views_staff import hec_staff_view
-
-from .charts import Bar, Column, Series, bar_chart_svg, column_chart_svg, count_text, isolate, share_bars_svg
 
 TOP_UNIVERSITIES = 12
 # Beyond about three months a column per day gets too thin to read: the chart counts weeks instead.

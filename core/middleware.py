@@ -4,7 +4,7 @@ did nothing half-way (every write is one transaction, which PostgreSQL rolls bac
 connection goes), and the next request in the same process gets a fresh connection
 (CONN_HEALTH_CHECKS), so nobody has to restart the portal.
 
-The middleware catches what a view raises; `dlsei.views.server_error` sends here what a
+The middleware catches what a view raises; `portal.views.server_error` sends here what a
 middleware raises before the view (the session, the signed-in user).
 """
 

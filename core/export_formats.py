@@ -2,7 +2,7 @@
 
 The library's own escaping only drops a leading "=", so ``+cmd|…``, ``-2+3`` and ``@SUM(…)``
 would still run when HEC staff open a download; these run every cell through the same
-``neutralise_formula`` as every other export of the portal (dlsei.tabular), and an XLSX cell
+``neutralise_formula`` as every other export of the portal (core.tabular), and an XLSX cell
 then holds text, never a formula.
 """
 

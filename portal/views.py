@@ -3,35 +3,29 @@
 import sys
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from core.middleware import DATABASE_UNAVAILABLE, database_unavailable
+from core.roles import user_is_hec_staff
+from registrations.models import FocalPerson
+from registrations.selectors import nominations_of_account
 
 
 def _home_for(user) -> str | None:
     """Where a signed-in person starts: their own page (focal person, HEC staff, learner, alumnus)."""
-    from django.urls import NoReverseMatch, reverse
-
-    from registrations.models import FocalPerson
-    from registrations.selectors import nominations_of_account
-
     if FocalPerson.objects.filter(user=user).exists():
         return reverse("registrations:focal_dashboard")
     if user.is_staff:
-        from registrations.roles import user_is_hec_staff
-
         # HEC staff start from the phase at a glance; other staff accounts (IT) from the admin.
         return reverse("dashboard") if user_is_hec_staff(user) else reverse("admin:index")
     if nominations_of_account(user=user).exists():
-        try:
-            return reverse("fees:my_license")
-        except NoReverseMatch:
-            return reverse("registrations:my_status")
+        return reverse("fees:my_license")
     return reverse("registrations:alumni_register")
 
 
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and (target := _home_for(request.user)):
-        from django.shortcuts import redirect
-
         return redirect(target)
     return render(request, "home.html")
 
@@ -43,8 +37,6 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 def server_error(request: HttpRequest) -> HttpResponse:
     # Django calls this inside its `except`: a database that dropped out under a middleware,
     # before any view ran, gets the same 503 as one that dropped out in a view.
-    from .middleware import DATABASE_UNAVAILABLE, database_unavailable
-
     error = sys.exc_info()[1]
     if isinstance(error, DATABASE_UNAVAILABLE):
         return database_unavailable(request, error)

@@ -4,7 +4,7 @@ import xml.etree.ElementTree as ET
 
 from django.utils import translation
 
-from dlsei.charts import (
+from core.charts import (
     AXIS_LABELS,
     BAR_WIDTH,
     PLOT_HEIGHT,

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from dlsei.tabular import TableRefused, neutralise_formula, read_table, write_csv, write_xlsx
+from core.tabular import TableRefused, neutralise_formula, read_table, write_csv, write_xlsx
 
 MB = 1024 * 1024
 REQUIRED = ["Name", "CNIC", "Email"]

@@ -18,7 +18,9 @@ from collections.abc import Callable, Iterable
 from math import ceil, floor
 from typing import Any, Protocol
 
-from dlsei.i18n import tr as _
+from django.core.exceptions import ValidationError
+
+from core.i18n import tr as _
 
 PDF_MAGIC = b"%PDF-"
 PDF_EOF = b"%%EOF"
@@ -173,8 +175,6 @@ def upload_validator(kinds: set[str], max_bytes: int) -> Callable[[UploadedFileL
 
     For form fields only: a closure cannot be written into a model field's migration.
     """
-    from django.core.exceptions import ValidationError
-
     kinds = set(kinds)
 
     def validate(file: UploadedFileLike) -> None:

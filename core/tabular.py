@@ -21,8 +21,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
-from dlsei.i18n import tr as _
-from dlsei.uploads import ZIP_MAGIC, human_size
+from core.i18n import tr as _
+from core.uploads import ZIP_MAGIC, human_size
 
 UNPACKED_CEILING = 100 * 1024 * 1024  # an xlsx never unpacks to more than this ...
 UNPACKED_RATIO = 20  # ... nor to more than this many times the accepted upload size

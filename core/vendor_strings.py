@@ -116,7 +116,7 @@ DJANGO_PASSWORD_RULES = [
     _("Enter a valid email address."),
 ]
 
-# Django's dates (TIME_FORMAT "g:i A" in dlsei/formats/ur): its Urdu catalogue calls every p.m. hour
+# Django's dates (TIME_FORMAT "g:i A" in core/formats/ur): its Urdu catalogue calls every p.m. hour
 # "evening"; Urdu writes قبل دوپہر / بعد دوپہر (before / after noon).
 DJANGO_DATES = [
     _("AM"),
