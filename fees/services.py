@@ -14,6 +14,7 @@ Pages only read: a seat without a waiver shows as being checked.
 """
 
 import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -370,52 +371,127 @@ def _receipt_taken_message(*, receipt: str, holder: Nomination) -> str:
     ) % {"receipt": receipt, "name": holder.full_name}
 
 
+@dataclass(frozen=True)
+class DepositEntry:
+    """One deposit to record: for whom, the bank's receipt and the day it was paid; ``row`` is the
+    nominations file's row that carries it (named when the deposit is refused)."""
+
+    nomination_id: int
+    receipt: str
+    paid_on: datetime.date | None
+    row: int | None = None
+
+
 def deposit_record(*, nomination: Nomination, receipt: str, paid_on: datetime.date, actor: Any) -> Deposit:
     """The focal person (or HEC staff) records a public/NAHE learner's deposit of the phase's
-    amount; the learner is then settled (and, if seated, invited)."""
-    receipt = _deposit_fields_check(receipt=receipt, paid_on=paid_on)
+    amount; the learner is then settled (and, if seated, invited). ``deposits_record`` for one."""
+    (deposit,) = deposits_record(
+        entries=[DepositEntry(nomination_id=nomination.pk, receipt=receipt, paid_on=paid_on)], actor=actor
+    )
+    return deposit
+
+
+def deposits_record(*, entries: list[DepositEntry], actor: Any) -> list[Deposit]:
+    """Record deposits, all or none, in a fixed number of queries: every entry checked in order
+    (the receipt and day, who may record it, whether the nomination can take a deposit, one
+    deposit per nominee, one receipt per deposit in the university), the first refusal refusing
+    them all (naming the file's row when there is one), then the deposits and their audit entries
+    inserted together and the learners settled."""
+    if not entries:
+        return []
+
+    def refused(entry: DepositEntry, nomination: Nomination, message: str) -> FeeError:
+        if entry.row is None:
+            return FeeError(message)
+        return FeeError(
+            _("Row %(row)s (%(name)s): %(error)s Nothing from this file was saved.")
+            % {"row": entry.row, "name": nomination.full_name, "error": message}
+        )
+
     with transaction.atomic():
-        locked = _lock(nomination)
-        if not _may_record_deposit(actor, locked):
-            raise FeeError(_("Only the focal person of the nominee's university or HEC staff may record a deposit."))
-        refusal = deposit_refusal(nomination=locked)
-        if refusal:
-            raise FeeError(refusal)
-        existing = deposit_current(nomination=locked)
-        if existing is not None:
-            raise FeeError(
-                _(
-                    "A deposit is already recorded for %(name)s (receipt %(receipt)s of %(date)s). To change it, "
-                    "record a correction with a reason."
+        nominations = Nomination.objects.select_for_update(of=("self",)).select_related("phase", "university")
+        nominations = nominations.in_bulk([entry.nomination_id for entry in entries])
+        existing = {
+            deposit.nomination_id: deposit
+            for deposit in Deposit.objects.filter(nomination_id__in=list(nominations), superseded_by__isnull=True)
+        }
+        taken: dict[str, Nomination] = {}
+        for university_id in {nomination.university_id for nomination in nominations.values()} - {None}:
+            taken |= deposit_receipt_taken(university_id=university_id, receipts=[e.receipt for e in entries])
+        in_entries: dict[str, DepositEntry] = {}
+        deposits = []
+        for entry in entries:
+            nomination = nominations[entry.nomination_id]
+            try:
+                receipt = _deposit_fields_check(receipt=entry.receipt, paid_on=entry.paid_on)
+            except FeeError as error:
+                raise refused(entry, nomination, error.message) from error
+            if not _may_record_deposit(actor, nomination):
+                raise refused(
+                    entry,
+                    nomination,
+                    _("Only the focal person of the nominee's university or HEC staff may record a deposit."),
                 )
-                % {"name": locked.full_name, "receipt": existing.receipt, "date": existing.paid_on.isoformat()}
+            refusal = deposit_refusal(nomination=nomination)
+            if refusal:
+                raise refused(entry, nomination, refusal)
+            if nomination.pk in existing:
+                earlier = existing[nomination.pk]
+                raise refused(
+                    entry,
+                    nomination,
+                    _(
+                        "A deposit is already recorded for %(name)s (receipt %(receipt)s of %(date)s). To change it, "
+                        "record a correction with a reason."
+                    )
+                    % {"name": nomination.full_name, "receipt": earlier.receipt, "date": earlier.paid_on.isoformat()},
+                )
+            key = " ".join(receipt.split()).casefold()
+            if key in taken:
+                raise refused(entry, nomination, _receipt_taken_message(receipt=receipt, holder=taken[key]))
+            if key in in_entries:
+                raise refused(
+                    entry,
+                    nomination,
+                    _("Receipt %(receipt)s is also on row %(other)s of this file; one receipt is one deposit.")
+                    % {"receipt": receipt, "other": in_entries[key].row},
+                )
+            in_entries[key] = entry
+            deposits.append(
+                Deposit(
+                    nomination=nomination,
+                    amount=nomination.phase.public_deposit_rupees,
+                    receipt=receipt,
+                    paid_on=entry.paid_on,
+                    recorded_by=actor,
+                )
             )
-        holder = deposit_receipt_taken(university_id=locked.university_id, receipts=[receipt]).get(
-            " ".join(receipt.split()).casefold()
-        )
-        if holder is not None:
-            raise FeeError(_receipt_taken_message(receipt=receipt, holder=holder))
-        deposit = Deposit.objects.create(
-            nomination=locked,
-            amount=locked.phase.public_deposit_rupees,
-            receipt=receipt,
-            paid_on=paid_on,
-            recorded_by=actor,
-        )
-        audit_record(
+        Deposit.objects.bulk_create(deposits)
+        audit_records(
             actor=actor,
             action="deposit.record",
-            target=deposit,
-            summary=f"Deposit of {deposit.amount} rupees recorded for nomination {locked.pk}, receipt {receipt}",
-            data={
-                "nomination": locked.pk,
-                "amount": deposit.amount,
-                "receipt": receipt,
-                "paid_on": paid_on.isoformat(),
-            },
+            entries=[
+                (
+                    deposit,
+                    f"Deposit of {deposit.amount} rupees recorded for nomination {deposit.nomination_id}, "
+                    f"receipt {deposit.receipt}",
+                    {
+                        "nomination": deposit.nomination_id,
+                        "amount": deposit.amount,
+                        "receipt": deposit.receipt,
+                        "paid_on": deposit.paid_on.isoformat(),
+                    },
+                )
+                for deposit in deposits
+            ],
         )
-        _settle(nomination=locked, reason="deposit recorded", actor=actor)
-    return deposit
+        try:
+            nominations_settle(
+                nominations=[deposit.nomination for deposit in deposits], reason="deposit recorded", actor=actor
+            )
+        except RegistrationError as error:  # not expected: deposit_refusal above refuses what cannot be settled
+            raise FeeError(error.message) from error
+    return deposits
 
 
 def deposit_correct(*, deposit: Deposit, receipt: str, paid_on: datetime.date, reason: str, actor: Any) -> Deposit:
@@ -714,109 +790,31 @@ def invoice_mark_paid(*, invoice: Invoice, reference: str, actor: Any) -> Invoic
 
 
 def _file_deposits_record(*, rows: list, actor: Any) -> None:
-    """``deposit_record`` for every committed row of a file that carries a deposit, in a fixed
-    number of queries: the same checks in the same order, row by row in file order (the first row
-    refused refuses the file, naming it), then the deposits and their audit entries inserted
-    together, then the learners settled. Runs inside the file's transaction."""
+    """The deposit columns of a committed file's rows through ``deposits_record``, in file order.
+    A row whose nominee went to the waiting list keeps its deposit for when a seat is given (the
+    row says so); any other refusal refuses the file, naming the row."""
     if not rows:
         return
-
-    def refused(row, message: str) -> FeeError:
-        return FeeError(
-            _("Row %(row)s (%(name)s): %(error)s Nothing from this file was saved.")
-            % {"row": row.row, "name": row.full_name, "error": message}
-        )
-
-    nominations = Nomination.objects.select_for_update(of=("self",)).select_related("phase", "university")
-    nominations = nominations.in_bulk([row.nomination_id for row in rows])
-    existing = {
-        deposit.nomination_id: deposit
-        for deposit in Deposit.objects.filter(nomination_id__in=list(nominations), superseded_by__isnull=True)
-    }
-    is_staff = user_is_hec_staff(actor)
-    focal = getattr(actor, "focal_person", None) if getattr(actor, "is_authenticated", False) else None
-    university_ids = {nomination.university_id for nomination in nominations.values()}
-    taken: dict[str, Nomination] = {}
-    for university_id in university_ids:
-        taken |= deposit_receipt_taken(university_id=university_id, receipts=[row.deposit_receipt for row in rows])
-    in_file: dict[str, object] = {}
-    deposits = []
+    waiting = dict(
+        Nomination.objects.filter(
+            pk__in=[row.nomination_id for row in rows], status=NominationStatus.WAITING
+        ).values_list("pk", "full_name")
+    )
     for row in rows:
-        nomination = nominations[row.nomination_id]
-        if nomination.status == NominationStatus.WAITING:
-            # Nominated, on the waiting list: the deposit waits for the seat (the row says so).
+        if row.nomination_id in waiting:
             row.errors.append(
                 _("Deposit not recorded: %(name)s is on the waiting list. Record it once a seat is given.")
-                % {"name": nomination.full_name}
+                % {"name": waiting[row.nomination_id]}
             )
-            continue
-        key = " ".join((row.deposit_receipt or "").split()).casefold()
-        if key in taken:
-            raise refused(row, _receipt_taken_message(receipt=row.deposit_receipt, holder=taken[key]))
-        if key in in_file:
-            raise refused(
-                row,
-                _("Receipt %(receipt)s is also on row %(other)s of this file; one receipt is one deposit.")
-                % {"receipt": row.deposit_receipt, "other": in_file[key]},
-            )
-        in_file[key] = row.row
-        try:
-            receipt = _deposit_fields_check(receipt=row.deposit_receipt, paid_on=row.deposit_date)
-        except FeeError as error:
-            raise refused(row, error.message) from error
-        university_id = nomination.university_id
-        own = focal is not None and university_id is not None and focal.university_id == university_id
-        may_record = is_staff or own
-        if not may_record:
-            raise refused(
-                row, _("Only the focal person of the nominee's university or HEC staff may record a deposit.")
-            )
-        refusal = deposit_refusal(nomination=nomination)
-        if refusal:
-            raise refused(row, refusal)
-        if nomination.pk in existing:
-            earlier = existing[nomination.pk]
-            raise refused(
-                row,
-                _(
-                    "A deposit is already recorded for %(name)s (receipt %(receipt)s of %(date)s). To change it, "
-                    "record a correction with a reason."
-                )
-                % {"name": nomination.full_name, "receipt": earlier.receipt, "date": earlier.paid_on.isoformat()},
-            )
-        deposits.append(
-            Deposit(
-                nomination=nomination,
-                amount=nomination.phase.public_deposit_rupees,
-                receipt=receipt,
-                paid_on=row.deposit_date,
-                recorded_by=actor,
-            )
-        )
-    Deposit.objects.bulk_create(deposits)
-    audit_records(
-        actor=actor,
-        action="deposit.record",
+    deposits_record(
         entries=[
-            (
-                deposit,
-                f"Deposit of {deposit.amount} rupees recorded for nomination {deposit.nomination_id}, "
-                f"receipt {deposit.receipt}",
-                {
-                    "nomination": deposit.nomination_id,
-                    "amount": deposit.amount,
-                    "receipt": deposit.receipt,
-                    "paid_on": deposit.paid_on.isoformat(),
-                },
-            )
-            for deposit in deposits
+            DepositEntry(nomination_id=row.nomination_id, receipt=row.deposit_receipt, paid_on=row.deposit_date,
+                         row=row.row)
+            for row in rows
+            if row.nomination_id not in waiting
         ],
-    )
-    try:
-        nominations_settle(nominations=[deposit.nomination for deposit in deposits], reason="deposit recorded",
-                           actor=actor)  # fmt: skip
-    except RegistrationError as error:  # not expected: deposit_refusal above refuses what cannot be settled
-        raise FeeError(_("%(error)s Nothing from this file was saved.") % {"error": error.message}) from error
+        actor=actor,
+    )  # fmt: skip
 
 
 def nominations_file_commit(*, upload: NominationUpload, actor: Any) -> ImportReport:
