@@ -346,7 +346,9 @@ def main() -> None:
     with app.connection_for_write() as connection:
         connection.default_channel.client.flushdb()
     staff = get_user_model().objects.create_user(username="bench-staff", email="staff@bulk.bench", is_staff=True)
-    phase = phase_create(slug="bulk", launch=dt.date(2021, 9, 9))
+    phase = phase_create(
+        slug="bulk", launch=dt.date(2021, 9, 9), coursera_invitation_url="https://www.coursera.org/programs/dlsei"
+    )
     load_before = os.getloadavg()
     results = {"upload_650": bench_upload(phase, staff)}
 

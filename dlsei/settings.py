@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "portal.context_processors.portal",
+                "fees.context_processors.staff_queues",
             ],
         },
     },
@@ -317,6 +318,15 @@ HEC_BANK = {
     "title": env.str("HEC_BANK_ACCOUNT_TITLE", default="Higher Education Commission — DLSEI"),
     "account": env.str("HEC_BANK_ACCOUNT_NUMBER", default="0000-0000000-0"),
 }
+
+# --- 1Bill (1LINK's bill payment network) -----------------------------------------------------
+# Every challan and invoice carries an 18-digit consumer number: this 5-digit biller prefix (given
+# by 1LINK when HEC registers as a biller) and a 13-digit serial. The bank network calls the biller
+# API (fees.views_onebill) with these credentials in its `username`/`password` headers; while they
+# are unset the API answers 404, as if it did not exist.
+ONEBILL_BILLER_PREFIX = env.str("ONEBILL_BILLER_PREFIX", default="10042")
+ONEBILL_USERNAME = env.str("ONEBILL_USERNAME", default="")
+ONEBILL_PASSWORD = env.str("ONEBILL_PASSWORD", default="")
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

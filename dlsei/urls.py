@@ -20,6 +20,8 @@ urlpatterns = [
     path("quotas/", include("quotas.urls")),
     path("registrations/", include("registrations.urls")),
     path("fees/", include("fees.urls")),
+    # 1Bill's biller API, called by the bank network (fees.views_onebill).
+    path("api/1bill/", include("fees.urls_onebill")),
     path("admin/", admin.site.urls),
 ]
 

@@ -6,14 +6,17 @@ by hand here: every change goes through a fees service (with its audit entry), a
 
 from collections.abc import Callable
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+from import_export.admin import ExportMixin
 
 from core.admin_actions import ReadOnlyAdmin, run_each
 from core.uploads import sniff
@@ -23,7 +26,19 @@ from registrations.models import NominationStatus, SeatKind
 from . import services
 from .exceptions import FeeError
 from .forms import MarkPaidForm, RejectionForm
-from .models import AlumniPayment, Challan, Deposit, DisabilitySeat, DisabilityWaiver, Invoice, InvoiceChannel
+from .models import (
+    AlumniPayment,
+    BillPayment,
+    Challan,
+    Deposit,
+    DisabilitySeat,
+    DisabilityWaiver,
+    Invoice,
+    InvoiceChannel,
+    OneBillLog,
+    PaymentStatus,
+    Remittance,
+)
 
 
 class RecordAdmin(admin.ModelAdmin):
@@ -83,8 +98,8 @@ def _file_cell(url: str, field) -> str:
 
 @admin.register(Challan)
 class ChallanAdmin(RecordAdmin):
-    list_display = ("number", "payer_name", "amount", "due_date", "issued_at", "cancelled_at")
-    search_fields = ("number", "payer_name", "nomination__email")
+    list_display = ("number", "consumer_number", "payer_name", "amount", "due_date", "issued_at", "cancelled_at")
+    search_fields = ("number", "consumer_number", "payer_name", "nomination__email")
     list_filter = ("nomination__phase",)
     list_select_related = ("nomination",)
     readonly_fields = ("payer_cnic_masked",)
@@ -101,15 +116,24 @@ class ChallanAdmin(RecordAdmin):
 
 @admin.register(AlumniPayment)
 class AlumniPaymentAdmin(RecordAdmin):
-    list_display = ("nomination_name", "challan", "status", "submitted_at", "reviewed_by", "reviewed_at")
+    """HEC staff's payments queue: it opens on what waits for review, oldest first; the change page
+    shows the challan (paid or not, and how), the degree, the uploads, and Verify / Reject buttons
+    that call the same services as the bulk actions."""
+
+    list_display = ("nomination_name", "challan", "paid_how", "status", "submitted_at", "reviewed_by", "reviewed_at")
     list_filter = ("status", "nomination__phase")
-    search_fields = ("challan__number", "nomination__full_name", "nomination__email")
-    list_select_related = ("nomination", "challan", "reviewed_by")
-    readonly_fields = ("paid_challan_file", "transcript_file", "amount_due")
+    search_fields = ("challan__number", "challan__consumer_number", "nomination__full_name", "nomination__email")
+    list_select_related = ("nomination", "challan", "challan__bill_payment", "reviewed_by")
+    ordering = ("submitted_at", "id")
+    change_form_template = "admin/fees/alumnipayment/change_form.html"
+    readonly_fields = ("paid_challan_file", "transcript_file", "amount_due", "consumer_number", "paid_how", "degree")
     fields = (
         "nomination",
+        "degree",
         "challan",
+        "consumer_number",
         "amount_due",
+        "paid_how",
         "status",
         "reason",
         "paid_challan_file",
@@ -121,6 +145,56 @@ class AlumniPaymentAdmin(RecordAdmin):
     )
     actions = ["verify", "reject"]
 
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        # Opened from the menu with no filter: what waits for HEC, oldest first.
+        if request.method == "GET" and not request.GET:
+            request.GET = request.GET.copy()
+            request.GET["status__exact"] = PaymentStatus.SUBMITTED
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        own = [
+            path(
+                "<int:object_id>/decide/<str:how>/",
+                self.admin_site.admin_view(self.decide_view),
+                name="fees_alumnipayment_decide",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def decide_view(self, request: HttpRequest, object_id: int, how: str) -> HttpResponse:
+        """The Verify and Reject buttons of the change page (POST only)."""
+        payment = self.get_object(request, str(object_id))
+        if payment is None or request.method != "POST" or how not in ("verify", "reject"):
+            raise Http404
+        if not self.has_view_permission(request, payment):
+            raise PermissionDenied
+        change_url = reverse("admin:fees_alumnipayment_change", args=[payment.pk])
+        try:
+            if how == "verify":
+                services.alumni_payment_verify(payment=payment, actor=request.user)
+                self.message_user(request, _("The payment is verified; the alumnus is invited."), messages.SUCCESS)
+            else:
+                form = RejectionForm(request.POST)
+                if not form.is_valid():
+                    self.message_user(
+                        request,
+                        _("Please give the reason for the rejection; it is sent to the alumnus."),
+                        messages.ERROR,
+                    )
+                    return HttpResponseRedirect(change_url)
+                services.alumni_payment_reject(payment=payment, actor=request.user, reason=form.cleaned_data["reason"])
+                self.message_user(
+                    request, _("The payment is rejected; the alumnus is told why by e-mail."), messages.SUCCESS
+                )
+        except FeeError as error:
+            self.message_user(request, error.message, messages.ERROR)
+        return HttpResponseRedirect(change_url)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "rejection_form": RejectionForm()}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     @admin.display(description=gettext_lazy("Alumnus"), ordering="nomination__full_name")
     def nomination_name(self, obj: AlumniPayment) -> str:
         return f"{obj.nomination.full_name} <{obj.nomination.email}>"
@@ -128,6 +202,30 @@ class AlumniPaymentAdmin(RecordAdmin):
     @admin.display(description=gettext_lazy("Amount due"))
     def amount_due(self, obj: AlumniPayment) -> str:
         return f"Rs {obj.challan.amount:,}"
+
+    @admin.display(description=gettext_lazy("Consumer number"))
+    def consumer_number(self, obj: AlumniPayment) -> str:
+        return obj.challan.consumer_number or "—"
+
+    @admin.display(description=gettext_lazy("Degree and graduation"))
+    def degree(self, obj: AlumniPayment) -> str:
+        nomination = obj.nomination
+        graduated = formats.date_format(nomination.graduation_date) if nomination.graduation_date else "—"
+        return _("%(degree)s, graduated on %(day)s") % {"degree": nomination.degree or "—", "day": graduated}
+
+    @admin.display(description=gettext_lazy("Challan paid"))
+    def paid_how(self, obj: AlumniPayment) -> str:
+        bank = getattr(obj.challan, "bill_payment", None)
+        if bank is not None:
+            return _("Paid on %(day)s through %(channel)s (%(bank)s, transaction %(id)s)") % {
+                "day": formats.date_format(timezone.localtime(bank.paid_at)),
+                "channel": bank.get_channel_display(),
+                "bank": bank.bank_mnemonic,
+                "id": bank.tran_auth_id,
+            }
+        if obj.paid_challan:
+            return _("Scan of the stamped challan uploaded (to be checked)")
+        return _("Not paid")
 
     @admin.display(description=gettext_lazy("Paid challan"))
     def paid_challan_file(self, obj: AlumniPayment) -> str:
@@ -305,9 +403,11 @@ class DisabilitySeatAdmin(ReadOnlyAdmin):
 
 @admin.register(Invoice)
 class InvoiceAdmin(RecordAdmin):
-    list_display = ("number", "university", "phase", "licenses", "amount", "channel", "status", "paid_at")
+    list_display = (
+        "number", "consumer_number", "university", "phase", "licenses", "amount", "channel", "status", "paid_at",
+    )  # fmt: skip
     list_filter = ("status", "channel", "phase")
-    search_fields = ("number", "university__name", "university__code", "reference")
+    search_fields = ("number", "consumer_number", "university__name", "university__code", "reference")
     list_select_related = ("university", "phase")
     readonly_fields = ("pdf_link",)
     actions = ["mark_paid"]
@@ -347,6 +447,55 @@ class InvoiceAdmin(RecordAdmin):
             done=lambda count: ngettext("%(count)d invoice marked paid.", "%(count)d invoices marked paid.", count),
         )
         return None
+
+
+@admin.register(BillPayment)
+class BillPaymentAdmin(ExportMixin, RecordAdmin):
+    """Payments the banks reported (1Bill, scrolls), each posted once to its bill."""
+
+    list_display = ("consumer_number", "bill", "amount", "channel", "bank_mnemonic", "tran_auth_id", "paid_at")
+    list_filter = ("channel", "bank_mnemonic")
+    search_fields = ("consumer_number", "tran_auth_id", "challan__number", "invoice__number")
+    list_select_related = ("challan", "invoice")
+    date_hierarchy = "paid_at"
+
+    @admin.display(description=gettext_lazy("Bill"))
+    def bill(self, obj: BillPayment) -> str:
+        return str(obj.challan or obj.invoice)
+
+
+@admin.register(Remittance)
+class RemittanceAdmin(RecordAdmin):
+    """Universities' statements of forfeited deposits, and which of them were remitted."""
+
+    list_display = ("number", "university", "phase", "amount", "consumer_number", "remitted_on", "statement")
+    list_filter = ("phase", "university")
+    search_fields = ("number", "consumer_number", "university__code", "university__name")
+    list_select_related = ("university", "phase", "bill_payment")
+    readonly_fields = ("remitted_on", "statement")
+
+    @admin.display(description=gettext_lazy("Remitted"))
+    def remitted_on(self, obj: Remittance) -> str:
+        payment = getattr(obj, "bill_payment", None)
+        return formats.date_format(timezone.localtime(payment.paid_at)) if payment else _("Not yet")
+
+    @admin.display(description=gettext_lazy("Statement"))
+    def statement(self, obj: Remittance) -> str:
+        return format_html(
+            '<a href="{}">PDF</a> · <a href="{}">CSV</a>',
+            reverse("fees:remittance_download", args=[obj.pk, "pdf"]),
+            reverse("fees:remittance_download", args=[obj.pk, "csv"]),
+        )
+
+
+@admin.register(OneBillLog)
+class OneBillLogAdmin(ExportMixin, RecordAdmin):
+    """Every request the bank network made to the biller API, with the portal's answer."""
+
+    list_display = ("received_at", "endpoint", "consumer_number", "bank_mnemonic", "tran_auth_id", "response_code")
+    list_filter = ("endpoint", "response_code", "bank_mnemonic")
+    search_fields = ("consumer_number", "tran_auth_id")
+    date_hierarchy = "received_at"
 
 
 from . import admin_refunds  # noqa: E402, F401  - completions and refund decisions (fees/admin_refunds.py)

@@ -12,6 +12,7 @@ stored bytes are served on every later download.
 """
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -26,6 +27,10 @@ from .words import rupees_in_words
 
 CHALLAN = "challan"
 INVOICE = "invoice"
+# One counter for every bill payable by consumer number (challans, invoices, remittances), never
+# per year: a consumer number is unique across all of them and is never given out twice.
+CONSUMER = "consumer"
+CONSUMER_SERIAL_DIGITS = 13
 COPIES = (gettext_noop("Bank copy"), gettext_noop("HEC copy"), gettext_noop("Depositor copy"))
 
 
@@ -41,6 +46,24 @@ def number_next(*, kind: str, year: int) -> int:
             pass
     NumberSequence.objects.filter(kind=kind, year=year).update(last_number=F("last_number") + 1)
     return NumberSequence.objects.filter(kind=kind, year=year).values_list("last_number", flat=True).get()
+
+
+def consumer_number_next() -> str:
+    """The next 18-digit consumer number: the biller prefix 1LINK gave HEC and a 13-digit serial.
+    Call inside the transaction that writes the bill."""
+    prefix = settings.ONEBILL_BILLER_PREFIX
+    if not (len(prefix) == 5 and prefix.isdigit()):
+        raise ImproperlyConfigured("ONEBILL_BILLER_PREFIX must be the 5 digits 1LINK gave the biller.")
+    serial = number_next(kind=CONSUMER, year=0)
+    return f"{prefix}{serial:0{CONSUMER_SERIAL_DIGITS}d}"
+
+
+def consumer_number_spaced(number: str) -> str:
+    """``100420000000000001`` → ``10042 0000 0000 0000 1``: easier to read off paper and type."""
+    if not number:
+        return ""
+    serial = number[5:]
+    return " ".join([number[:5], *(serial[i : i + 4] for i in range(0, len(serial), 4))])
 
 
 def challan_number_format(*, year: int, number: int) -> str:
@@ -67,6 +90,7 @@ def challan_pdf_render(challan: Challan) -> bytes:
         "amount_figures": rupees_figures(challan.amount),
         "amount_words": rupees_in_words(challan.amount),
         "cnic_masked": cnic_mask(challan.payer_cnic),
+        "consumer_number": consumer_number_spaced(challan.consumer_number or ""),
         "bank": settings.HEC_BANK,
         "phase": challan.nomination.phase,
     }

@@ -31,10 +31,14 @@ class AlumniPaymentForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}),
     )
 
-    def __init__(self, *args, transcript_on_file: bool = False, **kwargs):
+    def __init__(self, *args, transcript_on_file: bool = False, challan_paid_by_bank: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if transcript_on_file:  # given with the registration: asked for once only
             del self.fields["transcript"]
+        # Paid through 1Bill or a bank scroll: the bank's record is the proof, no scan is asked for.
+        self.challan_paid_by_bank = challan_paid_by_bank
+        if challan_paid_by_bank:
+            del self.fields["paid_challan"]
         help_text = _("A PDF, JPEG or PNG file of at most %(size)s.") % {"size": human_size(settings.UPLOAD_MAX_BYTES)}
         for field in self.fields.values():
             field.help_text = help_text
@@ -122,3 +126,44 @@ class DepositFilterForm(forms.Form):
         max_length=200,
         help_text=gettext_lazy("Name, e-mail or CNIC (with or without dashes)."),
     )
+
+
+class BankScrollForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Bank scroll (CSV or XLSX)"),
+        help_text=gettext_lazy("Columns: consumer_number, amount, paid_on, tran_auth_id, bank."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
+    )
+
+
+class ScrollRowMatchForm(forms.Form):
+    consumer_number = forms.CharField(label=gettext_lazy("Consumer number of the bill"), max_length=40)
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=1000)
+
+
+class ScrollRowDismissForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=1000)
+
+
+class RefundAccountForm(forms.Form):
+    iban = forms.CharField(
+        label=gettext_lazy("IBAN"),
+        max_length=40,
+        help_text=gettext_lazy("24 characters starting with PK, as on your cheque book or in your bank app."),
+        widget=forms.TextInput(attrs={"dir": "ltr", "autocomplete": "off", "spellcheck": "false"}),
+    )
+    account_title = forms.CharField(label=gettext_lazy("Account title"), max_length=100)
+
+
+class PayoutSheetForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Payout sheet with the paid references (CSV or XLSX)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
+    )
+    paid_on = DayField(label=gettext_lazy("Day the refunds were paid"), not_after_today=True)
+
+
+class RefundMarkPaidForm(forms.Form):
+    reference = forms.CharField(max_length=20, widget=forms.HiddenInput)
+    paid_reference = forms.CharField(label=gettext_lazy("Bank reference of the transfer"), max_length=100)
+    paid_on = DayField(label=gettext_lazy("Paid on"), not_after_today=True)

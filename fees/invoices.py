@@ -8,7 +8,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from .challans import rupees_figures
+from .challans import consumer_number_spaced, rupees_figures
 from .models import Invoice
 from .words import rupees_in_words
 
@@ -24,6 +24,7 @@ def invoice_pdf_render(invoice: Invoice) -> bytes:
         "amount_figures": rupees_figures(invoice.amount),
         "amount_words": rupees_in_words(invoice.amount),
         "bank": settings.HEC_BANK,
+        "consumer_number": consumer_number_spaced(invoice.consumer_number or ""),
     }
     with translation.override("en"):
         html = render_to_string("fees/pdf/invoice.html", context)

@@ -41,6 +41,13 @@ class Challan(models.Model):
     """
 
     number = models.CharField(max_length=30, unique=True)
+    consumer_number = models.CharField(
+        max_length=18,
+        unique=True,
+        null=True,
+        editable=False,
+        help_text=_("What the payer types in a bank app or at an ATM to pay it through 1Bill."),
+    )
     nomination = models.ForeignKey("registrations.Nomination", on_delete=models.PROTECT, related_name="challans")
     amount = models.PositiveIntegerField(help_text=_("Whole rupees."))
     due_date = models.DateField()
@@ -81,7 +88,8 @@ class AlumniPayment(models.Model):
 
     nomination = models.ForeignKey("registrations.Nomination", on_delete=models.PROTECT, related_name="alumni_payments")
     challan = models.ForeignKey(Challan, on_delete=models.PROTECT, related_name="payments")
-    paid_challan = models.FileField(upload_to="paid-challans/%Y/")
+    # Empty when the challan was paid through 1Bill or a bank scroll: the bank's record is the proof.
+    paid_challan = models.FileField(upload_to="paid-challans/%Y/", blank=True)
     transcript = models.FileField(upload_to="transcripts/%Y/")
     status = models.CharField(max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.SUBMITTED)
     reason = models.TextField(blank=True, help_text=_("Why HEC rejected it; sent to the alumnus."))
@@ -199,6 +207,13 @@ class Invoice(models.Model):
     phase = models.ForeignKey("quotas.Phase", on_delete=models.PROTECT, related_name="invoices")
     university = models.ForeignKey("quotas.University", on_delete=models.PROTECT, related_name="invoices")
     number = models.CharField(max_length=30, unique=True)
+    consumer_number = models.CharField(
+        max_length=18,
+        unique=True,
+        null=True,
+        editable=False,
+        help_text=_("What the university types in a bank app to pay it through 1Bill."),
+    )
     licenses = models.PositiveIntegerField()
     unit_fee = models.PositiveIntegerField(help_text=_("Whole rupees per license."))
     amount = models.PositiveIntegerField(help_text=_("Whole rupees: licenses × fee per license."))
@@ -232,6 +247,156 @@ class Invoice(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+# --- Bills paid through the banks: 1Bill, bank scrolls -------------------------------------------
+
+
+class Remittance(models.Model):
+    """A university's statement of the forfeited deposits it holds and pays on to HEC, payable by
+    its own consumer number. A later statement covers only the forfeits no earlier one did."""
+
+    phase = models.ForeignKey("quotas.Phase", on_delete=models.PROTECT, related_name="remittances")
+    university = models.ForeignKey("quotas.University", on_delete=models.PROTECT, related_name="remittances")
+    number = models.CharField(max_length=30, unique=True)
+    consumer_number = models.CharField(max_length=18, unique=True)
+    amount = models.PositiveIntegerField(help_text=_("Whole rupees: the forfeited deposits it covers."))
+    decisions = models.JSONField(default=list, help_text=_("The forfeit decisions it covers (their ids)."))
+    issued_at = models.DateTimeField(auto_now_add=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    pdf = models.FileField(upload_to="remittances/%Y/", blank=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class PaymentChannel(models.TextChoices):
+    ONEBILL = "1bill", _("1Bill")
+    SCROLL = "scroll", _("Bank scroll")
+
+
+class BillPayment(models.Model):
+    """A payment the bank network or a bank's scroll reported for one bill (a challan or an
+    invoice), posted once: a bill has at most one, and a repeat of the same transaction is refused."""
+
+    consumer_number = models.CharField(max_length=18)
+    challan = models.OneToOneField(
+        Challan, null=True, blank=True, on_delete=models.PROTECT, related_name="bill_payment"
+    )
+    invoice = models.OneToOneField(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="bill_payment"
+    )
+    remittance = models.OneToOneField(
+        Remittance, null=True, blank=True, on_delete=models.PROTECT, related_name="bill_payment"
+    )
+    channel = models.CharField(max_length=10, choices=PaymentChannel.choices)
+    amount = models.PositiveIntegerField(help_text=_("Whole rupees."))
+    bank_mnemonic = models.CharField(max_length=20, blank=True)
+    tran_auth_id = models.CharField(max_length=20, blank=True)
+    paid_at = models.DateTimeField(help_text=_("When the bank says it was paid."))
+    posted_at = models.DateTimeField(auto_now_add=True)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    scroll = models.ForeignKey("BankScroll", null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
+
+    class Meta:
+        ordering = ["-posted_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(challan__isnull=False, invoice__isnull=True, remittance__isnull=True)
+                    | Q(challan__isnull=True, invoice__isnull=False, remittance__isnull=True)
+                    | Q(challan__isnull=True, invoice__isnull=True, remittance__isnull=False)
+                ),
+                name="bill_payment_one_of_three",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consumer_number} {self.bank_mnemonic} {self.tran_auth_id}"
+
+
+class OneBillLog(models.Model):
+    """Every request the bank network made to the biller API, with the portal's answer."""
+
+    class Endpoint(models.TextChoices):
+        INQUIRY = "inquiry", _("Bill inquiry")
+        PAYMENT = "payment", _("Bill payment")
+
+    endpoint = models.CharField(max_length=10, choices=Endpoint.choices)
+    consumer_number = models.CharField(max_length=40, blank=True, db_index=True)
+    bank_mnemonic = models.CharField(max_length=40, blank=True)
+    tran_auth_id = models.CharField(max_length=40, blank=True)
+    response_code = models.CharField(max_length=2, blank=True)
+    request = models.JSONField(default=dict)
+    response = models.JSONField(default=dict)
+    received_at = models.DateTimeField(auto_now_add=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("1Bill request")
+        verbose_name_plural = _("1Bill requests")
+
+    def __str__(self) -> str:
+        return f"{self.get_endpoint_display()} {self.consumer_number} → {self.response_code}"
+
+
+class BankScroll(models.Model):
+    """A bank's list of the bills it collected (its scroll), as imported, with what became of it."""
+
+    filename = models.CharField(max_length=255)
+    file = models.FileField(upload_to="bank-scrolls/%Y/", blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+    result = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-imported_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.imported_at:%Y-%m-%d %H:%M})"
+
+
+class ScrollRowState(models.TextChoices):
+    OPEN = "open", _("Waiting for HEC")
+    MATCHED = "matched", _("Matched to a bill by HEC")
+    DISMISSED = "dismissed", _("Dismissed by HEC")
+
+
+class UnmatchedScrollRow(models.Model):
+    """A scroll row that could not be posted by itself (no such bill, a different amount, a
+    blocked bill), waiting for HEC staff to match it to a bill or dismiss it, with a reason."""
+
+    scroll = models.ForeignKey(BankScroll, on_delete=models.PROTECT, related_name="unmatched_rows")
+    row_number = models.PositiveIntegerField()
+    consumer_number = models.CharField(max_length=40, blank=True)
+    amount = models.CharField(max_length=40, blank=True, help_text=_("As written in the scroll."))
+    paid_on = models.DateField(null=True, blank=True)
+    tran_auth_id = models.CharField(max_length=40, blank=True)
+    bank = models.CharField(max_length=40, blank=True)
+    reason = models.CharField(max_length=200)
+    state = models.CharField(max_length=10, choices=ScrollRowState.choices, default=ScrollRowState.OPEN)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.TextField(blank=True, help_text=_("Why HEC matched or dismissed it."))
+    payment = models.ForeignKey(BillPayment, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["scroll", "row_number"]
+
+    def __str__(self) -> str:
+        return f"{self.scroll.filename} row {self.row_number}: {self.reason}"
 
 
 # --- Completions and refunds (Coursera completion reports → refund-or-forfeit decisions) ----------
@@ -393,6 +558,42 @@ class RefundDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()} ({self.amount} rupees)"
+
+
+class RefundAccount(models.Model):
+    """The bank account a learner asks their refund to be paid to. A change is a new row; the
+    newest is the one the payout sheet uses."""
+
+    nomination = models.ForeignKey("registrations.Nomination", on_delete=models.PROTECT, related_name="refund_accounts")
+    iban = models.CharField(max_length=24)
+    account_title = models.CharField(max_length=100)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-entered_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.account_title} {self.iban}"
+
+
+class RefundPayment(models.Model):
+    """A refund paid out: the focal person's bank reference for it, from the returned payout sheet."""
+
+    decision = models.OneToOneField(RefundDecision, on_delete=models.PROTECT, related_name="payment")
+    amount = models.PositiveIntegerField(help_text=_("Whole rupees."))
+    iban = models.CharField(max_length=24)
+    account_title = models.CharField(max_length=100)
+    paid_reference = models.CharField(max_length=100)
+    paid_on = models.DateField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.paid_reference} ({self.amount} rupees)"
 
 
 class CourseraSync(models.Model):

@@ -11,12 +11,15 @@ from registrations.selectors import nominations_of_account, nominations_of_unive
 
 from .models import (
     AlumniPayment,
+    BillPayment,
     Challan,
     Deposit,
     DisabilityWaiver,
     Invoice,
     InvoiceStatus,
     PaymentStatus,
+    ScrollRowState,
+    UnmatchedScrollRow,
     WaiverStatus,
 )
 
@@ -40,6 +43,7 @@ class LearnerFees:
     deposit: Deposit | None = None
     waiver: DisabilityWaiver | None = None
     invoice: Invoice | None = None
+    bill_payment: BillPayment | None = None  # the challan paid through 1Bill or a bank scroll
 
     @property
     def latest_payment(self) -> AlumniPayment | None:
@@ -48,10 +52,12 @@ class LearnerFees:
 
 def learner_fees(*, nomination: Nomination) -> LearnerFees:
     if nomination.pool == Pool.ALUMNI:
+        challan = Challan.objects.filter(nomination=nomination, cancelled_at__isnull=True).first()
         return LearnerFees(
             kind="alumnus",
-            challan=Challan.objects.filter(nomination=nomination, cancelled_at__isnull=True).first(),
+            challan=challan,
             payments=list(AlumniPayment.objects.filter(nomination=nomination).select_related("challan")),
+            bill_payment=BillPayment.objects.filter(challan=challan).first() if challan else None,
         )
     if nomination.pool == Pool.PRIVATE:
         invoice = (
@@ -150,9 +156,7 @@ def invoice_balances(*, phase: Phase) -> list[InvoiceBalance]:
             invoiced=Sum("licenses"), paid=Sum("licenses", filter=Q(status=InvoiceStatus.PAID))
         )
     }
-    held = dict(
-        Quota.objects.filter(phase=phase, university_id__in=sums).values_list("university_id", "licenses")
-    )
+    held = dict(Quota.objects.filter(phase=phase, university_id__in=sums).values_list("university_id", "licenses"))
     balances = [
         InvoiceBalance(
             university=university,
@@ -164,3 +168,13 @@ def invoice_balances(*, phase: Phase) -> list[InvoiceBalance]:
         for university in University.objects.filter(pk__in=sums).order_by("name")
     ]
     return [b for b in balances if b.to_invoice or b.credit_licenses]
+
+
+def payments_waiting_count() -> int:
+    """Alumni payments (a scan or a transcript) waiting for HEC staff to verify or reject them."""
+    return AlumniPayment.objects.filter(status=PaymentStatus.SUBMITTED).count()
+
+
+def scroll_rows_waiting_count() -> int:
+    """Bank scroll rows that matched no bill by themselves and wait for HEC staff."""
+    return UnmatchedScrollRow.objects.filter(state=ScrollRowState.OPEN).count()

@@ -43,6 +43,7 @@ from .exceptions import FeeError
 from .invoices import invoice_pdf_render
 from .models import (
     AlumniPayment,
+    BillPayment,
     Challan,
     Deposit,
     DisabilityWaiver,
@@ -126,6 +127,7 @@ def challan_issue(*, nomination: Nomination, actor: Any) -> Challan:
         )
         challan = Challan.objects.create(
             number=number,
+            consumer_number=challans.consumer_number_next(),
             nomination=locked,
             amount=locked.phase.alumni_fee_rupees,
             due_date=hold_day,
@@ -161,11 +163,18 @@ def _proof_check(file: UploadedFileLike, *, what: str) -> None:
 
 
 def alumni_payment_submit(
-    *, nomination: Nomination, paid_challan: UploadedFileLike, transcript: UploadedFileLike | None = None, actor: Any
+    *,
+    nomination: Nomination,
+    paid_challan: UploadedFileLike | None,
+    transcript: UploadedFileLike | None = None,
+    actor: Any,
 ) -> AlumniPayment:
-    """The alumnus uploads the paid challan (and the final transcript, unless the registration
-    already holds it: it is asked for once); the payment hold stops expiring while HEC looks."""
-    _proof_check(paid_challan, what=_("The paid challan"))
+    """The alumnus uploads the paid challan and the final transcript; the payment hold stops
+    expiring while HEC looks at them. A challan the bank reported paid (1Bill, a bank scroll)
+    needs no scan, and a transcript given with the registration is not asked for again: HEC
+    still checks it."""
+    if paid_challan is not None:
+        _proof_check(paid_challan, what=_("The paid challan"))
     if transcript is None:
         if not nomination.transcript:
             raise FeeError(_("Please upload your final transcript with the paid challan."))
@@ -192,12 +201,21 @@ def alumni_payment_submit(
         challan = challan_current(nomination=locked)
         if challan is None:
             raise FeeError(_("Please download your challan and pay it at the bank before uploading it."))
+        paid_by_bank = BillPayment.objects.filter(challan=challan).exists()
+        if not paid_by_bank and paid_challan is None:
+            raise FeeError(
+                _(
+                    "Upload the paid challan with the bank's stamp, or pay it through 1Bill with its consumer "
+                    "number and then upload the transcript."
+                )
+            )
         payment = AlumniPayment(nomination=locked, challan=challan, submitted_by=actor)
-        paid_challan.seek(0)
         transcript.seek(0)
-        payment.paid_challan.save(
-            _upload_name(paid_challan, "paid-challan"), ContentFile(paid_challan.read()), save=False
-        )
+        if not paid_by_bank:
+            paid_challan.seek(0)
+            payment.paid_challan.save(
+                _upload_name(paid_challan, "paid-challan"), ContentFile(paid_challan.read()), save=False
+            )
         payment.transcript.save(_upload_name(transcript, "transcript"), ContentFile(transcript.read()), save=False)
         payment.save()
         _hold_set(nomination=locked, until=None, actor=actor)
@@ -205,7 +223,10 @@ def alumni_payment_submit(
             actor=actor,
             action="alumni_payment.submit",
             target=payment,
-            summary=f"Paid challan {challan.number} and transcript uploaded for nomination {locked.pk}",
+            summary=(
+                f"Transcript uploaded for nomination {locked.pk}, challan {challan.number} "
+                + ("paid through the bank" if paid_by_bank else "with its scan")
+            ),
             data={"nomination": locked.pk, "challan": challan.number},
         )
     return payment
@@ -628,10 +649,7 @@ def invoice_issue(*, phase: Phase, university: University, actor: Any) -> Invoic
         invoiced, first = _invoiced_licenses(phase=phase, university=university)
         if invoiced >= licenses:
             raise FeeError(
-                _(
-                    "%(university)s already has invoice %(number)s for this phase, for all its %(licenses)s "
-                    "licenses."
-                )
+                _("%(university)s already has invoice %(number)s for this phase, for all its %(licenses)s licenses.")
                 % {"university": university.name, "number": first.number, "licenses": licenses}
             )
         billed = licenses - invoiced
@@ -643,6 +661,7 @@ def invoice_issue(*, phase: Phase, university: University, actor: Any) -> Invoic
             phase=phase,
             university=university,
             number=number,
+            consumer_number=challans.consumer_number_next(),
             licenses=billed,
             unit_fee=phase.private_fee_rupees,
             amount=billed * phase.private_fee_rupees,
@@ -760,8 +779,9 @@ def invoice_mark_paid(*, invoice: Invoice, reference: str, actor: Any) -> Invoic
             data={"reference": reference, "amount": invoice.amount},
         )
         paid = (
-            Invoice.objects.filter(phase=invoice.phase, university=invoice.university, status=InvoiceStatus.PAID)
-            .aggregate(n=Sum("licenses"))["n"]
+            Invoice.objects.filter(
+                phase=invoice.phase, university=invoice.university, status=InvoiceStatus.PAID
+            ).aggregate(n=Sum("licenses"))["n"]
             or 0
         )
         try:

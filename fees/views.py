@@ -23,8 +23,9 @@ from registrations.views_files import private_file_response
 
 from . import selectors, services
 from .exceptions import FeeError
-from .forms import AlumniPaymentForm, DepositCorrectionForm, DepositFilterForm, DepositForm
+from .forms import AlumniPaymentForm, DepositCorrectionForm, DepositFilterForm, DepositForm, RefundAccountForm
 from .models import AlumniPayment, DisabilityWaiver, Invoice
+from .refund_payouts import learner_refund
 
 
 def _pdf_response(data: bytes, *, filename: str, inline: bool = False) -> HttpResponse:
@@ -53,7 +54,12 @@ def _my_license_page(request: HttpRequest, *, payment_form: AlumniPaymentForm | 
         latest = fees.latest_payment
         context.update(
             fees=fees,
-            payment_form=payment_form or AlumniPaymentForm(transcript_on_file=bool(nomination.transcript)),
+            refund=learner_refund(nomination=nomination),
+            refund_form=RefundAccountForm(),
+            payment_form=payment_form
+            or AlumniPaymentForm(
+                transcript_on_file=bool(nomination.transcript), challan_paid_by_bank=fees.bill_payment is not None
+            ),
             # Shown at once, beside the challan to download: the steps above say "upload it below".
             can_upload=(
                 fees.kind == "alumnus"
@@ -100,24 +106,32 @@ def payment_submit(request: HttpRequest) -> HttpResponse:
     nomination = _my_nomination(request)
     if nomination is None:
         raise Http404
-    form = AlumniPaymentForm(request.POST, request.FILES, transcript_on_file=bool(nomination.transcript))
+    paid_by_bank = selectors.learner_fees(nomination=nomination).bill_payment is not None
+    form = AlumniPaymentForm(
+        request.POST, request.FILES, transcript_on_file=bool(nomination.transcript), challan_paid_by_bank=paid_by_bank
+    )
     if not form.is_valid():
         messages.error(request, _("The files were not accepted; see the messages beside each one."))
         return _my_license_page(request, payment_form=form, status=400)
     try:
         services.alumni_payment_submit(
             nomination=nomination,
-            paid_challan=form.cleaned_data["paid_challan"],
+            paid_challan=form.cleaned_data.get("paid_challan"),
             transcript=form.transcript_file,
             actor=request.user,
         )
     except FeeError as error:
         messages.error(request, error.message)
         return redirect("fees:my_license")
-    messages.success(
-        request,
-        _("Thank you. HEC will check your paid challan and transcript; you will get an e-mail when they have."),
-    )
+    if paid_by_bank:
+        messages.success(
+            request, _("Thank you. HEC will check your transcript; you will get an e-mail when they have.")
+        )
+    else:
+        messages.success(
+            request,
+            _("Thank you. HEC will check your paid challan and transcript; you will get an e-mail when they have."),
+        )
     return redirect("fees:my_license")
 
 

@@ -34,7 +34,10 @@ class PhaseAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        (_("Fees (whole rupees)"), {"fields": ["public_deposit_rupees", "private_fee_rupees", "alumni_fee_rupees"]}),
+        (
+            _("Fees (whole rupees)"),
+            {"fields": ["public_deposit_rupees", "private_fee_rupees", "alumni_fee_rupees", "late_fee_rupees"]},
+        ),
         (
             _("Eligibility, payment and the license year"),
             {

@@ -77,6 +77,10 @@ class Phase(models.Model):
     public_deposit_rupees = models.PositiveIntegerField(default=4_000)
     private_fee_rupees = models.PositiveIntegerField(default=8_000)
     alumni_fee_rupees = models.PositiveIntegerField(default=8_000)
+    late_fee_rupees = models.PositiveIntegerField(
+        default=0,
+        help_text=_("Added to a bill (invoice, remittance) paid after its due date through the banks; 0: none."),
+    )
 
     alumni_graduated_from = models.DateField(help_text=_("Alumni must have graduated on or after this day."))
     alumni_graduated_until = models.DateField(help_text=_("…and on or before this day (the launch)."))

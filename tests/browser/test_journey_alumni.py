@@ -1,16 +1,16 @@
 """The alumnus's journey in Chromium: sign up, verify the e-mail, register, download the challan,
-upload the paid challan and transcript, see the status change once HEC verifies the payment."""
+pay it by consumer number through 1Bill (the bank network's BillInquiry and BillPayment), upload the
+transcript, and see the status change once HEC staff verify it on the payment's admin page."""
 
 import re
 
 import pytest
 from django.core import mail
 
-from fees.models import AlumniPayment
-from fees.services import alumni_payment_verify
+from fees.models import AlumniPayment, BillPayment
 from registrations.models import Nomination, NominationStatus
 from tests import factories
-from tests.browser.conftest import pdf_file
+from tests.browser.conftest import Journey, pdf_file, sign_in
 
 EMAIL = "sana.malik@example.pk"
 PASSWORD = "a-long-passphrase-for-sana"
@@ -18,10 +18,12 @@ PASSWORD = "a-long-passphrase-for-sana"
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_alumnus_signs_up_registers_pays_and_is_verified(page, journey, phase):
+def test_alumnus_signs_up_registers_pays_and_is_verified(page, journey, phase, chromium, live_server, settings):
+    settings.ONEBILL_USERNAME, settings.ONEBILL_PASSWORD = "onelink", "biller-secret"
+    bank = {"username": "onelink", "password": "biller-secret"}
     factories.make_quota(phase=phase, university=None, licenses=5)
     university = factories.make_university(code="QAU", enrolment=20_000)
-    staff = factories.make_hec_staff(email="staff@hec.gov.pk")
+    factories.make_hec_staff(email="staff@hec.gov.pk")
     j = journey("alumni")
 
     page.goto("/")
@@ -71,17 +73,59 @@ def test_alumnus_signs_up_registers_pays_and_is_verified(page, journey, phase):
     assert number in page.locator("main").inner_text()
     j.step("challan downloaded")
 
-    page.locator("input[name=paid_challan]").set_input_files(pdf_file("paid-challan.pdf"))
-    # The transcript was given with the registration: it is not asked for again.
+    # Paid in a bank app by consumer number: the bank network asks for the bill, then posts the payment.
+    consumer_number = nomination.challans.get().consumer_number
+    assert consumer_number in page.locator("main").inner_text()
+    bill = page.request.post(
+        "/api/1bill/BillInquiry",
+        data={"consumer_number": consumer_number, "bank_mnemonic": "MEEZAN", "reserved": ""},
+        headers=bank,
+    ).json()
+    assert (bill["response_Code"], bill["consumer_Detail"], bill["bill_status"]) == ("00", "Sana Malik", "U")
+    assert bill["amount_within_dueDate"] == "+0000000800000"
+    paid = page.request.post(
+        "/api/1bill/BillPayment",
+        data={
+            "consumer_number": consumer_number, "tran_auth_id": "402117", "transaction_amount": "000000800000",
+            "tran_date": "20211015", "tran_time": "113000", "bank_mnemonic": "MEEZAN", "reserved": "",
+        },
+        headers=bank,
+    ).json()  # fmt: skip
+    assert paid["response_Code"] == "00"
+    assert BillPayment.objects.get().challan.nomination == nomination
+    page.reload()
+    assert "HEC has the bank's record, so you do not need to upload it." in page.locator("main").inner_text()
+    assert page.locator("input[name=paid_challan]").count() == 0
+    j.step("challan paid through 1Bill")
+
+    # The transcript was given with the registration: it is not asked for again, only sent for the check.
     assert page.locator("input[name=transcript]").count() == 0
     with page.expect_navigation():
-        page.get_by_role("button", name="Upload", exact=True).click()
-    assert "HEC will check your paid challan and transcript" in page.content()
+        page.get_by_role("button", name="Send for HEC's check", exact=True).click()
+    assert "HEC will check your transcript" in page.content()
     payment = AlumniPayment.objects.get(nomination=nomination)
-    j.step("payment uploaded")
+    assert not payment.paid_challan
+    j.step("sent for HEC's check")
 
-    # HEC staff verify the payment (the staff journey does it in the admin).
-    alumni_payment_verify(payment=payment, actor=staff)
+    # HEC staff verify it on the payment's page in the admin, from the queue the menu links to.
+    context = chromium.new_context(base_url=live_server.url, locale="en-GB")
+    context.set_default_timeout(8_000)
+    staff_page = context.new_page()
+    sign_in(staff_page, email="staff@hec.gov.pk")
+    staff_page.goto("/dashboard/")
+    staff_page.get_by_role("link", name="1 alumni payment waits for review").click()
+    staff_page.wait_for_url("**/admin/fees/alumnipayment/?status__exact=submitted")
+    staff_page.get_by_role("link", name=re.compile("Sana Malik")).click()
+    staff_page.wait_for_url(f"**/admin/fees/alumnipayment/{payment.pk}/change/**")
+    assert "through 1Bill (MEEZAN, transaction 402117)" in staff_page.content()
+    staff = Journey(staff_page, "alumni-staff")
+    staff.step("payment to verify", urdu=False)
+    with staff_page.expect_navigation():
+        staff_page.get_by_role("button", name="Verify").click()
+    assert "The payment is verified; the alumnus is invited." in staff_page.content()
+    context.close()
+    assert AlumniPayment.objects.get(pk=payment.pk).status == "verified"
+
     page.reload()
     summary = page.locator("main").inner_text()
     assert "Verified" in summary

@@ -273,6 +273,28 @@ def _refund_decision(w: World):
     return w.extra["refund_decision"]
 
 
+def _scroll_row(w: World):
+    if "scroll_row" not in w.extra:
+        from fees.models import BankScroll, UnmatchedScrollRow
+
+        scroll = BankScroll.objects.create(filename="scroll.csv")
+        w.extra["scroll_row"] = UnmatchedScrollRow.objects.create(
+            scroll=scroll, row_number=2, consumer_number="1", amount="8000", reason="no such bill"
+        )
+    return w.extra["scroll_row"]
+
+
+def _remittance(w: World):
+    if "remittance" not in w.extra:
+        from fees.models import Remittance
+
+        w.extra["remittance"] = Remittance.objects.create(
+            phase=w.phase, university=w.uni_b, number="DLSEI-REM-2022-00099", consumer_number="100429999999999999",
+            amount=4000, decisions=[],
+        )  # fmt: skip
+    return w.extra["remittance"]
+
+
 PHASE = lambda w: {"phase_slug": w.phase.slug}  # noqa: E731
 VERSION = lambda w: {"phase_slug": w.phase.slug, "version": w.allocation.version}  # noqa: E731
 PUBLIC_ALLAUTH = {"anonymous": OK, **dict.fromkeys(ROLES[1:], GONE)}
@@ -413,6 +435,31 @@ TABLE: dict[str, list[Case]] = {
     # Coursera's API: HEC staff only (no phase posted: back to the page with a message).
     "fees:coursera_api": [Case(expect=staff_only())],
     "fees:coursera_sync_now": [Case(method="post", expect=every(FORBIDDEN, staff=GONE))],
+    # Money through the banks. 1Bill's API answers 404 to everyone until its credentials are set.
+    "onebill:bill_inquiry": [Case(method="post", expect=dict.fromkeys(ROLES, NOT_FOUND))],
+    "onebill:bill_payment": [Case(method="post", expect=dict.fromkeys(ROLES, NOT_FOUND))],
+    "fees:bank_scrolls": [Case(expect=staff_only())],
+    "fees:scroll_row_resolve": [
+        Case(
+            method="post",
+            kwargs=lambda w: {"row_id": _scroll_row(w).pk, "how": "dismiss"},
+            expect=every(FORBIDDEN, staff=GONE),
+        )
+    ],
+    # Refunds paid out: the learner's account (an empty form goes back to their page), the focal
+    # person's payout sheet and their university's remittance statements and invoices.
+    "fees:refund_account": [Case(method="post", expect=every(NOT_FOUND, learner=GONE, alumnus=GONE))],
+    "fees:refund_payouts": [Case(expect=focal_only())],
+    "fees:refund_mark_paid": [Case(method="post", expect=every(NOT_FOUND, focal_other=GONE, focal_own=GONE))],
+    "fees:refund_payouts_download": [Case(kwargs=lambda w: {"fmt": "csv"}, expect=focal_only())],
+    "fees:remittance_issue": [Case(method="post", expect=every(NOT_FOUND, focal_other=GONE, focal_own=GONE))],
+    "fees:remittance_download": [
+        Case(
+            kwargs=lambda w: {"pk": _remittance(w).pk, "fmt": "csv"},
+            expect=every(NOT_FOUND, focal_own=OK, staff=OK),
+        )
+    ],
+    "fees:focal_invoices": [Case(expect=focal_only())],
 }
 # Only mounted by bench/rush.py's own server (BENCH_ENDPOINTS=1), never in the portal.
 NOT_SERVED = {"bench_ceiling"}
@@ -501,6 +548,9 @@ UNDELETABLE = {
     "fees.refunddecision",
     "fees.coursecompletion",
     "fees.completionimport",
+    "fees.billpayment",
+    "fees.onebilllog",
+    "fees.remittance",
     "quotas.allocation",
     "quotas.licensemove",
     "audit.auditentry",
@@ -535,6 +585,8 @@ def test_every_admin_url_is_a_model_page_or_a_known_admin_page():
         "admin:index", "admin:login", "admin:logout", "admin:password_change", "admin:password_change_done",
         "admin:autocomplete", "admin:jsi18n", "admin:view_on_site", "admin:app_list",
         "admin:auth_user_password_change",
+        # The Verify / Reject buttons of a payment's change page: POST only, behind the admin's sign-in.
+        "admin:fees_alumnipayment_decide",
     }  # fmt: skip
     standard = {"changelist", "add", "change", "history", "delete", "import", "process_import", "export"}
     unknown = []

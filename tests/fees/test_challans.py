@@ -33,6 +33,7 @@ def test_challan_pdf_carries_the_numbers_from_the_database(client, phase, alumni
     assert response["Content-Type"] == "application/pdf"
     challan = Challan.objects.get(nomination=nomination)
     assert challan.number == "DLSEI-2021-000001"
+    assert challan.consumer_number == settings.ONEBILL_BILLER_PREFIX + "0000000000001"
     assert response["Content-Disposition"] == 'attachment; filename="DLSEI-2021-000001.pdf"'
     pages, text = pdf_text(response.content)
     assert pages == 1
@@ -48,6 +49,8 @@ def test_challan_pdf_carries_the_numbers_from_the_database(client, phase, alumni
         "Bank copy",
         "HEC copy",
         "Depositor copy",
+        settings.ONEBILL_BILLER_PREFIX + " 0000 0000 0000 1",
+        "Pay through 1Bill in any bank app, ATM, JazzCash or Easypaisa, or at the branch",
     ):
         assert expected.lower() in text.lower()
     assert text.count("DLSEI-2021-000001") >= 3  # once on each copy

@@ -124,3 +124,65 @@ def test_issue_invoices_command_invoices_each_private_university_once(phase, pri
     again = StringIO()
     call_command("issue_invoices", "--phase", phase.slug, stdout=again)
     assert "0 invoice(s) issued." in again.getvalue() and Invoice.objects.count() == 2
+
+
+def test_issue_invoices_json_lists_every_invoice_with_its_consumer_number(phase, private, hec_staff, settings):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    university_ready(phase=phase, code="FAST", sector="private", licenses=3, pern_account="PERN-7")
+    out = StringIO()
+    call_command("issue_invoices", "--phase", phase.slug, "--json", stdout=out)
+    rows = json.loads(out.getvalue())
+    prefix = settings.ONEBILL_BILLER_PREFIX
+    assert rows == [
+        {"number": "DLSEI-INV-2021-00001", "university": "FAST", "licenses": 3, "amount": 24_000,
+         "consumer_number": prefix + "0000000000001", "status": "issued"},
+        {"number": "DLSEI-INV-2021-00002", "university": "LUMS", "licenses": 25, "amount": 200_000,
+         "consumer_number": prefix + "0000000000002", "status": "issued"},
+    ]  # fmt: skip
+    invoice_mark_paid(invoice=Invoice.objects.get(university__code="LUMS"), reference="PERN-1", actor=hec_staff)
+    again = StringIO()
+    call_command("issue_invoices", "--phase", phase.slug, "--university", "lums", "--json", stdout=again)
+    assert [(r["university"], r["status"]) for r in json.loads(again.getvalue())] == [("LUMS", "paid")]
+    assert Invoice.objects.count() == 2
+
+
+def test_consumer_numbers_are_shared_by_challans_and_invoices_and_never_reused(phase, private, hec_staff, settings):
+    from fees.services import challan_issue
+    from tests import factories
+    from tests.factories import learner_account
+
+    factories.make_quota(phase=phase, university=None, licenses=2)
+    invoice = invoice_issue(phase=phase, university=private[0], actor=hec_staff)
+    alumnus = factories.alumnus_register(phase=phase, data=factories.alumnus_data())
+    challan = challan_issue(nomination=alumnus, actor=learner_account(alumnus))
+    numbers = [invoice.consumer_number, challan.consumer_number]
+    assert numbers == [settings.ONEBILL_BILLER_PREFIX + f"{n:013d}" for n in (1, 2)]
+    assert all(len(n) == 18 and n.isdigit() for n in numbers)
+    client_pdf_text = pdf_text(invoice_pdf(invoice=invoice))[1]
+    assert settings.ONEBILL_BILLER_PREFIX + " 0000 0000 0000 1" in client_pdf_text
+    assert "Pay through 1Bill in any bank app, ATM, JazzCash or Easypaisa, or at the branch" in client_pdf_text
+
+
+def test_the_focal_person_sees_the_invoice_with_its_consumer_number(client, phase, private, hec_staff):
+    from fees.bills import bill_payments_post
+    from fees.onebill import payment_read
+
+    university, focal, _ = private
+    invoice = invoice_issue(phase=phase, university=university, actor=hec_staff)
+    client.force_login(focal)
+    page = client.get(reverse("fees:focal_invoices")).content.decode()
+    assert invoice.number in page and invoice.consumer_number in page and "Rs. 200,000" in page
+    assert "Issued, not paid" in page and reverse("fees:focal_invoices") in page  # linked from the menu
+    paid = payment_read({
+        "consumer_number": invoice.consumer_number, "tran_auth_id": "777777", "transaction_amount": "000020000000",
+        "tran_date": "20211101", "tran_time": "080000", "bank_mnemonic": "ALFALAH",
+    })  # fmt: skip
+    assert bill_payments_post(payments=[paid], channel="1bill", actor=None)[0].posted
+    assert "(1Bill, ALFALAH)" in client.get(reverse("fees:focal_invoices")).content.decode()
+    other = university_ready(phase=phase, code="QAU2")[1]
+    client.force_login(other)
+    assert invoice.consumer_number not in client.get(reverse("fees:focal_invoices")).content.decode()

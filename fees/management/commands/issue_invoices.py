@@ -1,5 +1,11 @@
-"""`manage.py issue_invoices --phase SLUG [--university CODE]`: invoice every participating private
-university of the phase that has licenses and no invoice yet (the same service as the admin)."""
+"""`manage.py issue_invoices --phase SLUG [--university CODE] [--json]`: invoice every participating
+private university of the phase that has licenses and no invoice yet (the same service as the admin).
+
+With --json it prints, instead of the lines, every invoice of the phase (of the university, when
+one is named) with its consumer number, for the bank or a script to take over.
+"""
+
+import json
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -15,8 +21,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--phase", required=True, help="Slug of the phase.")
         parser.add_argument("--university", default="", help="Only this university (its code).")
+        parser.add_argument("--json", action="store_true", help="Print every invoice of the phase as JSON.")
 
     def handle(self, *args, phase: str, university: str, **options):
+        as_json = options.get("json", False)
         the_phase = Phase.objects.filter(slug=phase).first()
         if the_phase is None:
             raise CommandError(f"No phase called “{phase}”.")
@@ -41,8 +49,27 @@ class Command(BaseCommand):
             except FeeError as error:
                 raise CommandError(error.message) from None
             issued += 1
+            if as_json:
+                continue
             self.stdout.write(
                 f"{invoice.number} {quota.university.code}: {invoice.licenses} × {invoice.unit_fee} = "
                 f"{invoice.amount} rupees ({invoice.get_channel_display()})"
             )
-        self.stdout.write(f"{issued} invoice(s) issued.")
+        if not as_json:
+            self.stdout.write(f"{issued} invoice(s) issued.")
+            return
+        invoices = Invoice.objects.filter(phase=the_phase).select_related("university").order_by("issued_at", "id")
+        if university:
+            invoices = invoices.filter(university__code__iexact=university)
+        rows = [
+            {
+                "number": invoice.number,
+                "university": invoice.university.code,
+                "licenses": invoice.licenses,
+                "amount": invoice.amount,
+                "consumer_number": invoice.consumer_number or "",
+                "status": invoice.status,
+            }
+            for invoice in invoices
+        ]
+        self.stdout.write(json.dumps(rows, indent=2))
