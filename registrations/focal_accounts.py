@@ -52,6 +52,18 @@ def focal_welcome_user(*, uidb64: str, token: str):
     return user
 
 
+def _welcome_enqueue_on_commit(*, user_id: int) -> None:
+    """The set-your-password e-mail leaves through its Celery task once the account is committed;
+    `robust`: a broker that is down then must not turn the committed account into an error page."""
+
+    def enqueue() -> None:
+        from .tasks import focal_welcome_email_send  # registrations.tasks imports this module: looked up when queued
+
+        focal_welcome_email_send.delay(user_id)
+
+    transaction.on_commit(enqueue, robust=True)
+
+
 def focal_welcome_send(*, user_id: int) -> None:
     """Send the set-your-password e-mail (called after the creating transaction commits)."""
     user = get_user_model().objects.select_related("focal_person__university").get(pk=user_id)
@@ -91,7 +103,7 @@ def focal_person_create(*, email: str, full_name: str, university: University, a
         summary=f"Focal person {email} created for {university.code}",
         data={"university": university.code},
     )
-    transaction.on_commit(lambda: focal_welcome_send(user_id=user.pk))
+    _welcome_enqueue_on_commit(user_id=user.pk)
     return focal
 
 
@@ -129,8 +141,7 @@ def focal_person_invite(*, focal_person: FocalPerson, actor) -> None:
         target=focal_person,
         summary=f"Set-password e-mail sent to {focal_person.user.email}",
     )
-    user_id = focal_person.user_id
-    transaction.on_commit(lambda: focal_welcome_send(user_id=user_id))
+    _welcome_enqueue_on_commit(user_id=focal_person.user_id)
 
 
 @transaction.atomic

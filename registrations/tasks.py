@@ -66,7 +66,7 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from . import invitations, reclaim, reminders, services
+from . import focal_accounts, invitations, reclaim, reminders, services
 from .models import Invitation
 
 logger = logging.getLogger(__name__)
@@ -233,3 +233,17 @@ def seats_reclaim_task(nomination_ids: list[int], user_id: int, reason: str = ""
     already reclaimed and changes nothing). Returns how many were reclaimed by this run."""
     actor = get_user_model().objects.filter(pk=user_id).first()
     return len(reclaim.seats_reclaim(nominations=nomination_ids, actor=actor, reason=reason).reclaimed)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=settings.INVITATION_RETRY_BACKOFF,
+    retry_backoff_max=settings.INVITATION_RETRY_BACKOFF_MAX,
+    max_retries=settings.INVITATION_MAX_RETRIES,
+)
+def focal_welcome_email_send(self, user_id: int) -> None:  # noqa: ARG001 - bound for autoretry
+    """E-mail a focal person their set-your-password link; retried while the mail server fails, so
+    a mail server that is down never undoes (or errors) the account HEC staff just created."""
+    focal_accounts.focal_welcome_send(user_id=user_id)

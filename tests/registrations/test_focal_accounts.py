@@ -3,6 +3,7 @@
 import datetime
 import html
 import re
+import socket
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -217,3 +218,22 @@ def test_staff_move_a_focal_person_to_another_university_with_an_audit_entry(cli
     entry = AuditEntry.objects.get(action="focal_person.update")
     assert entry.data["before"]["university"] == "QAU" and entry.data["after"]["university"] == "PU"
     assert client.get(reverse("admin:registrations_focalperson_delete", args=[focal.pk])).status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mail_server_that_is_down_leaves_the_account_created_and_no_error_page(
+    client, hec_staff, university, settings
+):
+    # Nothing listens on the port a socket was just bound to and closed: every connection is refused.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", closed_port, 2
+
+    response = _create_through_admin(client, hec_staff, university)
+
+    assert response.status_code == 200
+    focal = FocalPerson.objects.select_related("user").get(user__email="focal.qau@example.edu.pk")
+    assert focal.university == university
+    assert AuditEntry.objects.filter(action="focal_person.create", actor=hec_staff).exists()
