@@ -14,6 +14,7 @@ in a client that shows only HTML.
 from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -74,3 +75,10 @@ def bilingual_email_from(
         context=context,
         to=to,
     )
+
+
+def email_after_commit(task, *args: Any) -> None:
+    """Queue an e-mail's Celery task (which takes primary keys and retries) once the current
+    transaction commits, so nobody is told of a change that was rolled back. `robust`: a broker
+    that is down at that moment must not turn the committed change into an error page."""
+    transaction.on_commit(lambda: task.delay(*args), robust=True)

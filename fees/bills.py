@@ -33,6 +33,7 @@ from registrations.models import Nomination, NominationStatus
 from registrations.services import alumni_hold_set
 
 from . import onebill
+from .emails import email_queue
 from .exceptions import FeeError
 from .models import (
     AlumniPayment,
@@ -262,8 +263,7 @@ def _post_one(*, incoming: IncomingPayment, channel: str, actor: Any, scroll: Ba
         try:
             if bill.challan is not None:
                 alumni_hold_set(nomination=bill.challan.nomination, until=None, actor=actor)
-                payment_id = payment.pk
-                transaction.on_commit(lambda: challan_paid_email_send(payment_id=payment_id), robust=True)
+                email_queue(kind="challan_paid", object_id=payment.pk)
             elif bill.invoice is not None:
                 invoice_mark_paid(
                     invoice=bill.invoice,

@@ -28,6 +28,7 @@ from core.tabular import TableRefused, read_table
 from quotas.models import Phase, University
 from registrations.models import Nomination
 
+from .emails import email_queue
 from .exceptions import FeeError
 from .models import RefundAccount, RefundDecision, RefundPayment
 from .refunds import REFUND, current_decisions, refund_decision_current, refund_status
@@ -182,20 +183,20 @@ def refund_iban_reminders_send(*, phase: Phase, university: University, actor: A
             summary=f"{len(missing)} learner(s) of {university.code} reminded to enter an IBAN for their refund",
             data={"phase": phase.slug, "nominations": [n.pk for n in missing]},
         )
-        ids = [n.pk for n in missing]
-        transaction.on_commit(lambda: _reminders_email(nomination_ids=ids), robust=True)
+        for nomination in missing:
+            email_queue(kind="refund_iban_reminder", object_id=nomination.pk)
     return len(missing)
 
 
-def _reminders_email(*, nomination_ids: list[int]) -> None:
-    page_url = settings.SITE_URL.rstrip("/") + reverse("fees:my_license")
-    for nomination in Nomination.objects.filter(pk__in=nomination_ids).select_related("university"):
-        bilingual_email_from(
-            prefix="fees/email/refund_iban_reminder",
-            context={"nomination": nomination, "page_url": page_url},
-            to=[nomination.email],
-            html=False,
-        ).send()
+def iban_reminder_email_send(*, nomination_id: int) -> None:
+    """Remind one learner with a refund due to enter the IBAN it is paid to (by fees.tasks)."""
+    nomination = Nomination.objects.select_related("university").get(pk=nomination_id)
+    bilingual_email_from(
+        prefix="fees/email/refund_iban_reminder",
+        context={"nomination": nomination, "page_url": settings.SITE_URL.rstrip("/") + reverse("fees:my_license")},
+        to=[nomination.email],
+        html=False,
+    ).send()
 
 
 @dataclass

@@ -39,6 +39,7 @@ from registrations.models import Nomination, NominationStatus, NominationUpload,
 from registrations.services import allocation_publish_and_promote, alumni_hold_set, licenses_move
 
 from . import challans
+from .emails import email_queue
 from .exceptions import FeeError
 from .invoices import invoice_pdf_render
 from .models import (
@@ -285,8 +286,7 @@ def alumni_payment_reject(*, payment: AlumniPayment, actor: Any, reason: str) ->
             summary=f"Alumni payment {payment.pk} (challan {payment.challan.number}) rejected: {reason}",
             data={"nomination": locked.pk, "reason": reason},
         )
-        payment_id = payment.pk
-        transaction.on_commit(lambda: payment_rejection_email_send(payment_id=payment_id), robust=True)
+        email_queue(kind="payment_rejected", object_id=payment.pk)
     return payment
 
 

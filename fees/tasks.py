@@ -1,4 +1,4 @@
-"""Celery tasks of fees: importing an uploaded completion report.
+"""Celery tasks of fees: importing an uploaded completion report, syncing Coursera, e-mails.
 
 Tasks take primary keys, fetch, and call services. Without REDIS_URL they run in-process after
 the transaction commits (CELERY_TASK_ALWAYS_EAGER); with it, in `celery -A dlsei worker`.
@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 
 from quotas.models import Phase
 
-from . import completions, coursera_sync
+from . import bills, completions, coursera_sync, refund_payouts, services
 from .exceptions import FeeError
 from .models import CourseraSync
 
@@ -50,3 +50,24 @@ def enrollment_reports_sync_task(phase_id: int, user_id: int | None = None) -> i
         return coursera_sync.enrollment_reports_sync(phase=phase, trigger=CourseraSync.Trigger.STAFF, actor=actor).pk
     except FeeError:
         return None  # not configured any more: the page says so
+
+
+# The e-mails of fees, by kind, with the primary key of what they are about.
+EMAILS = {
+    "payment_rejected": lambda pk: services.payment_rejection_email_send(payment_id=pk),
+    "challan_paid": lambda pk: bills.challan_paid_email_send(payment_id=pk),
+    "refund_iban_reminder": lambda pk: refund_payouts.iban_reminder_email_send(nomination_id=pk),
+}
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=settings.INVITATION_RETRY_BACKOFF,
+    retry_backoff_max=settings.INVITATION_RETRY_BACKOFF_MAX,
+    max_retries=settings.INVITATION_MAX_RETRIES,
+)
+def email_send(self, kind: str, object_id: int) -> None:  # noqa: ARG001 - bound for autoretry
+    """Send one of ``EMAILS``; retried while the mail server fails."""
+    EMAILS[kind](object_id)

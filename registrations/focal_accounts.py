@@ -21,7 +21,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from core.mail import bilingual_email_from
+from core.mail import bilingual_email_from, email_after_commit
 from quotas.models import University
 
 from .exceptions import RegistrationError
@@ -53,15 +53,9 @@ def focal_welcome_user(*, uidb64: str, token: str):
 
 
 def _welcome_enqueue_on_commit(*, user_id: int) -> None:
-    """The set-your-password e-mail leaves through its Celery task once the account is committed;
-    `robust`: a broker that is down then must not turn the committed account into an error page."""
+    from .tasks import email_send  # registrations.tasks imports this module: looked up when queued
 
-    def enqueue() -> None:
-        from .tasks import focal_welcome_email_send  # registrations.tasks imports this module: looked up when queued
-
-        focal_welcome_email_send.delay(user_id)
-
-    transaction.on_commit(enqueue, robust=True)
+    email_after_commit(email_send, "focal_welcome", user_id)
 
 
 def focal_welcome_send(*, user_id: int) -> None:

@@ -23,7 +23,6 @@ from any number of processes, on PostgreSQL and on SQLite:
 import datetime
 import logging
 import uuid
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -34,13 +33,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record, audit_records
+from core.mail import email_after_commit
 from core.roles import user_is_hec_staff
 from core.uploads import UploadRefused, check_upload
 from quotas import services as quota_services
 from quotas.exceptions import QuotaError
 from quotas.models import Allocation, LicenseMove, Phase, Pool, Quota, University
 
-from . import notifications
 from .cnic import cnic_mask
 from .eligibility import (
     NomineeData,
@@ -101,6 +100,12 @@ def _refuse(problems: list[str]) -> RegistrationError:
 
 
 # Helpers ------------------------------------------------------------------------------------------
+
+
+def _email_after_commit(kind: str, nomination_id: int) -> None:
+    from .tasks import email_send  # registrations.tasks imports this module: looked up when queued
+
+    email_after_commit(email_send, kind, nomination_id)
 
 
 def _quota_for_submit(*, phase: Phase, university: University | None, cnic: str, email: str) -> Quota | None:
@@ -702,7 +707,7 @@ def _promote(*, quota_id: int, actor, now: datetime.datetime) -> list[Nomination
                 summary=f"Nomination {nomination.pk} promoted from the waiting list to a {seat} seat",
                 data={"seat_kind": seat, "quota": quota_id},
             )
-            transaction.on_commit(partial(notifications.promotion_notify, nomination_id=nomination.pk), robust=True)
+            _email_after_commit("promotion", nomination.pk)
             _clear_if_ready(nomination)
             promoted.append(nomination)
     return promoted
@@ -750,9 +755,7 @@ def disability_certificates_overdue(*, now: datetime.datetime | None = None) -> 
                 data={"status": locked.status, "seat_kind": locked.seat_kind},
             )
             _promote(quota_id=locked.quota_id, actor=None, now=now)
-            transaction.on_commit(
-                partial(notifications.certificate_overdue_notify, nomination_id=locked.pk), robust=True
-            )
+            _email_after_commit("certificate_overdue", locked.pk)
             if locked.status == NominationStatus.SEATED:
                 _clear_if_ready(locked)
             moved += 1
@@ -884,7 +887,7 @@ def alumni_holds_expire(*, now: datetime.datetime | None = None) -> int:
             )
             quota_services.quota_seat_release(quota_id=locked.quota_id, seat_kind=seat_kind)
             _promote(quota_id=locked.quota_id, actor=None, now=now)
-            transaction.on_commit(partial(notifications.hold_expired_notify, nomination_id=locked.pk), robust=True)
+            _email_after_commit("hold_expired", locked.pk)
             expired += 1
     return expired
 

@@ -66,7 +66,7 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from . import focal_accounts, invitations, reclaim, reminders, services
+from . import focal_accounts, invitations, notifications, reclaim, reminders, services
 from .models import Invitation
 
 logger = logging.getLogger(__name__)
@@ -235,6 +235,16 @@ def seats_reclaim_task(nomination_ids: list[int], user_id: int, reason: str = ""
     return len(reclaim.seats_reclaim(nominations=nomination_ids, actor=actor, reason=reason).reclaimed)
 
 
+# The e-mails of registrations other than invitations and reminders: by kind, the primary key of
+# what they are about; each one fetches what it needs and says nothing if it no longer applies.
+EMAILS = {
+    "promotion": lambda pk: notifications.promotion_notify(nomination_id=pk),
+    "hold_expired": lambda pk: notifications.hold_expired_notify(nomination_id=pk),
+    "certificate_overdue": lambda pk: notifications.certificate_overdue_notify(nomination_id=pk),
+    "focal_welcome": lambda pk: focal_accounts.focal_welcome_send(user_id=pk),
+}
+
+
 @shared_task(
     bind=True,
     acks_late=True,
@@ -243,7 +253,7 @@ def seats_reclaim_task(nomination_ids: list[int], user_id: int, reason: str = ""
     retry_backoff_max=settings.INVITATION_RETRY_BACKOFF_MAX,
     max_retries=settings.INVITATION_MAX_RETRIES,
 )
-def focal_welcome_email_send(self, user_id: int) -> None:  # noqa: ARG001 - bound for autoretry
-    """E-mail a focal person their set-your-password link; retried while the mail server fails, so
-    a mail server that is down never undoes (or errors) the account HEC staff just created."""
-    focal_accounts.focal_welcome_send(user_id=user_id)
+def email_send(self, kind: str, object_id: int) -> None:  # noqa: ARG001 - bound for autoretry
+    """Send one of ``EMAILS``; retried while the mail server fails, so a mail server that is down
+    never undoes (or errors) the change the e-mail tells of."""
+    EMAILS[kind](object_id)
