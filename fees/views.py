@@ -84,14 +84,20 @@ def my_license(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def challan_download(request: HttpRequest) -> HttpResponse:
-    """The alumnus's challan PDF: issued the first time, the same stored file every time after."""
+    """The alumnus's challan PDF. The first one is issued by a POST (the page's button: it takes a
+    number and a consumer number); after that a GET gives the same stored file every time."""
     nomination = _my_nomination(request)
     if nomination is None:
         raise Http404
     try:
-        challan = services.challan_issue(nomination=nomination, actor=request.user)
+        if request.method == "POST":
+            challan = services.challan_issue(nomination=nomination, actor=request.user)
+        else:
+            challan = services.challan_current(nomination=nomination)
+            if challan is None:
+                return redirect("fees:my_license")
         data = services.challan_pdf(challan=challan)
     except FeeError as error:
         messages.error(request, error.message)

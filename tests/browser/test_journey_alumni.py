@@ -63,7 +63,7 @@ def test_alumnus_signs_up_registers_pays_and_is_verified(page, journey, phase, c
     j.step("registered, seat held")
 
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="Download the challan (PDF)").click()
+        page.get_by_role("button", name="Download the challan (PDF)").click()
     challan = download_info.value
     with open(challan.path(), "rb") as handle:
         assert handle.read(5) == b"%PDF-"

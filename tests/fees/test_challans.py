@@ -27,7 +27,7 @@ def test_challan_pdf_carries_the_numbers_from_the_database(client, phase, alumni
     nomination = register_alumnus(phase=phase, full_name="Sana Malik", cnic="42101-9876543-7")
     client.force_login(learner_account(nomination))
 
-    response = client.get(reverse("fees:challan_download"))
+    response = client.post(reverse("fees:challan_download"))
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -70,7 +70,7 @@ def test_challan_amount_and_due_date_follow_the_phase_not_the_request(client, ph
     nomination = register_alumnus(phase=phase)
     client.force_login(learner_account(nomination))
 
-    response = client.get(reverse("fees:challan_download") + "?amount=1&due=2000-01-01")
+    response = client.post(reverse("fees:challan_download") + "?amount=1&due=2000-01-01")
 
     _, text = pdf_text(response.content)
     challan = Challan.objects.get(nomination=nomination)
@@ -161,3 +161,15 @@ def test_challan_numbers_are_unique_under_concurrent_requests(phase, alumni_pool
 
     assert sorted(numbers) == [f"DLSEI-2021-{i:06d}" for i in range(1, 9)]
     assert sorted(Challan.objects.values_list("number", flat=True)) == sorted(numbers)
+
+
+@pytest.mark.django_db
+def test_opening_the_challan_address_issues_nothing_until_the_button_is_pressed(client, phase, alumni_pool):
+    nomination = register_alumnus(phase=phase)
+    client.force_login(learner_account(nomination))
+
+    response = client.get(reverse("fees:challan_download"))
+
+    assert response.status_code == 302 and response["Location"] == reverse("fees:my_license")
+    assert not Challan.objects.filter(nomination=nomination).exists()
+    assert not AuditEntry.objects.filter(action="challan.issue").exists()

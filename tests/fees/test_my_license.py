@@ -53,7 +53,7 @@ def test_a_seated_alumnus_sees_the_challan_and_the_upload_form(client, phase, al
     assert "Upload your paid challan and transcript" in html and '<label for="id_paid_challan">' in html
     assert '<li class="done">' not in html
 
-    client.get(reverse("fees:challan_download"))
+    client.post(reverse("fees:challan_download"))
     html = page(client, learner_account(alumnus))
     assert "DLSEI-2021-000001" in html
     assert 'enctype="multipart/form-data"' in html
@@ -80,7 +80,7 @@ def test_an_alumnus_gives_the_transcript_once_and_sees_each_step_ticked_off(clie
     assert "the transcript you gave when registering is already on file" in html
     assert html.count('<li class="done">') == 0
 
-    client.get(reverse("fees:challan_download"))
+    client.post(reverse("fees:challan_download"))
     html = page(client, learner_account(alumnus))
     assert html.count('<li class="done">') == 1  # the challan is downloaded
 
