@@ -13,9 +13,7 @@ from django.utils.translation import gettext as _
 
 # Bidi embeddings, overrides and isolates, the direction marks, the Arabic letter mark, zero-width
 # space, word joiner and BOM: none belongs in a name.
-_HIDDEN = frozenset(
-    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c\u200b\u2060\ufeff"
-)
+_HIDDEN = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c\u200b\u2060\ufeff")
 
 
 def text_problems(value: str, *, label: str) -> list[str]:

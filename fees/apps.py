@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class FeesConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'fees'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "fees"

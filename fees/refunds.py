@@ -94,9 +94,7 @@ def refund_rule(*, phase: Phase, as_of: dt.date) -> Case:
     return Case(
         When(activated_on__isnull=True, then=Value(PENDING)),
         When(courses__gte=phase.courses_for_refund, then=Value(REFUND)),
-        When(
-            activated_on__lte=latest_activation_ended_by(day=as_of, years=phase.license_years), then=Value(FORFEIT)
-        ),
+        When(activated_on__lte=latest_activation_ended_by(day=as_of, years=phase.license_years), then=Value(FORFEIT)),
         default=Value(PENDING),
         output_field=CharField(),
     )

@@ -10,7 +10,6 @@
 Thin views: a form, one service call, a FeeError turned into a message and a redirect.
 """
 
-
 from django import forms
 from django.conf import settings
 from django.contrib import messages

@@ -216,9 +216,7 @@ def utilisation_rows(*, phase: Phase, waiting_by_quota: dict[int, int]) -> Utili
 def pool_totals(*, phase: Phase) -> list[dict]:
     """Each pool's licenses as the seat counters hold them now (after license moves), beside the
     pool's share in the phase's numbers: a move across pools shows here."""
-    held = dict(
-        Quota.objects.filter(phase=phase).values("pool").annotate(n=Sum("licenses")).values_list("pool", "n")
-    )
+    held = dict(Quota.objects.filter(phase=phase).values("pool").annotate(n=Sum("licenses")).values_list("pool", "n"))
     planned = {
         Pool.PUBLIC: phase.public_pool_licenses,
         Pool.NAHE: phase.nahe_pool_licenses,

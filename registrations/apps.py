@@ -13,8 +13,8 @@ def _roles_after_migrate(sender, using="default", **kwargs) -> None:  # noqa: AR
 
 
 class RegistrationsConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'registrations'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "registrations"
 
     def ready(self) -> None:
         post_migrate.connect(_roles_after_migrate, dispatch_uid="registrations.roles_after_migrate")

@@ -133,9 +133,7 @@ def email_problems(value: str) -> list[str]:
     try:
         validate_email(email)
     except ValidationError:
-        return [
-            _("“%(email)s” is not an e-mail address; it should look like name@example.edu.pk.") % {"email": email}
-        ]
+        return [_("“%(email)s” is not an e-mail address; it should look like name@example.edu.pk.") % {"email": email}]
     return []
 
 
@@ -175,8 +173,10 @@ def programme_problems(role: str, programme_years: int | None) -> list[str]:
                 "and so on)."
             )
         ]
-    if not isinstance(programme_years, int) or isinstance(programme_years, bool) or not (
-        1 <= programme_years <= MAX_PROGRAMME_YEARS
+    if (
+        not isinstance(programme_years, int)
+        or isinstance(programme_years, bool)
+        or not (1 <= programme_years <= MAX_PROGRAMME_YEARS)
     ):
         return [_("The programme's years of education must be a whole number such as 16 or 18.")]
     if programme_years < MIN_PROGRAMME_YEARS:
@@ -202,7 +202,7 @@ def disability_problems(value) -> list[str]:
 
 
 def yes_no(value: str | bool | None) -> bool:
-    """"yes"/"no" (also y/n, true/false, 1/0, any case; blank is no) → bool, else ValueError."""
+    """ "yes"/"no" (also y/n, true/false, 1/0, any case; blank is no) → bool, else ValueError."""
     if isinstance(value, bool):
         return value
     text = (value or "").strip().lower()

@@ -202,13 +202,17 @@ def _deposit(row: dict, *, university: University) -> tuple[str, datetime.date |
     if not receipt and not date_text:
         return "", None, []
     if university.sector not in DEPOSIT_POOLS:  # a university's pool is its sector
-        return "", None, [
-            _(
-                "%(university)s's nominees pay no deposit (only public universities and NAHE collect the "
-                "deposit); leave deposit_receipt and deposit_date empty."
-            )
-            % {"university": university.name}
-        ]
+        return (
+            "",
+            None,
+            [
+                _(
+                    "%(university)s's nominees pay no deposit (only public universities and NAHE collect the "
+                    "deposit); leave deposit_receipt and deposit_date empty."
+                )
+                % {"university": university.name}
+            ],
+        )
     errors: list[str] = []
     if not receipt or not date_text:
         errors.append(_("Give both the deposit receipt number and the deposit date, or leave both empty."))
@@ -382,9 +386,7 @@ def nominations_file_preview(*, phase: Phase, university: University, data: byte
     return ImportReport(rows=outcomes)
 
 
-def nominations_file_commit(
-    *, phase: Phase, university: University, data: bytes, filename: str, actor
-) -> ImportReport:
+def nominations_file_commit(*, phase: Phase, university: University, data: bytes, filename: str, actor) -> ImportReport:
     """Write the file's acceptable rows in file order, in one transaction; refused rows are
     reported, not written. A file refused as a whole, or a database failure part-way, writes
     nothing and raises RegistrationError.

@@ -264,9 +264,7 @@ def university_settle(
             % {"university": university.name}
         )
     with transaction.atomic():
-        settlement = (
-            UniversitySettlement.objects.select_for_update().filter(phase=phase, university=university).first()
-        )
+        settlement = UniversitySettlement.objects.select_for_update().filter(phase=phase, university=university).first()
         if settlement is None:
             settlement = UniversitySettlement.objects.create(
                 phase=phase,

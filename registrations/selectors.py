@@ -81,8 +81,8 @@ def nominations_of_university(
     """A university's nominations (``university=None``: the alumni pool) in arrival order, with
     optional filters; ``search`` matches the name, the e-mail or the CNIC (dashes or not)."""
     nominations = Nomination.objects.filter(phase=phase)
-    nominations = nominations.filter(university__isnull=True) if university is None else nominations.filter(
-        university=university
+    nominations = (
+        nominations.filter(university__isnull=True) if university is None else nominations.filter(university=university)
     )
     if status:
         nominations = nominations.filter(status=status)

@@ -191,6 +191,8 @@ def disability_seats_review() -> object:
         "certificates_overdue": services.disability_certificates_overdue(),
         "reserved_seats_released": services.disability_reserves_release_due(),
     }
+
+
 # Unclaimed seats (registrations.reclaim) ---------------------------------------------------------
 
 

@@ -28,9 +28,7 @@ urlpatterns: list = [
     path("files/nomination/<int:pk>/<str:kind>/", views_files.file_nomination, name="file_nomination"),
     # HEC staff: utilisation of the quotas (with waiting lists) and moving unused licenses.
     path("staff/<slug:phase_slug>/utilisation/", views_staff.staff_utilisation, name="staff_utilisation"),
-    path(
-        "staff/<slug:phase_slug>/reserve-release/", views_staff.staff_reserve_release, name="staff_reserve_release"
-    ),
+    path("staff/<slug:phase_slug>/reserve-release/", views_staff.staff_reserve_release, name="staff_reserve_release"),
     path(
         "staff/<slug:phase_slug>/utilisation.<str:fmt>",
         views_staff.staff_utilisation_export,

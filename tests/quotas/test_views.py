@@ -57,9 +57,7 @@ def test_a_focal_person_gets_a_friendly_403_and_cannot_run_or_publish(client, sm
         assert "This page is for HEC staff" in response.content.decode()
     assert client.post(reverse("quotas:allocation_run", args=[phase.slug])).status_code == 403
     assert (
-        client.post(
-            reverse("fees:staff_allocation_publish", args=[phase.slug, 1]), {"confirm": "on"}
-        ).status_code
+        client.post(reverse("fees:staff_allocation_publish", args=[phase.slug, 1]), {"confirm": "on"}).status_code
         == 403
     )
     draft.refresh_from_db()
@@ -104,9 +102,7 @@ def test_staff_run_preview_and_publish_an_allocation(staff_client, small, hec_st
     assert "Tick the box to confirm" in unconfirmed.content.decode()
     assert not Quota.objects.exists()
 
-    published = staff_client.post(
-        reverse("fees:staff_allocation_publish", args=[phase.slug, 1]), {"confirm": "on"}
-    )
+    published = staff_client.post(reverse("fees:staff_allocation_publish", args=[phase.slug, 1]), {"confirm": "on"})
     assert published.status_code == 302
     assert messages_of(published) == ["Version 1 is published: registration now counts against it."]
     assert Allocation.objects.get().status == Allocation.Status.PUBLISHED
@@ -188,9 +184,7 @@ def test_a_published_version_cannot_be_published_again(staff_client, small):
 
     preview = staff_client.get(reverse("quotas:allocation_preview", args=[phase.slug, 1])).content.decode()
     assert "Publish this version" not in preview
-    response = staff_client.post(
-        reverse("fees:staff_allocation_publish", args=[phase.slug, 1]), {"confirm": "on"}
-    )
+    response = staff_client.post(reverse("fees:staff_allocation_publish", args=[phase.slug, 1]), {"confirm": "on"})
     assert response.status_code == 302
     assert messages_of(response) == [
         "Version 1 is published; only a draft can be published. Run a new allocation instead."

@@ -101,8 +101,13 @@ def _file(job: dict) -> list[dict]:
         phase=phase, university=university, data=write_csv(rows, COLUMNS), filename="list.csv", actor=actor
     )
     return [
-        {"email": row.email, "ok": row.outcome != "refused", "id": row.nomination_id, "status": row.outcome,
-         "error": " ".join(row.errors)}  # fmt: skip
+        {
+            "email": row.email,
+            "ok": row.outcome != "refused",
+            "id": row.nomination_id,
+            "status": row.outcome,
+            "error": " ".join(row.errors),
+        }  # fmt: skip
         for row in report.rows
     ]
 

@@ -146,8 +146,7 @@ def test_alumni_say_what_and_where_they_graduated(phase):
     assert found == [
         "Give the degree you graduated with, e.g. BS Computer Science.",
         "Give the university you graduated from.",
-        "Give your graduation date; this phase is for alumni who graduated from 9 September 2019 to "
-        "9 September 2021.",
+        "Give your graduation date; this phase is for alumni who graduated from 9 September 2019 to 9 September 2021.",
     ]
 
 

@@ -55,9 +55,7 @@ def test_a_republish_with_more_licenses_seats_the_waiting_list_and_tells_them(
     client.force_login(hec_staff)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            reverse("fees:staff_allocation_publish", args=[phase.slug, 2]), {"confirm": "on"}
-        )
+        response = client.post(reverse("fees:staff_allocation_publish", args=[phase.slug, 2]), {"confirm": "on"})
 
     assert response.status_code == 302
     assert [str(m) for m in get_messages(response.wsgi_request)] == [

@@ -37,8 +37,14 @@ def run_together(tmp_path: Path, jobs: list[dict]) -> list[dict]:
     connection.close()  # hold no connection (nor SQLite lock) while the workers run
     log = (tmp_path / "workers.log").open("w")
     procs = [
-        subprocess.Popen([sys.executable, str(WORKER), str(connection.settings_dict["NAME"])], stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1)  # fmt: skip
+        subprocess.Popen(
+            [sys.executable, str(WORKER), str(connection.settings_dict["NAME"])],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            bufsize=1,
+        )  # fmt: skip
         for _job in jobs
     ]
     try:

@@ -340,9 +340,7 @@ def test_an_alumni_seat_is_held_for_the_phase_payment_days(phase, pool):
 
 
 def test_expired_holds_free_the_seat_for_the_next_alumnus_once(phase, pool, django_capture_on_commit_callbacks):
-    first, second, waiting = (
-        factories.alumnus_register(phase=phase) for _ in range(3)
-    )
+    first, second, waiting = (factories.alumnus_register(phase=phase) for _ in range(3))
     assert waiting.status == WAITING
     alumni_hold_set(nomination=second, until=None, actor=None)  # second paid: its seat is no longer on hold
     later = timezone.now() + datetime.timedelta(days=15)

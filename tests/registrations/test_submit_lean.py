@@ -45,9 +45,7 @@ def test_an_account_that_holds_the_address_unverified_gains_nothing(phase, unive
     assert list(nominations_of_account(user=holder)) == [nomination]
 
 
-def test_a_duplicate_is_refused_by_the_seats_query_and_leaves_nothing(
-    phase, university, focal, quota
-):
+def test_a_duplicate_is_refused_by_the_seats_query_and_leaves_nothing(phase, university, focal, quota):
     first = submit(phase, university, focal, student(n=900))
     users, entries = User.objects.count(), AuditEntry.objects.count()
 
