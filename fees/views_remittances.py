@@ -34,7 +34,7 @@ def remittance_issue_view(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("Statement %(number)s is issued: Rs. %(amount)s to remit, consumer number %(consumer)s.")
+            _("Statement %(number)s is issued: Rs %(amount)s to remit, consumer number %(consumer)s.")
             % {"number": remittance.number, "amount": f"{remittance.amount:,}", "consumer": remittance.consumer_number},
         )
     return redirect("fees:refund_payouts")

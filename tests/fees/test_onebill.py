@@ -132,7 +132,7 @@ def test_payment_posts_once_with_its_audit_entry_and_lifts_the_hold(
     assert AuditEntry.objects.filter(action="bill.pay", target_id=str(payment.pk)).count() == 1
     (told,) = mail.outbox
     assert told.to == ["mak@example.pk"] and "upload your final transcript" in told.body
-    assert f"challan {challan.number} of Rs. 8,000 is paid" in told.body
+    assert f"challan {challan.number} of Rs 8,000 is paid" in told.body
     nomination.refresh_from_db()
     assert nomination.hold_expires_at is None
     assert alumni_holds_expire(now=timezone.now() + datetime.timedelta(days=90)) == 0

@@ -30,7 +30,7 @@ def test_a_statement_of_the_forfeits_paid_by_consumer_number(client, phase, hec_
     refunds_decide(phase=phase, as_of=END, actor=hec_staff)
     client.force_login(focal)
     assert (
-        "Rs. 8,000 of forfeited deposits is not on a statement yet."
+        "Rs 8,000 of forfeited deposits is not on a statement yet."
         in client.get(reverse("fees:refund_payouts")).content.decode()
     )
 
@@ -41,7 +41,7 @@ def test_a_statement_of_the_forfeits_paid_by_consumer_number(client, phase, hec_
     assert f"consumer number {remittance.consumer_number}" in issued and "Not yet" in issued
     pages, text = pdf_text(client.get(reverse("fees:remittance_download", args=[remittance.pk, "pdf"])).content)
     assert pages == 1
-    for expected in ("Idle One", "Idle Two", "Rs. 8,000", "Eight Thousand", remittance.number, "*****-*****67-1"):
+    for expected in ("Idle One", "Idle Two", "Rs 8,000", "Eight Thousand", remittance.number, "*****-*****67-1"):
         assert expected in text
     assert "Done Three" not in text and settings.ONEBILL_BILLER_PREFIX + " 0000" in text
     rows = list(csv.DictReader(io.StringIO(

@@ -287,7 +287,9 @@ def test_the_dashboard_and_the_menu_lead_staff_to_what_waits_for_their_decision(
     assert "0 disability certificates to decide" in page
     payments = reverse("admin:fees_alumnipayment_changelist") + "?status__exact=submitted"
     certificates = reverse("admin:fees_disabilityseat_changelist")
-    assert f'href="{payments}">Payments</a>' in page.replace("&amp;", "&")
+    # The menu's link says how many wait (3) beside its label.
+    assert f'href="{payments}">Payments to check <span class="count"' in page.replace("&amp;", "&")
+    assert '3 waiting">3</span></a>' in page
     assert f'href="{certificates}">Disability certificates</a>' in page
     listed = staff_client.get(payments)
     assert listed.status_code == 200 and listed.content.decode().count('name="_selected_action"') == 3
