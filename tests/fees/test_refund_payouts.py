@@ -94,6 +94,9 @@ def test_the_payout_sheet_round_trip(client, refunds, kind, django_capture_on_co
     page = client.get(reverse("fees:refund_payouts")).content.decode()
     assert "Ayesha Siddiqui" in page and VALID in page
     assert "Bilal Ahmed (bilal@example.pk)" in page  # due, no IBAN: listed apart
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "Refunds to pay" in title and "<" not in title  # the tab shows the page's name, nothing else
+    assert page.count("Forfeited deposits to remit to HEC") == 1
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("fees:refund_payouts"), {"remind": "1"})
     assert [m.to for m in mail.outbox] == [["bilal@example.pk"]]
