@@ -13,6 +13,7 @@ in a client that shows only HTML.
 
 from typing import Any
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.http import HttpRequest
@@ -75,6 +76,19 @@ def bilingual_email_from(
         context=context,
         to=to,
     )
+
+
+# The Celery options of every task that sends one e-mail: the message stays in the broker until the
+# task returns (acks_late), and a mail server that refuses, resets or times out (OSError, SMTP's
+# errors included) is tried again with a growing pause, a bounded number of times.
+MAIL_TASK_OPTIONS = {
+    "bind": True,
+    "acks_late": True,
+    "autoretry_for": (OSError,),
+    "retry_backoff": settings.INVITATION_RETRY_BACKOFF,
+    "retry_backoff_max": settings.INVITATION_RETRY_BACKOFF_MAX,
+    "max_retries": settings.INVITATION_MAX_RETRIES,
+}
 
 
 def email_after_commit(task, *args: Any) -> None:

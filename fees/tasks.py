@@ -10,6 +10,7 @@ from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
+from core.mail import MAIL_TASK_OPTIONS
 from quotas.models import Phase
 
 from . import bills, completions, coursera_sync, refund_payouts, services
@@ -60,14 +61,7 @@ EMAILS = {
 }
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=settings.INVITATION_RETRY_BACKOFF,
-    retry_backoff_max=settings.INVITATION_RETRY_BACKOFF_MAX,
-    max_retries=settings.INVITATION_MAX_RETRIES,
-)
+@shared_task(**MAIL_TASK_OPTIONS)
 def email_send(self, kind: str, object_id: int) -> None:  # noqa: ARG001 - bound for autoretry
     """Send one of ``EMAILS``; retried while the mail server fails."""
     EMAILS[kind](object_id)

@@ -66,6 +66,8 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
+from core.mail import MAIL_TASK_OPTIONS
+
 from . import focal_accounts, invitations, notifications, reclaim, reminders, services
 from .models import Invitation
 
@@ -164,14 +166,7 @@ def reminders_send() -> int:
     return reminders.reminders_send_due()
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=settings.INVITATION_RETRY_BACKOFF,
-    retry_backoff_max=settings.INVITATION_RETRY_BACKOFF_MAX,
-    max_retries=settings.INVITATION_MAX_RETRIES,
-)
+@shared_task(**MAIL_TASK_OPTIONS)
 def reminder_send(self, reminder_id: int) -> str:  # noqa: ARG001 - bound for autoretry
     """E-mail one reminder that was decided (ReminderSent row); retried on SMTP errors."""
     return reminders.reminder_email_send(reminder_id=reminder_id)
@@ -202,27 +197,13 @@ def join_reminders_send() -> int:
     return reclaim.join_reminders_send_due()
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=settings.INVITATION_RETRY_BACKOFF,
-    retry_backoff_max=settings.INVITATION_RETRY_BACKOFF_MAX,
-    max_retries=settings.INVITATION_MAX_RETRIES,
-)
+@shared_task(**MAIL_TASK_OPTIONS)
 def join_reminder_send(self, reminder_id: int) -> str:  # noqa: ARG001 - bound for autoretry
     """E-mail one decided reminder to join (JoinReminder row); retried on SMTP errors."""
     return reclaim.join_reminder_email_send(reminder_id=reminder_id)
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=settings.INVITATION_RETRY_BACKOFF,
-    retry_backoff_max=settings.INVITATION_RETRY_BACKOFF_MAX,
-    max_retries=settings.INVITATION_MAX_RETRIES,
-)
+@shared_task(**MAIL_TASK_OPTIONS)
 def reclaim_notice_send(self, nomination_id: int) -> str:  # noqa: ARG001 - bound for autoretry
     """Tell a learner their unclaimed seat was reclaimed for the waiting list; retried on SMTP errors."""
     return reclaim.reclaim_notice_send(nomination_id=nomination_id)
@@ -247,14 +228,7 @@ EMAILS = {
 }
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=settings.INVITATION_RETRY_BACKOFF,
-    retry_backoff_max=settings.INVITATION_RETRY_BACKOFF_MAX,
-    max_retries=settings.INVITATION_MAX_RETRIES,
-)
+@shared_task(**MAIL_TASK_OPTIONS)
 def email_send(self, kind: str, object_id: int) -> None:  # noqa: ARG001 - bound for autoretry
     """Send one of ``EMAILS``; retried while the mail server fails, so a mail server that is down
     never undoes (or errors) the change the e-mail tells of."""
