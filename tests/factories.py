@@ -214,6 +214,22 @@ def alumnus_register(*, phase: Phase, data: NomineeData | None = None, **changes
     return nomination_submit(phase=phase, university=None, data=data, actor=actor)
 
 
+def alumnus_payment_waiting(*, phase: Phase, data: NomineeData | None = None, **changes):
+    """An alumnus registered, challan issued, the paid challan and transcript uploaded: a payment
+    waiting for HEC's check, made through the real services with the alumnus as the actor."""
+    from fees.services import alumni_payment_submit, challan_issue
+
+    alumnus = alumnus_register(phase=phase, data=data, **changes)
+    challan_issue(nomination=alumnus, actor=learner_account(alumnus))
+    alumni_payment_submit(
+        nomination=alumnus,
+        paid_challan=pdf_upload("paid.pdf"),
+        transcript=pdf_upload("transcript.pdf"),
+        actor=learner_account(alumnus),
+    )
+    return alumnus
+
+
 def disclaimer_on_file(*, phase: Phase, university: University, user) -> Disclaimer:
     """The university's signed disclaimer, as if its focal person had uploaded it."""
     disclaimer = Disclaimer(phase=phase, university=university, uploaded_by=user)

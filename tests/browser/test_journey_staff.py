@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from fees.completions import completion_import_run, completions_upload
 from fees.models import AlumniPayment, PaymentStatus, RefundDecision
-from fees.services import alumni_payment_submit, challan_issue, deposit_record
+from fees.services import deposit_record
 from quotas.license_year import latest_activation_ended_by
 from quotas.models import Allocation, Quota
 from registrations.eligibility import NomineeData
@@ -19,7 +19,6 @@ from registrations.models import Nomination
 from registrations.services import disclaimer_upload, nomination_submit
 from tests import factories
 from tests.browser.conftest import PDF, sign_in
-from tests.factories import learner_account
 
 HEADER = (
     "Name,Email,External Id,Course,Course ID,Course Slug,University,Enrollment Time,Overall Progress,"
@@ -63,7 +62,7 @@ def row(*, email: str, course: str, day: datetime.date) -> str:
 def learners_after_publish(*, phase, staff):
     """What happens between publishing and the end of the year, made through the real services:
     an alumnus who uploaded a paid challan, two students whose deposits were recorded."""
-    alumnus = factories.alumnus_register(
+    alumnus = factories.alumnus_payment_waiting(
         phase=phase,
         data=NomineeData(
             full_name="Zara Hussain",
@@ -75,13 +74,6 @@ def learners_after_publish(*, phase, staff):
             graduated_from="University BIG",
             graduation_date=datetime.date(2020, 6, 30),
         ),
-    )
-    challan_issue(nomination=alumnus, actor=learner_account(alumnus))
-    alumni_payment_submit(
-        nomination=alumnus,
-        paid_challan=SimpleUploadedFile("paid.pdf", PDF),
-        transcript=SimpleUploadedFile("transcript.pdf", PDF),
-        actor=learner_account(alumnus),
     )
     big = Quota.objects.get(phase=phase, university__code="BIG").university
     focal = factories.make_focal_person(university=big, email="focal@big.edu.pk")

@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from fees.services import alumni_payment_submit, challan_issue, deposit_record
+from fees.services import deposit_record
 from quotas.models import Allocation, Quota
 from quotas.services import allocation_run
 from registrations.eligibility import NomineeData
@@ -102,7 +102,7 @@ def everyone(phase):
         phase=phase, university=big.university, data="\n".join(rows).encode(), filename="nominees.csv", actor=focal
     )
     deposit_record(nomination=seated, receipt="BIG-0001-LONG-RECEIPT", paid_on=timezone.localdate(), actor=focal)
-    alumnus = factories.alumnus_register(
+    alumnus = factories.alumnus_payment_waiting(
         phase=phase,
         data=NomineeData(
             full_name="Zara Hussain",
@@ -114,13 +114,6 @@ def everyone(phase):
             graduated_from="University BIG",
             graduation_date=datetime.date(2020, 6, 30),
         ),
-    )
-    challan_issue(nomination=alumnus, actor=learner_account(alumnus))
-    alumni_payment_submit(
-        nomination=alumnus,
-        paid_challan=SimpleUploadedFile("paid.pdf", PDF),
-        transcript=SimpleUploadedFile("transcript.pdf", PDF),
-        actor=learner_account(alumnus),
     )
     new_alumnus = factories.make_user(email="new.alumnus@example.pk")
     return {
