@@ -61,7 +61,16 @@ from .eligibility import (
 )
 from .exceptions import RegistrationError
 from .invitations import nomination_clear_if_ready
-from .models import ACTIVE_STATUSES, Disclaimer, Nomination, NominationStatus, Role, SeatKind, UniversitySettlement
+from .models import (
+    ACTIVE_STATUSES,
+    Disclaimer,
+    FocalPerson,
+    Nomination,
+    NominationStatus,
+    Role,
+    SeatKind,
+    UniversitySettlement,
+)
 from .selectors import waiting_order
 
 __all__ = [
@@ -151,12 +160,21 @@ def _no_quota_message(*, phase: Phase, university: University | None) -> str:
 
 
 def _check_acting_for(*, actor, university: University | None) -> None:
-    """A focal person acts for their own university only (the views ensure it; this makes sure)."""
-    if university is None:  # nobody acts for the alumni pool: no need to look the actor up
+    """A university's nominations are made and changed by its own focal person or by HEC staff;
+    an operator's command on the server acts with no account (``actor`` None). Nobody acts for the
+    alumni pool: each alumnus registers themself."""
+    if university is None or actor is None:
         return
-    focal = getattr(actor, "focal_person", None) if getattr(actor, "pk", None) else None
-    if focal is not None and focal.university_id != university.pk:
-        raise RegistrationError(_("You can act only for your own university."))
+    try:
+        # The focal views have already read the focal person onto the user: no second query.
+        focal = actor.focal_person
+    except FocalPerson.DoesNotExist:
+        focal = None
+    if focal is not None:
+        if focal.university_id != university.pk:
+            raise RegistrationError(_("You can act only for your own university."))
+    elif not user_is_hec_staff(actor):
+        raise RegistrationError(_("Only the university's focal person or HEC staff can do this."))
 
 
 def _require_staff(actor, what: str) -> None:

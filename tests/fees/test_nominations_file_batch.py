@@ -10,7 +10,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEntry
-from fees.exceptions import FeeError
 from fees.models import Deposit
 from fees.services import nominations_file_commit
 from registrations.models import Invitation, Nomination, NominationUpload
@@ -82,17 +81,19 @@ def test_the_deposits_of_a_file_settle_and_invite_as_one_by_one(phase, invite_li
     assert AuditEntry.objects.filter(action="nomination.clear", target_id=str(first.nomination_id)).count() == 1
 
 
-def test_a_refused_deposit_names_its_row_and_nothing_is_saved(phase):
+def test_a_file_confirmed_by_an_account_that_is_neither_focal_person_nor_staff_saves_nothing(phase):
     from tests import factories
 
     university, focal = university_ready(phase=phase, code="QAU", licenses=5)
     clerk = factories.make_user(email="clerk@example.pk")  # neither the focal person nor HEC staff
     upload = upload_of(phase, university, focal, [line(1, receipt=""), line(2), line(3)])
-    with pytest.raises(FeeError, match=r"Row 3 \(Person 2\): Only the focal person .* Nothing from this file"):
-        nominations_file_commit(upload=upload, actor=clerk)
+    report = nominations_file_commit(upload=upload, actor=clerk)
+    assert [row.outcome for row in report.rows] == ["refused"] * 3
+    assert {error for row in report.rows for error in row.errors} == {
+        "Only the university's focal person or HEC staff can do this."
+    }
     assert not Nomination.objects.exists() and not Deposit.objects.exists()
     assert not AuditEntry.objects.filter(action__in=["deposit.record", "nomination.submit"]).exists()
-    assert NominationUpload.objects.get().committed_at is None
 
 
 def test_the_queries_of_a_file_with_deposits_do_not_grow_with_the_rows(phase):

@@ -110,6 +110,25 @@ def test_a_focal_person_cannot_nominate_for_another_university(phase, university
     assert not Nomination.objects.exists()
 
 
+def test_an_account_that_is_neither_focal_person_nor_staff_cannot_nominate_or_withdraw(phase, university, focal, quota):
+    nomination = submit(phase, university, focal)
+    learner = factories.learner_account(nomination)
+    with pytest.raises(RegistrationError, match="Only the university's focal person or HEC staff"):
+        submit(phase, university, learner)
+    with pytest.raises(RegistrationError, match="Only the university's focal person or HEC staff"):
+        nomination_withdraw(nomination=nomination, actor=learner, reason="Not me")
+    nomination.refresh_from_db()
+    assert nomination.status == SEATED
+    assert Nomination.objects.count() == 1
+
+
+def test_hec_staff_may_act_for_any_university(phase, university, focal, hec_staff, quota):
+    nomination = submit(phase, university, focal)
+    nomination_withdraw(nomination=nomination, actor=hec_staff, reason="Asked by the university")
+    nomination.refresh_from_db()
+    assert nomination.status == NominationStatus.WITHDRAWN
+
+
 def test_without_a_published_quota_the_nomination_is_refused_clearly(phase, university, focal):
     disclaimer_on_file(phase=phase, university=university, user=focal)
     with pytest.raises(RegistrationError, match="has no licenses in .* yet"):
