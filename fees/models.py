@@ -113,6 +113,19 @@ class AlumniPayment(models.Model):
     def __str__(self) -> str:
         return f"{self.challan.number} ({self.get_status_display()})"
 
+    @property
+    def is_submitted(self) -> bool:
+        """Waiting for HEC's check."""
+        return self.status == PaymentStatus.SUBMITTED
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == PaymentStatus.VERIFIED
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.status == PaymentStatus.REJECTED
+
 
 class Deposit(models.Model):
     """A public learner's deposit as the focal person recorded it. Never changed in place.
@@ -172,6 +185,14 @@ class DisabilityWaiver(models.Model):
 
     def __str__(self) -> str:
         return f"{self.nomination.full_name} ({self.get_status_display()})"
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == WaiverStatus.APPROVED
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.status == WaiverStatus.REJECTED
 
 
 class DisabilitySeat(Nomination):
@@ -459,6 +480,24 @@ class CompletionImport(models.Model):
         return self.state in (self.State.QUEUED, self.State.RUNNING)
 
     @property
+    def queued(self) -> bool:
+        return self.state == self.State.QUEUED
+
+    @property
+    def running(self) -> bool:
+        return self.state == self.State.RUNNING
+
+    @property
+    def done(self) -> bool:
+        """Every row of the report was imported."""
+        return self.state == self.State.DONE
+
+    @property
+    def failed(self) -> bool:
+        """The import stopped before the end of the report."""
+        return self.state == self.State.FAILED
+
+    @property
     def percent(self) -> int:
         """Whole per cent of the rows imported, rounded down so that 100 means finished."""
         return self.processed * 100 // self.rows if self.rows else 100
@@ -634,3 +673,12 @@ class CourseraSync(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phase.slug} {self.started_at:%Y-%m-%d %H:%M} ({self.get_state_display()})"
+
+    @property
+    def done(self) -> bool:
+        return self.state == self.State.DONE
+
+    @property
+    def failed(self) -> bool:
+        """The sync stopped; `error` says why and what to do."""
+        return self.state == self.State.FAILED

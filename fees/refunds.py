@@ -335,6 +335,18 @@ class RefundCaseRow:
     def cnic_masked(self) -> str:
         return cnic_mask(self.cnic)
 
+    @property
+    def refund_due(self) -> bool:
+        return self.decision == REFUND
+
+    @property
+    def forfeited(self) -> bool:
+        return self.decision == FORFEIT
+
+    @property
+    def pending(self) -> bool:
+        return self.decision == PENDING
+
 
 _CASE_COLUMNS = [
     "pk", "full_name", "email", "cnic", "university__code", "courses", "deposit_amount", "decision_id",

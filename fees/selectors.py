@@ -1,8 +1,10 @@
 """Reads of the fees app used by its pages, the admin and commands."""
 
 import dataclasses
+import enum
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from quotas.models import Phase, Pool, Quota, University
 from registrations.cnic import cnic_mask
@@ -33,11 +35,20 @@ def nomination_of_learner(*, user, phase: Phase | None) -> Nomination | None:
     return candidates.filter(status__in=ACTIVE_STATUSES).order_by("-id").first() or candidates.order_by("-id").first()
 
 
+class FeeKind(enum.Enum):
+    """How a learner's license is paid for."""
+
+    CHALLAN = enum.auto()  # an alumnus pays HEC the alumni fee by bank challan
+    DEPOSIT = enum.auto()  # a public or NAHE learner pays the refundable deposit to the focal person
+    WAIVER = enum.auto()  # a reserved disability seat: free once HEC checks the certificate
+    INVOICE = enum.auto()  # a private university's learner: the university pays HEC's invoice
+
+
 @dataclasses.dataclass
 class LearnerFees:
     """What the learner's own page shows about the money side of their nomination."""
 
-    kind: str  # "alumnus", "deposit", "waiver", "private"
+    kind: FeeKind
     challan: Challan | None = None
     payments: list[AlumniPayment] = dataclasses.field(default_factory=list)
     deposit: Deposit | None = None
@@ -46,15 +57,36 @@ class LearnerFees:
     bill_payment: BillPayment | None = None  # the challan paid through 1Bill or a bank scroll
 
     @property
+    def by_challan(self) -> bool:
+        return self.kind is FeeKind.CHALLAN
+
+    @property
+    def by_deposit(self) -> bool:
+        return self.kind is FeeKind.DEPOSIT
+
+    @property
+    def by_waiver(self) -> bool:
+        return self.kind is FeeKind.WAIVER
+
+    @property
+    def by_invoice(self) -> bool:
+        return self.kind is FeeKind.INVOICE
+
+    @property
     def latest_payment(self) -> AlumniPayment | None:
         return self.payments[0] if self.payments else None
+
+    @property
+    def proof_uploaded(self) -> bool:
+        """The alumnus's newest upload is waiting for HEC or verified (not rejected)."""
+        return self.latest_payment is not None and not self.latest_payment.is_rejected
 
 
 def learner_fees(*, nomination: Nomination) -> LearnerFees:
     if nomination.pool == Pool.ALUMNI:
         challan = Challan.objects.filter(nomination=nomination, cancelled_at__isnull=True).first()
         return LearnerFees(
-            kind="alumnus",
+            kind=FeeKind.CHALLAN,
             challan=challan,
             payments=list(AlumniPayment.objects.filter(nomination=nomination).select_related("challan")),
             bill_payment=BillPayment.objects.filter(challan=challan).first() if challan else None,
@@ -65,12 +97,61 @@ def learner_fees(*, nomination: Nomination) -> LearnerFees:
             .exclude(status=InvoiceStatus.CANCELLED)
             .first()
         )
-        return LearnerFees(kind="private", invoice=invoice)
-    if nomination.seat_kind == SeatKind.DISABILITY:
-        return LearnerFees(kind="waiver", waiver=DisabilityWaiver.objects.filter(nomination=nomination).first())
+        return LearnerFees(kind=FeeKind.INVOICE, invoice=invoice)
+    if nomination.holds_disability_seat:
+        return LearnerFees(kind=FeeKind.WAIVER, waiver=DisabilityWaiver.objects.filter(nomination=nomination).first())
     return LearnerFees(
-        kind="deposit", deposit=Deposit.objects.filter(nomination=nomination, superseded_by__isnull=True).first()
+        kind=FeeKind.DEPOSIT, deposit=Deposit.objects.filter(nomination=nomination, superseded_by__isnull=True).first()
     )
+
+
+def challan_issue_refusal(*, nomination: Nomination) -> str:
+    """Why no new challan can be issued to this learner now, or "" when one can: only to an
+    alumnus holding a seat whose fee is not settled and whose payment hold is running.
+
+    challan_issue refuses with it, and the learner's page offers the challan by it
+    (:func:`challan_available`).
+    """
+    if nomination.pool != Pool.ALUMNI:
+        return _("Only alumni pay by bank challan; students and faculty pay through their university.")
+    if not nomination.is_seated:
+        return _("A challan is issued only for a seat you hold; the status of your registration is “%(status)s”.") % {
+            "status": nomination.get_status_display()
+        }
+    if nomination.settled_at is not None:
+        return _("Your fee is already settled; there is nothing more to pay.")
+    if nomination.hold_expires_at is None:
+        return _("Your seat is not waiting for a payment, so no challan can be issued now.")
+    return ""
+
+
+def challan_available(*, nomination: Nomination, challan: Challan | None) -> bool:
+    """Whether the learner's page offers the challan: the current one to download, or a first one
+    that challan_issue would issue now."""
+    return challan is not None or not challan_issue_refusal(nomination=nomination)
+
+
+def alumni_payment_refusal(*, nomination: Nomination, latest: AlumniPayment | None) -> str:
+    """Why the alumnus cannot send their paid challan (or, when the bank reported it paid, their
+    transcript) for HEC's check now, or "" when they can: seated, not settled, and their newest
+    upload (``latest``, if any) rejected.
+
+    alumni_payment_submit refuses with it, and the learner's page shows the upload form exactly
+    when it is "".
+    """
+    if nomination.pool != Pool.ALUMNI:
+        return _("Only alumni upload a paid challan.")
+    if not nomination.is_seated:
+        return _("A payment cannot be accepted: the status of your registration is “%(status)s”.") % {
+            "status": nomination.get_status_display()
+        }
+    if latest is not None and latest.is_verified:
+        return _("Your payment is already verified; there is nothing more to upload.")
+    if latest is not None and latest.is_submitted:
+        return _("Your earlier upload is still waiting for HEC to check it; please wait for their answer.")
+    if nomination.settled_at is not None:
+        return _("Your fee is already settled; there is nothing more to pay.")
+    return ""
 
 
 def deposit_nominees(

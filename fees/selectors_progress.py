@@ -8,10 +8,12 @@ from registrations.models import Nomination
 from .deposit_returns import RETURN_STATUSES, deposits_to_return
 from .models import CourseCompletion
 from .refunds import (
-    COURSE,
+    FORFEIT,
     GUIDED_PROJECT,
+    KNOWN_TYPES,
     PENDING,
     PROFESSIONAL_CERTIFICATE,
+    REFUND,
     SPECIALIZATION,
     counted_types,
     course_type_normal,
@@ -20,13 +22,15 @@ from .refunds import (
     refund_status,
 )
 
-# What the learner reads about the deposit; the template words each one.
-REFUND_DUE, FORFEITED, NO_DEPOSIT, RETURNED = "refund", "forfeit", "none", "return"
+# What the learner reads about the deposit besides the refund rule's REFUND, FORFEIT and PENDING;
+# the template words each one.
+NO_DEPOSIT, RETURNED = "none", "return"
 
 
 def learner_progress(*, nomination: Nomination, today: dt.date) -> dict:
     """What the learner's page shows: courses counted out of the phase's number, the license year,
-    days left in it, the deposit's status ("refund", "forfeit", "pending" or "none") and the courses.
+    days left in it, the deposit's status (REFUND, FORFEIT, PENDING, RETURNED or NO_DEPOSIT, with
+    a flag for each) and the courses.
 
     A recorded decision (or HEC's correction of it) is what the learner sees once there is one;
     before that, what the rule says today.
@@ -55,7 +59,9 @@ def learner_progress(*, nomination: Nomination, today: dt.date) -> dict:
                 else "",
                 "type": completion.course_type,
                 # Why a row does not count, for the template to word: its kind, or the dates.
-                "kind": kind if kind in (COURSE, GUIDED_PROJECT, SPECIALIZATION, PROFESSIONAL_CERTIFICATE) else "other",
+                "is_guided_project": kind == GUIDED_PROJECT,
+                "is_programme": kind in (SPECIALIZATION, PROFESSIONAL_CERTIFICATE),
+                "is_unknown_type": kind not in KNOWN_TYPES,
                 "counts": in_year and completion.completed_on <= today and kind in counting,
             }
         )
@@ -69,8 +75,12 @@ def learner_progress(*, nomination: Nomination, today: dt.date) -> dict:
         "last_day": end - dt.timedelta(days=1) if end else None,
         "days_left": max((end - today).days, 0) if end else None,
         "deposit_status": status,
+        "refund_due": status == REFUND,
+        "forfeited": status == FORFEIT,
+        "pending": status == PENDING,
+        "to_return": status == RETURNED,
+        "no_deposit": status == NO_DEPOSIT,
         "deposit_amount": deposit.amount if deposit else None,
         "decision": recorded,
-        "pending": status == PENDING,
         "completions": completions,
     }

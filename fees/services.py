@@ -54,6 +54,7 @@ from .models import (
     PaymentStatus,
     WaiverStatus,
 )
+from .selectors import alumni_payment_refusal, challan_issue_refusal
 
 PROOF_KINDS = {"pdf", "png", "jpeg"}
 
@@ -94,8 +95,6 @@ def challan_issue(*, nomination: Nomination, actor: Any) -> Challan:
     """
     with transaction.atomic():
         locked = _lock(nomination)
-        if locked.pool != Pool.ALUMNI:
-            raise FeeError(_("Only alumni pay by bank challan; students and faculty pay through their university."))
         current = challan_current(nomination=locked)
         hold_day = timezone.localdate(locked.hold_expires_at) if locked.hold_expires_at else None
         if current is not None:
@@ -109,15 +108,8 @@ def challan_issue(*, nomination: Nomination, actor: Any) -> Challan:
                 or locked.status != NominationStatus.SEATED
             ):
                 return current
-        if locked.status != NominationStatus.SEATED:
-            raise FeeError(
-                _("A challan is issued only for a seat you hold; the status of your registration is “%(status)s”.")
-                % {"status": locked.get_status_display()}
-            )
-        if locked.settled_at is not None:
-            raise FeeError(_("Your fee is already settled; there is nothing more to pay."))
-        if hold_day is None:
-            raise FeeError(_("Your seat is not waiting for a payment, so no challan can be issued now."))
+        if refusal := challan_issue_refusal(nomination=locked):
+            raise FeeError(refusal)
         if current is not None:
             Challan.objects.filter(pk=current.pk, cancelled_at__isnull=True).update(
                 cancelled_at=timezone.now(), cancelled_reason="payment hold restarted; replaced"
@@ -185,20 +177,9 @@ def alumni_payment_submit(
         _proof_check(transcript, what=_("The transcript"))
     with transaction.atomic():
         locked = _lock(nomination)
-        if locked.pool != Pool.ALUMNI:
-            raise FeeError(_("Only alumni upload a paid challan."))
-        if locked.status != NominationStatus.SEATED:
-            raise FeeError(
-                _("A payment cannot be accepted: the status of your registration is “%(status)s”.")
-                % {"status": locked.get_status_display()}
-            )
-        open_payment = AlumniPayment.objects.filter(
-            nomination=locked, status__in=[PaymentStatus.SUBMITTED, PaymentStatus.VERIFIED]
-        ).first()
-        if open_payment is not None:
-            if open_payment.status == PaymentStatus.VERIFIED:
-                raise FeeError(_("Your payment is already verified; there is nothing more to upload."))
-            raise FeeError(_("Your earlier upload is still waiting for HEC to check it; please wait for their answer."))
+        latest = AlumniPayment.objects.filter(nomination=locked).first()
+        if refusal := alumni_payment_refusal(nomination=locked, latest=latest):
+            raise FeeError(refusal)
         challan = challan_current(nomination=locked)
         if challan is None:
             raise FeeError(_("Please download your challan and pay it at the bank before uploading it."))

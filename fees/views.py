@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -26,6 +27,7 @@ from .exceptions import FeeError
 from .forms import AlumniPaymentForm, DepositCorrectionForm, DepositFilterForm, DepositForm, RefundAccountForm
 from .models import AlumniPayment, DisabilityWaiver, Invoice
 from .refund_payouts import learner_refund
+from .selectors_progress import learner_progress
 
 
 def _pdf_response(data: bytes, *, filename: str, inline: bool = False) -> HttpResponse:
@@ -51,7 +53,6 @@ def _my_license_page(request: HttpRequest, *, payment_form: AlumniPaymentForm | 
     if nomination is not None:
         nomination.cnic_masked = cnic_mask(nomination.cnic)
         fees = selectors.learner_fees(nomination=nomination)
-        latest = fees.latest_payment
         context.update(
             fees=fees,
             refund=learner_refund(nomination=nomination),
@@ -61,16 +62,10 @@ def _my_license_page(request: HttpRequest, *, payment_form: AlumniPaymentForm | 
                 transcript_on_file=bool(nomination.transcript), challan_paid_by_bank=fees.bill_payment is not None
             ),
             # Shown at once, beside the challan to download: the steps above say "upload it below".
-            can_upload=(
-                fees.kind == "alumnus"
-                and nomination.status == "seated"
-                and nomination.settled_at is None
-                and (latest is None or latest.status == "rejected")
-            ),
-            proof_uploaded=latest is not None and latest.status != "rejected",
+            can_upload=not selectors.alumni_payment_refusal(nomination=nomination, latest=fees.latest_payment),
             position=waiting_position(nomination=nomination),
-            can_download_challan=fees.kind == "alumnus"
-            and (fees.challan is not None or (nomination.status == "seated" and nomination.settled_at is None)),
+            can_download_challan=selectors.challan_available(nomination=nomination, challan=fees.challan),
+            progress=learner_progress(nomination=nomination, today=timezone.localdate()),
         )
     return render(request, "fees/my_license.html", context, status=status)
 

@@ -191,6 +191,11 @@ class University(models.Model):
     def pool(self) -> str:
         return self.sector  # sector names and pool names coincide for institutions
 
+    @property
+    def is_private(self) -> bool:
+        """A private sector university: it pays HEC by invoice for its learners' licenses."""
+        return self.sector == Sector.PRIVATE
+
 
 class Allocation(models.Model):
     """One run of the allocation engine for a phase. Published ones are what registration uses."""
@@ -225,8 +230,20 @@ class Allocation(models.Model):
     def __str__(self) -> str:
         return f"{self.phase} v{self.version} ({self.get_status_display()})"
 
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
 
 class AllocationLine(models.Model):
+    class Bound(models.TextChoices):
+        """Which cap set the university's share: the allocation engine's words (quotas.allocation)."""
+
+        PROPORTIONAL = "", _("none (in proportion)")
+        MIN = "min", _("minimum")
+        MAX = "max", _("maximum")
+        GRANT = "grant", _("fixed distance-learning grant")
+
     allocation = models.ForeignKey(Allocation, on_delete=models.CASCADE, related_name="lines")
     university = models.ForeignKey(University, on_delete=models.PROTECT, related_name="+")
     pool = models.CharField(max_length=10, choices=Pool.choices)
@@ -234,7 +251,7 @@ class AllocationLine(models.Model):
     exact_share = models.DecimalField(max_digits=14, decimal_places=4)
     licenses = models.PositiveIntegerField()
     disability_reserved = models.PositiveIntegerField(default=0)
-    bound = models.CharField(max_length=8, blank=True)  # "", "min", "max", "grant"
+    bound = models.CharField(max_length=8, blank=True)  # a Bound
 
     class Meta:
         ordering = ["pool", "university__name"]
@@ -244,6 +261,11 @@ class AllocationLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.university_id}: {self.licenses}"
+
+    @property
+    def bound_label(self) -> str:
+        """The bound in words, as the allocation's page names it."""
+        return dict(self.Bound.choices).get(self.bound, self.Bound.PROPORTIONAL.label)
 
 
 class Quota(models.Model):

@@ -62,6 +62,11 @@ class PoolTotal:
     allocated: int  # sum of the universities' licenses
     universities: int
 
+    @property
+    def is_national_pool(self) -> bool:
+        """The alumni pool: national, without universities."""
+        return self.pool == Pool.ALUMNI
+
 
 def allocation_pool_totals(*, allocation: Allocation, lines: list[AllocationLine]) -> list[PoolTotal]:
     labels = dict(Pool.choices)

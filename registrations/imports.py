@@ -40,7 +40,7 @@ from .eligibility import (
     yes_no,
 )
 from .exceptions import RegistrationError
-from .models import Disclaimer, NominationStatus
+from .models import Disclaimer, NominationStatus, SeatKind
 from .services import nomination_submit, nominations_submit_many, seat_kinds_in_order
 
 logger = logging.getLogger(__name__)
@@ -60,7 +60,8 @@ EXAMPLE_ROW = [
     "2021-09-15",
 ]
 MAX_RECEIPT_LENGTH = 50
-SEATED, WAITING, REFUSED = "seated", "waiting", "refused"
+# A row takes a seat or joins the waiting list as a nomination would (its status), or is refused.
+SEATED, WAITING, REFUSED = NominationStatus.SEATED.value, NominationStatus.WAITING.value, "refused"
 
 
 @dataclass(frozen=True)
@@ -71,12 +72,24 @@ class RowOutcome:
     full_name: str
     email: str
     cnic_masked: str
-    outcome: str  # "seated" | "waiting" | "refused"
+    outcome: str  # SEATED | WAITING | REFUSED
     errors: list[str] = field(default_factory=list)
-    seat_kind: str = ""  # "disability": a reserved seat, its certificate to follow
+    seat_kind: str = ""  # a SeatKind; DISABILITY: a reserved seat, its certificate to follow
     nomination_id: int | None = None
     deposit_receipt: str = ""
     deposit_date: datetime.date | None = None
+
+    @property
+    def is_seated(self) -> bool:
+        return self.outcome == SEATED
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.outcome == WAITING
+
+    @property
+    def holds_disability_seat(self) -> bool:
+        return self.seat_kind == SeatKind.DISABILITY
 
 
 @dataclass(frozen=True)

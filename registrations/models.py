@@ -151,6 +151,21 @@ class Nomination(models.Model):
     def __str__(self) -> str:
         return f"{self.full_name} ({self.get_status_display()})"
 
+    # What templates ask of a nomination, read from its fields (the values are NominationStatus's
+    # and SeatKind's, so a template never spells one).
+    @property
+    def is_seated(self) -> bool:
+        return self.status == NominationStatus.SEATED
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status == NominationStatus.WAITING
+
+    @property
+    def holds_disability_seat(self) -> bool:
+        """On a seat reserved for a learner with a disability (free once HEC checks the certificate)."""
+        return self.seat_kind == SeatKind.DISABILITY
+
     @property
     def learner_id_external(self) -> str:
         """The id Coursera carries as `External Id`, matching completion reports back to us."""

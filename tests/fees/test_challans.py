@@ -16,6 +16,7 @@ from audit.models import AuditEntry
 from fees.exceptions import FeeError
 from fees.models import Challan
 from fees.services import challan_issue, challan_pdf
+from registrations.services import alumni_hold_set
 from tests.factories import learner_account
 from tests.fees.conftest import nominate_student, pdf_text, register_alumnus
 
@@ -173,3 +174,18 @@ def test_opening_the_challan_address_issues_nothing_until_the_button_is_pressed(
     assert response.status_code == 302 and response["Location"] == reverse("fees:my_license")
     assert not Challan.objects.filter(nomination=nomination).exists()
     assert not AuditEntry.objects.filter(action="challan.issue").exists()
+
+
+@pytest.mark.django_db
+def test_the_page_offers_a_challan_only_when_one_can_be_issued(client, phase, alumni_pool, hec_staff):
+    nomination = register_alumnus(phase=phase)
+    client.force_login(learner_account(nomination))
+    button = f'<form method="post" action="{reverse("fees:challan_download")}">'
+    assert button in client.get(reverse("fees:my_license")).content.decode()
+
+    alumni_hold_set(nomination=nomination, until=None, actor=hec_staff)  # the seat waits for no payment
+
+    assert button not in client.get(reverse("fees:my_license")).content.decode()
+    response = client.post(reverse("fees:challan_download"), follow=True)
+    assert "Your seat is not waiting for a payment, so no challan can be issued now." in response.content.decode()
+    assert not Challan.objects.exists()
