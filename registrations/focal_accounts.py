@@ -4,16 +4,12 @@ allauth has no invitations, so the portal builds the small flow itself with Djan
 ``PasswordResetTokenGenerator``: the link carries the user's id and a token that is valid until
 ``PASSWORD_RESET_TIMEOUT`` passes or the password changes (so it works exactly once). Setting the
 password proves the person reads that mailbox, so their allauth ``EmailAddress`` becomes verified.
-
-It also keeps a focal person's nominations file between its preview and its confirmation
-(``nomination_upload_store``); the confirmation itself is ``fees.services.nominations_file_commit``.
 """
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes, force_str
@@ -25,7 +21,7 @@ from core.mail import bilingual_email_from, email_after_commit
 from quotas.models import University
 
 from .exceptions import RegistrationError
-from .models import FocalPerson, NominationUpload
+from .models import FocalPerson
 from .roles import FOCAL_PERSON, roles_ensure
 
 welcome_token_generator = PasswordResetTokenGenerator()
@@ -161,25 +157,3 @@ def focal_password_set(*, user, token: str, password: str) -> None:
         actor=locked, action="focal_person.password_set", target=locked, summary="Password set by welcome link"
     )
     user.password = locked.password
-
-
-@transaction.atomic
-def nomination_upload_store(*, phase, university: University, data: bytes, filename: str, actor) -> NominationUpload:
-    """Keep a focal person's nominations file between its preview and its confirmation.
-
-    Called only after the preview accepted the file as a whole; the file is stored privately and
-    confirmed later through ``fees.services.nominations_file_commit``.
-    """
-    safe_name = (filename or "nominations").replace("/", "_").replace("\\", "_")[-200:]
-    upload = NominationUpload(phase=phase, university=university, original_name=safe_name, uploaded_by=actor)
-    extension = "xlsx" if data.startswith(b"PK\x03\x04") else "csv"
-    upload.file.save(f"{university.code}-nominations.{extension}", ContentFile(data), save=False)
-    upload.save()
-    audit_record(
-        actor=actor,
-        action="nomination_upload.store",
-        target=upload,
-        summary=f"Nominations file {safe_name} uploaded for preview ({university.code})",
-        data={"bytes": len(data)},
-    )
-    return upload

@@ -6,6 +6,7 @@ what would happen: seated, waiting list, or refused with the reasons in words; t
 simulated in file order against the quota's free seats at that moment. ``nominations_file_commit``
 then writes every acceptable row through ``nomination_submit`` in file order, in one transaction:
 the same seat counter as a single nomination, so a file can never take more seats than are free.
+Between the two, a focal person's file is kept as a ``NominationUpload`` (``nomination_upload_store``).
 
 A bad file (columns, encoding, size, not a spreadsheet, empty) is refused whole by
 ``core.tabular`` and nothing is written. The deposit columns are only checked here; recording
@@ -17,6 +18,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -40,7 +42,7 @@ from .eligibility import (
     yes_no,
 )
 from .exceptions import RegistrationError
-from .models import Disclaimer, NominationStatus, SeatKind
+from .models import Disclaimer, NominationStatus, NominationUpload, SeatKind
 from .services import nomination_submit, nominations_submit_many, seat_kinds_in_order
 
 logger = logging.getLogger(__name__)
@@ -397,6 +399,30 @@ def nominations_file_preview(*, phase: Phase, university: University, data: byte
         else:
             outcomes.append(_outcome(item, WAITING))
     return ImportReport(rows=outcomes)
+
+
+@transaction.atomic
+def nomination_upload_store(
+    *, phase: Phase, university: University, data: bytes, filename: str, actor
+) -> NominationUpload:
+    """Keep a focal person's nominations file between its preview and its confirmation.
+
+    Called only after the preview accepted the file as a whole; the file is stored privately and
+    confirmed later through ``fees.services.nominations_file_commit``.
+    """
+    safe_name = (filename or "nominations").replace("/", "_").replace("\\", "_")[-200:]
+    upload = NominationUpload(phase=phase, university=university, original_name=safe_name, uploaded_by=actor)
+    extension = "xlsx" if data.startswith(b"PK\x03\x04") else "csv"
+    upload.file.save(f"{university.code}-nominations.{extension}", ContentFile(data), save=False)
+    upload.save()
+    audit_record(
+        actor=actor,
+        action="nomination_upload.store",
+        target=upload,
+        summary=f"Nominations file {safe_name} uploaded for preview ({university.code})",
+        data={"bytes": len(data)},
+    )
+    return upload
 
 
 def nominations_file_commit(*, phase: Phase, university: University, data: bytes, filename: str, actor) -> ImportReport:

@@ -27,7 +27,6 @@ from quotas.selectors import phase_current
 from .cnic import cnic_mask
 from .disclaimers import disclaimer_form_pdf
 from .exceptions import RegistrationError
-from .focal_accounts import nomination_upload_store
 from .forms import (
     CertificateForm,
     DisclaimerForm,
@@ -40,6 +39,7 @@ from .forms import (
 )
 from .imports import (
     COLUMNS,
+    nomination_upload_store,
     nominations_file_check,
     nominations_file_preview,
     nominations_template_csv,

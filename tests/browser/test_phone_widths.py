@@ -18,7 +18,7 @@ from fees.services import deposit_record
 from quotas.models import Allocation, Quota
 from quotas.services import allocation_run
 from registrations.eligibility import NomineeData
-from registrations.focal_accounts import nomination_upload_store
+from registrations.imports import nomination_upload_store
 from registrations.models import NominationUpload
 from registrations.services import disclaimer_upload, nomination_submit
 from tests import factories

@@ -97,7 +97,7 @@ def build_world() -> World:
     """Two public universities A and B with published quotas, signed disclaimers and nominees of B,
     a registered alumnus with a paid challan uploaded, a disability waiver, a private invoice."""
     from fees.services import alumni_payment_submit, challan_issue, invoice_issue, waiver_request
-    from registrations.focal_accounts import nomination_upload_store
+    from registrations.imports import nomination_upload_store
     from registrations.services import disclaimer_upload, nomination_submit
 
     phase = factories.make_small_phase(slug="auth-phase", private_max_licenses=20)
@@ -247,7 +247,7 @@ def _confirmed_upload(w: World):
     if "confirmed_upload" not in w.extra:
         from django.utils import timezone
 
-        from registrations.focal_accounts import nomination_upload_store
+        from registrations.imports import nomination_upload_store
         from registrations.models import NominationUpload
 
         with w.upload.file.open("rb") as stored:
