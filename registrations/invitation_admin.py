@@ -9,8 +9,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from .invitations import coursera_invites_csv, invitation_counts, invitations_resend
+from .coursera_invites import coursera_invites_csv
+from .invitations import invitations_resend
 from .models import Invitation, InvitationAttempt, Nomination, NominationStatus, ReminderSent, UniversitySettlement
+from .selectors import invitations_by_state
 
 
 class _NoWrites:
@@ -74,7 +76,7 @@ class InvitationAdmin(_NoWrites, admin.ModelAdmin):
         response = super().changelist_view(request, extra_context)
         changelist = getattr(response, "context_data", {}).get("cl")
         if changelist is not None:
-            counts = invitation_counts(invitations=changelist.queryset)
+            counts = invitations_by_state(invitations=changelist.queryset)
             response.context_data["subtitle"] = (
                 _(
                     "Sent: %(sent)d · Queued: %(queued)d · Sending: %(sending)d · Waiting to retry: %(retrying)d · "

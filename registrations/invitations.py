@@ -17,14 +17,13 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record, audit_records
 from core.mail import bilingual_email_from
-from core.tabular import write_csv
 from quotas.license_year import license_last_day, license_year_end
 from quotas.models import Phase, Sector, University
 
@@ -43,8 +42,6 @@ from .selectors import waiting_order
 State = Invitation.State
 Outcome = InvitationAttempt.Outcome
 Kind = InvitationAttempt.Kind
-
-COURSERA_INVITE_HEADER = ["Full Name", "Email", "External ID"]
 
 
 # Settling and clearing ----------------------------------------------------------------------
@@ -570,7 +567,7 @@ def _round_start(invitation: Invitation) -> int:
     return last - 1 if last else 0
 
 
-# Staff: resend, sweep, counts ---------------------------------------------------------------
+# Staff: resend, and the sweep ---------------------------------------------------------------
 
 
 def invitation_resend(*, invitation: Invitation, actor: Any) -> InvitationAttempt:
@@ -660,29 +657,3 @@ def invitations_sweep(*, queue_is_empty: bool = True) -> int:
         for invitation_id in ids:
             _enqueue_on_commit(invitation_id)
     return len(ids)
-
-
-def invitation_counts(*, invitations: QuerySet | None = None) -> dict[str, int]:
-    """How many invitations are in each state (the admin's summary of the rows it lists)."""
-    rows = Invitation.objects.all() if invitations is None else invitations
-    counts = dict.fromkeys(State.values, 0)
-    counts.update(dict(rows.order_by().values("state").annotate(n=Count("id")).values_list("state", "n")))
-    return counts
-
-
-# Coursera bulk-invite export ----------------------------------------------------------------
-
-
-def cleared_learners(*, phase: Phase):
-    return (
-        Nomination.objects.filter(phase=phase, cleared_at__isnull=False, status=NominationStatus.SEATED)
-        .select_related("phase")
-        .order_by("id")
-    )
-
-
-def coursera_invites_csv(*, nominations) -> bytes:
-    """Learners as Coursera's bulk-invite CSV (Full Name, Email, External ID = our learner id),
-    formulas neutralised. Pass `cleared_learners(phase=...)` or a narrower set of them."""
-    rows = ((n.full_name, n.email, n.learner_id_external) for n in nominations.order_by("id").iterator())
-    return write_csv(rows, COURSERA_INVITE_HEADER)

@@ -1,4 +1,5 @@
-"""Reads of registration: the waiting list, a university's nominations, counts per status."""
+"""Reads of registration: the waiting list, a university's nominations, counts per status, the
+invitations by state, the cleared learners."""
 
 import datetime
 from collections import defaultdict
@@ -137,9 +138,23 @@ def nominations_per_day(*, phase: Phase) -> dict[datetime.date, int]:
     return {row["day"]: row["n"] for row in rows}
 
 
-def invitations_by_state(*, phase: Phase) -> dict[str, int]:
-    """{state: how many of the phase's invitations are in it}, every state present (0 when none)."""
+def invitations_by_state(
+    *, phase: Phase | None = None, invitations: QuerySet[Invitation] | None = None
+) -> dict[str, int]:
+    """{state: how many invitations are in it}, every state present (0 when none): of the
+    ``phase`` (the dashboard) or of ``invitations`` (the admin's list as filtered), else of all."""
+    rows = Invitation.objects.all() if invitations is None else invitations
+    if phase is not None:
+        rows = rows.filter(nomination__phase=phase)
     counts = dict.fromkeys(Invitation.State.values, 0)
-    rows = Invitation.objects.filter(nomination__phase=phase).order_by().values("state").annotate(n=Count("id"))
-    counts.update({row["state"]: row["n"] for row in rows})
+    counts.update(dict(rows.order_by().values("state").annotate(n=Count("id")).values_list("state", "n")))
     return counts
+
+
+def cleared_learners(*, phase: Phase) -> QuerySet[Nomination]:
+    """The phase's cleared learners who still hold their seat (to be invited on Coursera), in arrival order."""
+    return (
+        Nomination.objects.filter(phase=phase, cleared_at__isnull=False, status=NominationStatus.SEATED)
+        .select_related("phase")
+        .order_by("id")
+    )

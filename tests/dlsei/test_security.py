@@ -186,7 +186,7 @@ def test_cnics_are_masked_in_list_pages(world):
 
 def test_cnics_are_masked_in_the_exports(world):
     from fees.services import deposit_record
-    from registrations.invitations import coursera_invites_csv
+    from registrations.coursera_invites import coursera_invites_csv
     from registrations.models import Nomination
 
     deposit_record(

@@ -7,7 +7,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from quotas.models import Phase
-from registrations.invitations import cleared_learners, coursera_invites_csv
+from registrations.coursera_invites import coursera_invites_csv
+from registrations.selectors import cleared_learners
 
 
 class Command(BaseCommand):
