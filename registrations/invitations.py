@@ -18,17 +18,17 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record, audit_records
 from core.mail import bilingual_email_from
-from quotas.license_year import license_last_day, license_year_end
+from quotas.license_year import license_last_day
 from quotas.models import Phase, Sector, University
 
 from . import coursera_api
 from .exceptions import RegistrationError
+from .learner_page import learner_page_url
 from .models import (
     ACTIVE_STATUSES,
     Invitation,
@@ -400,21 +400,6 @@ def invitation_claim(*, invitation_id: int) -> Claim | None:
             data={"attempt": attempt.pk, "kind": attempt.kind},
         )
     return Claim(invitation_id=invitation.pk, attempt_id=attempt.pk)
-
-
-def license_ends_on(*, activated_on: datetime.date, phase: Phase) -> datetime.date:
-    """The first day after the license year (a calendar year from activation, quotas.license_year)."""
-    return license_year_end(activated_on=activated_on, years=phase.license_years)
-
-
-def learner_page_url() -> str:
-    """The learner's own page (license, courses completed, days left), as a link for e-mails."""
-    return settings.SITE_URL.rstrip("/") + learner_page_path()
-
-
-def learner_page_path() -> str:
-    """The learner's own page. It is fees' page (fees sits above this app), named, never imported."""
-    return reverse("fees:my_license")
 
 
 def invitation_email(*, invitation: Invitation) -> EmailMultiAlternatives:

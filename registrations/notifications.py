@@ -10,7 +10,7 @@ from django.utils import formats, timezone
 
 from core.mail import bilingual_email_from
 
-from .invitations import learner_page_url
+from .learner_page import learner_page_url
 from .models import Nomination, NominationStatus, Pool
 
 

@@ -46,7 +46,7 @@ from core.roles import user_is_hec_staff
 from quotas.models import DEPOSIT_POOLS, Phase, Pool, Quota, University
 
 from .exceptions import RegistrationError
-from .invitations import learner_page_url
+from .learner_page import learner_page_url
 from .models import Invitation, JoinReminder, Nomination, NominationStatus
 from .services import nomination_reclaim
 

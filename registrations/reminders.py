@@ -21,16 +21,21 @@ from django.utils.translation import gettext as _
 from audit.services import audit_record
 from core.mail import bilingual_email_from
 from core.tabular import TableRefused, _records, read_table  # _records: the same sniffing and limits
-from quotas.license_year import latest_activation_ended_by
+from quotas.license_year import latest_activation_ended_by, license_year_end
 from quotas.models import Phase
 
 from .exceptions import RegistrationError
-from .invitations import learner_page_url, license_ends_on
+from .learner_page import learner_page_url
 from .models import ACTIVE_STATUSES, Nomination, NominationStatus, ReminderSent
 
 MEMBERSHIP_COLUMNS = ["Email", "External Id", "Join Date"]
 MEMBERSHIP_MAX_BYTES = 20 * 1024 * 1024
 MEMBERSHIP_MAX_ROWS = 50_000
+
+
+def license_ends_on(*, activated_on: datetime.date, phase: Phase) -> datetime.date:
+    """The first day after the license year (a calendar year from activation, quotas.license_year)."""
+    return license_year_end(activated_on=activated_on, years=phase.license_years)
 
 
 def reminder_days(phase: Phase) -> list[int]:

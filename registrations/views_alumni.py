@@ -13,7 +13,7 @@ from quotas.selectors import phase_current
 from .cnic import cnic_mask
 from .exceptions import RegistrationError
 from .forms import AlumniRegistrationForm, refusal_on_form
-from .invitations import learner_page_path
+from .learner_page import learner_page_path
 from .models import ACTIVE_STATUSES, Nomination, NominationStatus, Role
 from .selectors import learner_standing, nominations_of_account
 from .services import nomination_submit
