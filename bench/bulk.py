@@ -303,7 +303,7 @@ def bench_refunds(phase, staff) -> dict:
 
 def bench_invitations(phase, staff) -> dict:
     from quotas.models import Quota, University
-    from registrations.invitations import university_settle
+    from registrations.clearing import university_settle
     from registrations.models import Invitation
 
     university = University.objects.create(code="BULKP", name="Bulk Private", sector="private", enrolment=90_000)

@@ -144,7 +144,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A broker that hangs (accepts the connection, never answers) would otherwise hold the web request
 # that queues a task forever: queueing gives up after these seconds, and the outbox row waits for
-# the sweep (registrations/invitations.py). A refused connection fails at once anyway.
+# the sweep (registrations/invitation_outbox.py). A refused connection fails at once anyway.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
     "socket_connect_timeout": 3,

@@ -4,7 +4,7 @@ disability waivers, private invoices, and committing a nominations file with its
 Each function runs in one transaction with its audit entry, locks the nomination it changes
 (`select_for_update`), changes statuses with conditional UPDATEs, and leaves e-mail to
 `transaction.on_commit`. When the money side of a learner is done it calls
-`registrations.invitations.nomination_settle()` (or `university_settle()` for a paid private
+`registrations.clearing.nomination_settle()` (or `university_settle()` for a paid private
 invoice); registrations then clears the learner and queues the invitation.
 
 Disability waivers: the reserved seat is taken in registrations, which cannot write a fees row,
@@ -31,10 +31,10 @@ from core.roles import user_is_hec_staff
 from core.uploads import UploadedFileLike, UploadRefused, check_upload
 from quotas.models import DEPOSIT_POOLS, Phase, Pool, Sector, University
 from quotas.selectors import quota_for
+from registrations.clearing import nomination_settle, nominations_settle, university_settle
 from registrations.exceptions import RegistrationError
 from registrations.imports import ImportReport
 from registrations.imports import nominations_file_commit as registrations_file_commit
-from registrations.invitations import nomination_settle, nominations_settle, university_settle
 from registrations.models import Nomination, NominationStatus, NominationUpload, SeatKind
 from registrations.services import allocation_publish_and_promote, alumni_hold_set, licenses_move
 

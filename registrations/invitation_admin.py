@@ -1,6 +1,6 @@
 """HEC staff's admin for invitations: counts by state, failures with their error, resend, and the
 Coursera bulk-invite CSV. Imported from registrations/admin.py. Nothing here is editable or
-deletable: changes go through registrations.invitations."""
+deletable: changes go through registrations.invitation_outbox."""
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from .coursera_invites import coursera_invites_csv
-from .invitations import invitations_resend
+from .invitation_outbox import invitations_resend
 from .models import Invitation, InvitationAttempt, Nomination, NominationStatus, ReminderSent, UniversitySettlement
 from .selectors import invitations_by_state
 

@@ -40,6 +40,7 @@ from quotas import services as quota_services
 from quotas.exceptions import QuotaError
 from quotas.models import Allocation, LicenseMove, Phase, Pool, Quota, University
 
+from .clearing import nomination_clear_if_ready
 from .cnic import cnic_mask
 from .eligibility import (
     NomineeData,
@@ -60,7 +61,6 @@ from .eligibility import (
     phone_problems,
 )
 from .exceptions import RegistrationError
-from .invitations import nomination_clear_if_ready
 from .models import (
     ACTIVE_STATUSES,
     Disclaimer,

@@ -1,7 +1,7 @@
 """Celery tasks of registrations: invitations, the sweep, license-year reminders, hold expiry.
 
-Tasks take primary keys, fetch, and call services (registrations.invitations,
-registrations.reminders, registrations.services). Without REDIS_URL they run in-process after
+Tasks take primary keys, fetch, and call services (registrations.invitation_outbox,
+registrations.clearing, registrations.reminders, registrations.services). Without REDIS_URL they run in-process after
 the transaction commits (CELERY_TASK_ALWAYS_EAGER); with it, in `celery -A dlsei worker`, and
 the periodic ones from `celery -A dlsei beat` (settings.CELERY_BEAT_SCHEDULE).
 
@@ -68,7 +68,7 @@ from django.contrib.auth import get_user_model
 
 from core.mail import MAIL_TASK_OPTIONS
 
-from . import focal_accounts, invitations, notifications, reclaim, reminders, services
+from . import clearing, focal_accounts, invitation_outbox, notifications, reclaim, reminders, services
 from .models import Invitation
 
 logger = logging.getLogger(__name__)
@@ -89,31 +89,31 @@ logger = logging.getLogger(__name__)
 )
 def invitation_send(self, invitation_id: int) -> str:
     """Send one invitation e-mail, at most once however often this task runs (see above)."""
-    claim = invitations.invitation_claim(invitation_id=invitation_id)
+    claim = invitation_outbox.invitation_claim(invitation_id=invitation_id)
     if claim is None:
         return "nothing to do"
     # Crash here: SENDING is committed; the lease expiry lets the sweep send it again.
     try:
-        invitations.invitation_deliver(claim=claim)
-    except (OSError, invitations.InvitationUndeliverable) as error:
+        invitation_outbox.invitation_deliver(claim=claim)
+    except (OSError, invitation_outbox.InvitationUndeliverable) as error:
         retry_in = get_exponential_backoff_interval(
             factor=self.retry_backoff,
             retries=self.request.retries,
             maximum=self.retry_backoff_max,
             full_jitter=False,
         )
-        state = invitations.invitation_mark_failed(
+        state = invitation_outbox.invitation_mark_failed(
             claim=claim,
             error=f"{type(error).__name__}: {error}",
-            permanent=invitations.error_is_permanent(error),
+            permanent=invitation_outbox.error_is_permanent(error),
             retry_in=retry_in,
         )
-        if state != invitations.State.RETRYING:
+        if state != invitation_outbox.State.RETRYING:
             logger.warning("Invitation %s %s: %s", invitation_id, state, error)
             return str(state)
         raise  # autoretry_for queues the retry with the back-off computed above
     # Crash here: the mail server has the message but SENT is not written: the one duplicate.
-    invitations.invitation_mark_sent(claim=claim)
+    invitation_outbox.invitation_mark_sent(claim=claim)
     return "sent"
 
 
@@ -150,8 +150,8 @@ def broker_queue_is_empty() -> bool:
 def invitations_sweep() -> int:
     """Beat, every minute: clear the learners who waited only for their phase's Coursera link, and
     queue again the invitations whose task may have been lost."""
-    invitations.nominations_clear_waiting_for_link()
-    return invitations.invitations_sweep(queue_is_empty=broker_queue_is_empty())
+    clearing.nominations_clear_waiting_for_link()
+    return invitation_outbox.invitations_sweep(queue_is_empty=broker_queue_is_empty())
 
 
 @worker_ready.connect

@@ -33,7 +33,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fees.models import Deposit
-from registrations.invitations import nomination_settle
+from registrations.clearing import nomination_settle
 from registrations.models import Invitation, Nomination
 from tests import factories
 from tests.private_servers import PrivatePostgres, PrivateRedis

@@ -384,7 +384,7 @@ def test_urdu_date_input_takes_the_iso_form_the_forms_ask_for():
 
 @pytest.mark.django_db
 def test_the_invitation_email_carries_urdu_beside_the_english():
-    from registrations.invitations import invitation_email
+    from registrations.invitation_outbox import invitation_email
     from registrations.models import Invitation
 
     phase = factories.make_phase(slug="mail-phase", coursera_invitation_url="https://www.coursera.org/programs/x")

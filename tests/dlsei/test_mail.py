@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from fees.services import alumni_payment_reject, alumni_payment_submit, challan_issue
+from registrations.clearing import nomination_settle
 from registrations.focal_accounts import focal_person_create
-from registrations.invitations import nomination_settle
 from registrations.models import Nomination, NominationStatus
 from registrations.notifications import hold_expired_notify, promotion_notify
 from registrations.tasks import reminders_send

@@ -19,7 +19,7 @@ from fees.refunds import refund_decision_correct, refunds_decide
 from fees.services import deposit_record
 from quotas.license_year import license_year_end
 from quotas.services import allocation_publish, allocation_run
-from registrations.invitations import invitation_claim, invitation_mark_failed
+from registrations.invitation_outbox import invitation_claim, invitation_mark_failed
 from registrations.models import Invitation, Nomination
 from registrations.services import disclaimer_upload, nomination_submit
 from tests import factories

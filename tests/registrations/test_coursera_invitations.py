@@ -5,7 +5,7 @@ failures recorded for HEC staff with what to do. Off unless configured."""
 import pytest
 from django.core import mail
 
-from registrations.invitations import nomination_settle
+from registrations.clearing import nomination_settle
 from registrations.models import Invitation, InvitationAttempt
 from tests import factories
 from tests.coursera_fake import PROGRAM_ID, FakeCoursera

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from fees.services import deposit_record
 from quotas.models import Phase
-from registrations.invitations import nominations_clear_waiting_for_link
+from registrations.clearing import nominations_clear_waiting_for_link
 from registrations.models import Invitation
 from registrations.services import nomination_submit
 from tests.factories import student_data as student

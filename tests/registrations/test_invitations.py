@@ -18,15 +18,9 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from quotas.license_year import license_last_day
+from registrations.clearing import nomination_clear_if_ready, nomination_settle, university_settle
 from registrations.exceptions import RegistrationError
-from registrations.invitations import (
-    invitation_claim,
-    invitation_resend,
-    invitations_sweep,
-    nomination_clear_if_ready,
-    nomination_settle,
-    university_settle,
-)
+from registrations.invitation_outbox import invitation_claim, invitation_resend, invitations_sweep
 from registrations.models import Invitation, InvitationAttempt, Nomination, NominationStatus, UniversitySettlement
 from registrations.tasks import invitation_send
 from tests import factories
@@ -409,7 +403,7 @@ def test_a_learner_withdrawn_before_the_send_is_not_invited(phase, hec_staff, dj
 
 def test_the_one_open_window_repeats_that_one_message_and_loses_none(phase, django_capture_on_commit_callbacks):
     """The mail server took the message, then the worker died before writing SENT."""
-    from registrations.invitations import invitation_deliver
+    from registrations.invitation_outbox import invitation_deliver
 
     with django_capture_on_commit_callbacks(execute=False):
         settle(factories.make_seated_nomination(phase=phase, email="window@example.pk"))

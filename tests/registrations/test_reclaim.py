@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from quotas.models import Quota
+from registrations.clearing import nomination_settle
 from registrations.exceptions import RegistrationError
-from registrations.invitations import nomination_settle
 from registrations.models import Invitation, JoinReminder, Nomination, NominationStatus
 from registrations.reclaim import (
     nominations_joined_record,

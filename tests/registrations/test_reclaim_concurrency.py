@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from quotas.models import Quota
-from registrations.invitations import nomination_settle
+from registrations.clearing import nomination_settle
 from registrations.models import Invitation, Nomination, NominationStatus
 from registrations.services import nomination_submit
 from tests import factories

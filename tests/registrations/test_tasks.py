@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from dlsei.celery import app
-from registrations.invitations import nomination_settle, university_settle
+from registrations.clearing import nomination_settle, university_settle
 from registrations.models import Invitation, InvitationAttempt, Nomination, ReminderSent
 from registrations.tasks import (
     invitation_send,

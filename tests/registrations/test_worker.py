@@ -23,7 +23,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from registrations.invitations import university_settle
+from registrations.clearing import university_settle
 from registrations.models import Invitation, InvitationAttempt, Nomination, NominationStatus, ReminderSent
 from tests import factories
 from tests.smtp_sink import SmtpSink
@@ -272,7 +272,7 @@ def test_a_refusing_mail_server_retries_then_fails_visibly_then_a_resend_sends_o
     sink.fail_first = 3  # 451 for the first send and both retries (INVITATION_MAX_RETRIES=2)
     nomination = factories.make_seated_nomination(phase=phase, email="zainab@example.pk")
     workers.start()
-    from registrations.invitations import nomination_settle
+    from registrations.clearing import nomination_settle
 
     nomination_settle(nomination=nomination, reason="Deposit recorded", actor=hec_staff)
     wait_until(
@@ -331,7 +331,7 @@ def test_beat_tasks_on_a_real_worker_remind_and_expire_once(phase, workers, sink
 
 def test_the_sweep_leaves_queued_invitations_alone_while_the_queue_drains(phase, broker):
     """A big batch waits in Redis under the rate limit: the sweep must not queue it all again."""
-    from registrations.invitations import nomination_settle
+    from registrations.clearing import nomination_settle
     from registrations.tasks import invitations_sweep
 
     for _ in range(3):

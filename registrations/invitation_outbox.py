@@ -1,11 +1,13 @@
-"""Clearing a learner and the invitation outbox.
+"""The invitation outbox: a cleared learner's invitation, sent once.
 
-`fees` calls `nomination_settle()` / `university_settle()` when the money side is done;
-registration calls `nomination_clear_if_ready()` whenever a nomination is seated. A learner who is
-seated *and* settled is cleared: `cleared_at` is set and the `Invitation` outbox row is written in
-the same transaction, and the send task is queued only after that transaction commits. The send
-itself (and why it happens exactly once) is in `registrations/tasks.py`; the state changes it
-makes are the `invitation_*` functions here, each its own short transaction.
+`registrations.clearing` writes the `Invitation` row when it clears a learner and queues its send
+after the transaction commits (`invitation_queue_on_commit`, `invitations_queue_on_commit`). The
+send itself, and why it happens exactly once, is in `registrations/tasks.py`; the state changes
+it makes are here, each its own short transaction: `invitation_claim` takes the lease,
+`invitation_deliver` hands the e-mail (`invitation_email`) to the mail server or the invitation
+to Coursera's API with no transaction open, `invitation_mark_sent` / `invitation_mark_failed`
+record the result. HEC staff resend a failed invitation (`invitation_resend`); the sweep
+(`invitations_sweep`, beat) queues again those whose task may have been lost.
 """
 
 import dataclasses
@@ -21,36 +23,27 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.services import audit_record, audit_records
+from audit.services import audit_record
 from core.mail import bilingual_email_from
 from quotas.license_year import license_last_day
-from quotas.models import Phase, Sector, University
 
 from . import coursera_api
 from .exceptions import RegistrationError
 from .learner_page import learner_page_url
-from .models import (
-    ACTIVE_STATUSES,
-    Invitation,
-    InvitationAttempt,
-    Nomination,
-    NominationStatus,
-    UniversitySettlement,
-)
-from .selectors import waiting_order
+from .models import Invitation, InvitationAttempt, Nomination, NominationStatus
 
 State = Invitation.State
 Outcome = InvitationAttempt.Outcome
 Kind = InvitationAttempt.Kind
 
 
-# Settling and clearing ----------------------------------------------------------------------
+# Queueing the send --------------------------------------------------------------------------
 
 
-def _enqueue_on_commit(invitation_id: int) -> None:
-    """Queue the send task once the current transaction has committed (never before: a worker
-    must find the row). `robust`: a broker that is down at that moment must not turn a committed
-    clearing into an error page; the row stays QUEUED and the sweep queues it again."""
+def invitation_queue_on_commit(*, invitation_id: int) -> None:
+    """Queue the invitation's send task once the current transaction has committed (never before:
+    a worker must find the row). `robust`: a broker that is down at that moment must not turn a
+    committed clearing into an error page; the row stays QUEUED and the sweep queues it again."""
 
     def enqueue() -> None:
         from .tasks import invitation_send  # registrations.tasks imports this module: looked up when queued
@@ -60,28 +53,8 @@ def _enqueue_on_commit(invitation_id: int) -> None:
     transaction.on_commit(enqueue, robust=True)
 
 
-def _university_settlement(nomination: Nomination) -> UniversitySettlement | None:
-    if nomination.university_id is None:
-        return None
-    # Locked: two nominees seated at once must not both take the last paid license.
-    return (
-        UniversitySettlement.objects.select_for_update()
-        .filter(phase_id=nomination.phase_id, university_id=nomination.university_id)
-        .first()
-    )
-
-
-def nomination_settle(*, nomination: Nomination, reason: str, actor: Any) -> None:
-    """The money side of a nomination is done (deposit recorded, disability waiver approved, alumni
-    payment verified): ``nominations_settle`` with a list of one."""
-    nominations_settle(nominations=[nomination], reason=reason, actor=actor)
-
-
-SETTLE_BATCH = 5000
-
-
-def _enqueue_many_on_commit(invitation_ids: list[int]) -> None:
-    """`_enqueue_on_commit` for many invitations, fanned out: after commit, one
+def invitations_queue_on_commit(*, invitation_ids: list[int]) -> None:
+    """`invitation_queue_on_commit` for many invitations, fanned out: after commit, one
     `invitations_send_batch` message per INVITATION_FANOUT_CHUNK ids, over one broker connection;
     a worker turns each into the per-invitation `invitation_send` tasks. Publishing 24,000
     messages one by one would keep the paying request waiting over a minute. A message lost
@@ -90,7 +63,7 @@ def _enqueue_many_on_commit(invitation_ids: list[int]) -> None:
     if not invitation_ids:
         return
     if len(invitation_ids) == 1:  # one learner cleared: straight to its send task, no fan-out step
-        _enqueue_on_commit(invitation_ids[0])
+        invitation_queue_on_commit(invitation_id=invitation_ids[0])
         return
     ids = list(invitation_ids)
 
@@ -105,243 +78,7 @@ def _enqueue_many_on_commit(invitation_ids: list[int]) -> None:
     transaction.on_commit(enqueue, robust=True)
 
 
-def _settle_and_clear_many(
-    *, rows: list[tuple[int, str, datetime.datetime | None, datetime.datetime | None]], reason: str, actor: Any,
-    now: datetime.datetime,
-) -> tuple[set[int], set[int]]:  # fmt: skip
-    """Settle and clear locked nominations, given as (id, status, settled_at, cleared_at): the one
-    path for one nomination and for 24,000. Settling records that the money side is done (once; a
-    second settle changes nothing); clearing a seated, settled nomination writes its outbox row and
-    queues the send after commit. Not while the phase has no Coursera invitation link: the learner
-    stays settled and is cleared when HEC sets it (``nominations_clear_waiting_for_link``), instead
-    of an invitation failing for every learner. Set-based: the nominations updated 5,000 per
-    UPDATE, the outbox rows and the audit entries inserted together. Returns the ids settled and
-    the ids cleared by this call."""
-    reason = reason[:200]
-    seated = NominationStatus.SEATED
-    to_settle = [pk for pk, _status, settled_at, _cleared in rows if settled_at is None]
-    to_clear = [pk for pk, status, _settled, cleared_at in rows if status == seated and cleared_at is None]
-    if to_clear:  # not in a phase without its Coursera link
-        unlinked = set()
-        for start in range(0, len(to_clear), SETTLE_BATCH):
-            unlinked.update(
-                Nomination.objects.filter(
-                    pk__in=to_clear[start : start + SETTLE_BATCH], phase__coursera_invitation_url=""
-                ).values_list("pk", flat=True)
-            )
-        to_clear = [pk for pk in to_clear if pk not in unlinked]
-    # Most rows are settled and cleared at once: one UPDATE writes both, so PostgreSQL writes each
-    # row's new version once instead of twice.
-    settling = set(to_settle)
-    both = [pk for pk in to_clear if pk in settling]
-    clearing = set(to_clear)
-    settle = {"settled_at": now, "settled_reason": reason}
-    changes = (
-        (both, {"settled_at__isnull": True, "cleared_at__isnull": True}, {**settle, "cleared_at": now}),
-        ([pk for pk in to_settle if pk not in clearing], {"settled_at__isnull": True}, settle),
-        ([pk for pk in to_clear if pk not in settling], {"cleared_at__isnull": True}, {"cleared_at": now}),
-    )
-    for ids, unchanged, values in changes:
-        for start in range(0, len(ids), SETTLE_BATCH):
-            Nomination.objects.filter(pk__in=ids[start : start + SETTLE_BATCH], **unchanged).update(**values)
-    audit_records(
-        actor=actor,
-        action="nomination.settle",
-        target_type="registrations.nomination",
-        entries=[(pk, f"Nomination {pk} settled: {reason}", {"reason": reason}) for pk in to_settle],
-    )
-    outbox: dict[int, int] = {}
-    for start in range(0, len(to_clear), SETTLE_BATCH):
-        outbox.update(
-            Invitation.objects.filter(nomination_id__in=to_clear[start : start + SETTLE_BATCH]).values_list(
-                "nomination_id", "id"
-            )
-        )
-    created = [Invitation(nomination_id=pk, enqueued_at=now) for pk in to_clear if pk not in outbox]
-    Invitation.objects.bulk_create(created, batch_size=SETTLE_BATCH)
-    outbox.update((invitation.nomination_id, invitation.pk) for invitation in created)
-    audit_records(
-        actor=None,
-        action="nomination.clear",
-        target_type="registrations.nomination",
-        entries=[
-            (pk, f"Nomination {pk} cleared; invitation {outbox[pk]} queued", {"invitation": outbox[pk]})
-            for pk in to_clear
-        ],
-    )
-    _enqueue_many_on_commit([invitation.pk for invitation in created])
-    return set(to_settle), set(to_clear)
-
-
-def nominations_clear_waiting_for_link() -> int:
-    """Clear the seated, settled learners that wait only for their phase's Coursera link, in the
-    phases that have one now (beat, with the invitation sweep). Idempotent; returns how many."""
-    cleared = 0
-    for phase_id in Phase.objects.exclude(coursera_invitation_url="").values_list("pk", flat=True):
-        with transaction.atomic():
-            rows = list(
-                Nomination.objects.select_for_update()
-                .filter(
-                    phase_id=phase_id,
-                    status=NominationStatus.SEATED,
-                    settled_at__isnull=False,
-                    cleared_at__isnull=True,
-                )
-                .order_by("id")
-                .values_list("id", "status", "settled_at", "cleared_at")
-            )
-            if rows:
-                _settled, done = _settle_and_clear_many(rows=rows, reason="", actor=None, now=timezone.now())
-                cleared += len(done)
-    return cleared
-
-
-def nominations_settle(*, nominations: Iterable[Nomination], reason: str, actor: Any) -> int:
-    """`nomination_settle` for many nominations at once (a nominations file's deposits): the same
-    rows, audit entries and invitations, in a fixed number of queries. If one of them cannot be
-    settled (withdrawn, rejected, expired), RegistrationError names the first such, in the order
-    given, and nothing is written. Returns how many were settled by this call."""
-    given = list(nominations)
-    if not given:
-        return 0
-    with transaction.atomic():
-        locked = {
-            row[0]: row
-            for start in range(0, len(given), SETTLE_BATCH)
-            for row in Nomination.objects.select_for_update()
-            .filter(pk__in=[n.pk for n in given[start : start + SETTLE_BATCH]])
-            .order_by("id")
-            .values_list("id", "status", "settled_at", "cleared_at", "full_name")
-        }
-        for nomination in given:
-            _pk, status, settled_at, _cleared, name = locked[nomination.pk]
-            if settled_at is None and status not in ACTIVE_STATUSES:
-                raise RegistrationError(
-                    _("%(name)s's nomination is %(status)s, so nothing can be settled for it.")
-                    % {"name": name, "status": NominationStatus(status).label.lower()}
-                )
-        now = timezone.now()
-        settled, cleared = _settle_and_clear_many(
-            rows=[row[:4] for row in locked.values()], reason=reason, actor=actor, now=now
-        )
-    for nomination in given:
-        if nomination.pk in settled:
-            nomination.settled_at, nomination.settled_reason = now, reason[:200]
-        if nomination.pk in cleared:
-            nomination.cleared_at = now
-    return len(settled)
-
-
-def _paid_seats_left(*, settlement: UniversitySettlement) -> int | None:
-    """How many more of the university's active nominees its paid licenses settle (None: all)."""
-    if settlement.licenses is None:
-        return None
-    settled = Nomination.objects.filter(
-        phase_id=settlement.phase_id,
-        university_id=settlement.university_id,
-        status__in=ACTIVE_STATUSES,
-        settled_at__isnull=False,
-    ).count()
-    return max(settlement.licenses - settled, 0)
-
-
-def university_settle(
-    *, phase: Phase, university: University, reason: str, actor: Any, licenses: int | None = None
-) -> int:
-    """A private university's invoices for the phase are paid, for ``licenses`` licenses in all.
-    Records the settlement (raising its paid count on a supplementary invoice) and settles that
-    many active nominations of the university, seated ones first then the waiting list, each in
-    arrival order; seated ones are cleared now, those seated later when they are seated
-    (`nomination_clear_if_ready`). Nominees above the paid count wait for the next payment.
-
-    Returns how many nominations were settled by this call (0 on a repeat)."""
-    if university.sector != Sector.PRIVATE:
-        raise RegistrationError(
-            _("%(university)s is not a private university; only private universities pay by invoice.")
-            % {"university": university.name}
-        )
-    with transaction.atomic():
-        settlement = UniversitySettlement.objects.select_for_update().filter(phase=phase, university=university).first()
-        if settlement is None:
-            settlement = UniversitySettlement.objects.create(
-                phase=phase,
-                university=university,
-                reason=reason[:200],
-                actor=actor if getattr(actor, "pk", None) else None,
-                licenses=licenses,
-            )
-            audit_record(
-                actor=actor,
-                action="university.settle",
-                target=settlement,
-                summary=f"{university.code} invoice for {phase.slug} paid: {reason}",
-                data={"phase": phase.pk, "university": university.pk, "reason": reason, "licenses": licenses},
-            )
-        elif licenses is not None and settlement.licenses is not None and licenses > settlement.licenses:
-            before = settlement.licenses
-            settlement.licenses = licenses
-            settlement.save(update_fields=["licenses"])
-            audit_record(
-                actor=actor,
-                action="university.settle_more",
-                target=settlement,
-                summary=f"{university.code} paid for {licenses} licenses of {phase.slug} ({before} before): {reason}",
-                data={"from": before, "to": licenses, "reason": reason},
-            )
-        now = timezone.now()
-        left = _paid_seats_left(settlement=settlement)
-        candidates = (
-            Nomination.objects.select_for_update()
-            .filter(phase=phase, university=university, status__in=ACTIVE_STATUSES, settled_at__isnull=True)
-            .order_by("status", *waiting_order())  # "seated" sorts before "waiting"
-            .values_list("id", "status", "settled_at", "cleared_at")
-        )
-        rows = list(candidates if left is None else candidates[:left])
-        settled, _cleared = _settle_and_clear_many(rows=rows, reason=reason, actor=actor, now=now)
-    return len(settled)
-
-
-def nomination_clear_if_ready(*, nomination: Nomination) -> bool:
-    """Clear the nomination if it is seated and settled (or its private university has paid) and
-    queue its invitation after commit. Call it whenever a nomination becomes seated. Idempotent;
-    True only when this call cleared it."""
-    with transaction.atomic():
-        locked = Nomination.objects.select_for_update().get(pk=nomination.pk)
-        if locked.cleared_at is not None or locked.status != NominationStatus.SEATED:
-            return False
-        reason = ""
-        if locked.settled_at is None:
-            settlement = _university_settlement(locked)
-            if settlement is None or _paid_seats_left(settlement=settlement) == 0:
-                return False  # not paid, or paid for fewer licenses: waits for the next invoice
-            reason = settlement.reason
-        now = timezone.now()
-        settled, cleared = _settle_and_clear_many(
-            rows=[(locked.pk, locked.status, locked.settled_at, locked.cleared_at)], reason=reason, actor=None, now=now
-        )
-    if locked.pk in settled:
-        nomination.settled_at, nomination.settled_reason = now, reason[:200]
-    if locked.pk in cleared:
-        nomination.cleared_at = now
-    return locked.pk in cleared
-
-
 # The send, step by step (called by registrations.tasks.invitation_send) -------------------------
-
-
-def _invitation_withdraw(*, invitation: Invitation, status: str, now: datetime.datetime) -> None:
-    invitation.state = State.FAILED
-    invitation.failed_at = now
-    invitation.last_error = _("Not sent: the nomination is %(status)s.") % {
-        "status": NominationStatus(status).label.lower()
-    }
-    invitation.save(update_fields=["state", "failed_at", "last_error"])
-    audit_record(
-        actor=None,
-        action="invitation.cancel",
-        target=invitation,
-        summary=f"Invitation {invitation.pk} not sent: nomination {status}",
-    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -400,6 +137,21 @@ def invitation_claim(*, invitation_id: int) -> Claim | None:
             data={"attempt": attempt.pk, "kind": attempt.kind},
         )
     return Claim(invitation_id=invitation.pk, attempt_id=attempt.pk)
+
+
+def _invitation_withdraw(*, invitation: Invitation, status: str, now: datetime.datetime) -> None:
+    invitation.state = State.FAILED
+    invitation.failed_at = now
+    invitation.last_error = _("Not sent: the nomination is %(status)s.") % {
+        "status": NominationStatus(status).label.lower()
+    }
+    invitation.save(update_fields=["state", "failed_at", "last_error"])
+    audit_record(
+        actor=None,
+        action="invitation.cancel",
+        target=invitation,
+        summary=f"Invitation {invitation.pk} not sent: nomination {status}",
+    )
 
 
 def invitation_email(*, invitation: Invitation) -> EmailMultiAlternatives:
@@ -552,7 +304,7 @@ def _round_start(invitation: Invitation) -> int:
     return last - 1 if last else 0
 
 
-# Staff: resend, and the sweep ---------------------------------------------------------------
+# Staff's resend, and the sweep -------------------------------------------------------------
 
 
 def invitation_resend(*, invitation: Invitation, actor: Any) -> InvitationAttempt:
@@ -584,7 +336,7 @@ def invitation_resend(*, invitation: Invitation, actor: Any) -> InvitationAttemp
             summary=f"Invitation {locked.pk} to {locked.nomination.email} resent by staff",
             data={"attempt": attempt.pk, "previous_error": locked.last_error},
         )
-        _enqueue_on_commit(locked.pk)
+        invitation_queue_on_commit(invitation_id=locked.pk)
     invitation.refresh_from_db()
     return attempt
 
@@ -640,5 +392,5 @@ def invitations_sweep(*, queue_is_empty: bool = True) -> int:
             data={"ids": ids[:100]},
         )
         for invitation_id in ids:
-            _enqueue_on_commit(invitation_id)
+            invitation_queue_on_commit(invitation_id=invitation_id)
     return len(ids)
