@@ -5,7 +5,7 @@ import datetime
 from collections import defaultdict
 
 from allauth.account.models import EmailAddress
-from django.db.models import Count, Exists, PositiveBigIntegerField, Q, QuerySet
+from django.db.models import Count, Exists, PositiveBigIntegerField, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -15,10 +15,15 @@ from .cnic import cnic_normalise
 from .models import FocalPerson, Invitation, Nomination, NominationStatus
 
 
+def _waiting_place() -> Coalesce:
+    """A nomination's place on the waiting list, first come first served: its arrival (the id), or
+    the place a reinstated nomination was given (``queue_number``, after every id so far)."""
+    return Coalesce("queue_number", "id", output_field=PositiveBigIntegerField())
+
+
 def waiting_order() -> list:
-    """The waiting list's order, first come first served: arrival (the id), or the place a
-    reinstated nomination was given (``queue_number``, after every id so far)."""
-    return [Coalesce("queue_number", "id").asc(), "id"]
+    """The waiting list's order: by place (``_waiting_place``), then by id."""
+    return [_waiting_place().asc(), "id"]
 
 
 def nominations_of_account(*, user) -> QuerySet[Nomination]:
@@ -61,10 +66,10 @@ def waiting_position(*, nomination: Nomination) -> int | None:
     """1 for the next in line; None when the nomination is not waiting."""
     if nomination.status != NominationStatus.WAITING:
         return None
-    mine = nomination.queue_number or nomination.pk
+    mine = Subquery(Nomination.objects.filter(pk=nomination.pk).annotate(place=_waiting_place()).values("place"))
     ahead = (
         waiting_list(quota_id=nomination.quota_id)
-        .annotate(place=Coalesce("queue_number", "id", output_field=PositiveBigIntegerField()))
+        .annotate(place=_waiting_place())
         .filter(Q(place__lt=mine) | Q(place=mine, id__lt=nomination.pk))
         .count()
     )

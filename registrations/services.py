@@ -71,7 +71,7 @@ from .models import (
     SeatKind,
     UniversitySettlement,
 )
-from .selectors import waiting_order
+from .selectors import waiting_list
 
 __all__ = [
     "NomineeData",
@@ -700,12 +700,7 @@ def waiting_list_promote(*, quota_id: int, actor=None) -> list[Nomination]:
 def _promote(*, quota_id: int, actor, now: datetime.datetime) -> list[Nomination]:
     promoted: list[Nomination] = []
     with transaction.atomic():
-        waiters = list(
-            Nomination.objects.select_for_update(of=("self",))
-            .filter(quota_id=quota_id, status=NominationStatus.WAITING)
-            .select_related("phase")
-            .order_by(*waiting_order())
-        )
+        waiters = list(waiting_list(quota_id=quota_id).select_for_update(of=("self",)).select_related("phase"))
         general_full = False
         for nomination in waiters:
             reserved_ok = _wants_reserved_seat(nomination, now=now)

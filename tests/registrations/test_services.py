@@ -12,7 +12,13 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from quotas.models import Quota
 from registrations.models import Disclaimer, Invitation, Nomination, NominationStatus
-from registrations.selectors import nominations_of_university, status_counts, waiting_counts, waiting_list
+from registrations.selectors import (
+    nominations_of_university,
+    status_counts,
+    waiting_counts,
+    waiting_list,
+    waiting_position,
+)
 from registrations.services import (
     RegistrationError,
     alumni_hold_set,
@@ -309,6 +315,8 @@ def test_a_reinstated_nomination_joins_the_end_of_the_waiting_list(phase, univer
     assert (rejected.status, rejected.status_reason) == (WAITING, "")
     waiting_ids = list(waiting_list(quota_id=quota.pk).values_list("id", flat=True))
     assert waiting_ids == [nominations[4].pk, later.pk, rejected.pk]
+    places = [waiting_position(nomination=Nomination.objects.get(pk=pk)) for pk in waiting_ids]
+    assert places == [1, 2, 3]  # the place the focal person and the learner are shown
     nomination_withdraw(nomination=nominations[1], actor=focal, reason="Left")
     nomination_withdraw(nomination=nominations[2], actor=focal, reason="Left")
     assert list(waiting_list(quota_id=quota.pk)) == [rejected]  # promoted last of the three
