@@ -37,7 +37,6 @@ from core.mail import email_after_commit
 from core.roles import user_is_hec_staff
 from core.uploads import UploadRefused, check_upload
 from quotas import services as quota_services
-from quotas.exceptions import QuotaError
 from quotas.models import Allocation, LicenseMove, Phase, Pool, Quota, University
 
 from .clearing import nomination_clear_if_ready
@@ -921,22 +920,19 @@ def licenses_move(
 ) -> LicenseMove:
     """Move unused licenses between universities (quotas records the move, keeping pools, caps and
     disability reserves true); the receiving university's waiting list takes the new seats in the
-    same transaction."""
-    try:
-        with transaction.atomic():
-            move = quota_services.license_move(
-                phase=phase,
-                from_university=from_university,
-                to_university=to_university,
-                licenses=licenses,
-                reason=reason,
-                actor=actor,
-                across_pools=across_pools,
-                beyond_caps=beyond_caps,
-            )
-            waiting_list_promote(quota_id=move.to_quota_id, actor=actor)
-    except QuotaError as error:
-        raise RegistrationError(error.message) from error
+    same transaction. A move quotas refuses raises its QuotaError and changes nothing."""
+    with transaction.atomic():
+        move = quota_services.license_move(
+            phase=phase,
+            from_university=from_university,
+            to_university=to_university,
+            licenses=licenses,
+            reason=reason,
+            actor=actor,
+            across_pools=across_pools,
+            beyond_caps=beyond_caps,
+        )
+        waiting_list_promote(quota_id=move.to_quota_id, actor=actor)
     return move
 
 
@@ -967,36 +963,33 @@ def allocation_publish_and_promote(*, allocation: Allocation, actor) -> tuple[Al
     """Publish an allocation (quotas sets every seat counter) and give the seats it adds to the
     waiting lists in the same transaction, as moving licenses in does; returns the allocation and
     the nominations promoted. A publish that would leave a quota below its seats taken is refused
-    by quotas and changes nothing."""
-    try:
-        with transaction.atomic():
-            # Locked before the counters are read so that a concurrent publish cannot slip between
-            # the snapshot and ours; quotas locks the same row again.
-            Phase.objects.select_for_update().get(pk=allocation.phase_id)
-            before = {
-                pk: (licenses - reserved, reserved)
-                for pk, licenses, reserved in Quota.objects.filter(phase_id=allocation.phase_id).values_list(
-                    "pk", "licenses", "disability_reserved"
-                )
-            }
-            published = quota_services.allocation_publish(allocation=allocation, actor=actor)
-            grown = [
-                pk
-                for pk, licenses, reserved in Quota.objects.filter(phase_id=allocation.phase_id)
-                .order_by("pk")
-                .values_list("pk", "licenses", "disability_reserved")
-                if pk in before and (licenses - reserved > before[pk][0] or reserved > before[pk][1])
-            ]
-            waiting = set(
-                Nomination.objects.filter(quota_id__in=grown, status=NominationStatus.WAITING).values_list(
-                    "quota_id", flat=True
-                )
+    by quotas (its QuotaError) and changes nothing."""
+    with transaction.atomic():
+        # Locked before the counters are read so that a concurrent publish cannot slip between
+        # the snapshot and ours; quotas locks the same row again.
+        Phase.objects.select_for_update().get(pk=allocation.phase_id)
+        before = {
+            pk: (licenses - reserved, reserved)
+            for pk, licenses, reserved in Quota.objects.filter(phase_id=allocation.phase_id).values_list(
+                "pk", "licenses", "disability_reserved"
             )
-            now = timezone.now()
-            promoted: list[Nomination] = []
-            for quota_id in grown:
-                if quota_id in waiting:
-                    promoted.extend(_promote(quota_id=quota_id, actor=actor, now=now))
-    except QuotaError as error:
-        raise RegistrationError(error.message) from error
+        }
+        published = quota_services.allocation_publish(allocation=allocation, actor=actor)
+        grown = [
+            pk
+            for pk, licenses, reserved in Quota.objects.filter(phase_id=allocation.phase_id)
+            .order_by("pk")
+            .values_list("pk", "licenses", "disability_reserved")
+            if pk in before and (licenses - reserved > before[pk][0] or reserved > before[pk][1])
+        ]
+        waiting = set(
+            Nomination.objects.filter(quota_id__in=grown, status=NominationStatus.WAITING).values_list(
+                "quota_id", flat=True
+            )
+        )
+        now = timezone.now()
+        promoted: list[Nomination] = []
+        for quota_id in grown:
+            if quota_id in waiting:
+                promoted.extend(_promote(quota_id=quota_id, actor=actor, now=now))
     return published, promoted

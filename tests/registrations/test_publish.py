@@ -10,10 +10,11 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from audit.models import AuditEntry
+from quotas.exceptions import QuotaError
 from quotas.models import Allocation, Quota
 from quotas.services import allocation_run
 from registrations.models import Nomination, NominationStatus
-from registrations.services import RegistrationError, allocation_publish_and_promote, nomination_submit
+from registrations.services import allocation_publish_and_promote, nomination_submit
 from tests import factories
 from tests.factories import disclaimer_on_file
 from tests.factories import student_data as student
@@ -106,7 +107,7 @@ def test_a_republish_below_the_seats_taken_is_refused_and_changes_nothing(world,
     big.save(update_fields=["enrolment"])
     draft = allocation_run(phase=phase, actor=hec_staff)
 
-    with pytest.raises(RegistrationError) as refused:
+    with pytest.raises(QuotaError) as refused:
         allocation_publish_and_promote(allocation=draft, actor=hec_staff)
 
     assert "MID would have" in refused.value.message

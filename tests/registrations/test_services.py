@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from audit.models import AuditEntry
+from quotas.exceptions import QuotaError
 from quotas.models import Quota
 from registrations.models import Disclaimer, Invitation, Nomination, NominationStatus
 from registrations.selectors import (
@@ -427,7 +428,7 @@ def test_licenses_moved_in_go_to_the_waiting_list_at_once(
     assert move.licenses == 1
     statuses = [n.status for n in Nomination.objects.filter(pk__in=[n.pk for n in nominations]).order_by("id")]
     assert statuses == [SEATED] * 4 + [WAITING]
-    with pytest.raises(RegistrationError, match="unused licenses"):
+    with pytest.raises(QuotaError, match="unused licenses"):
         licenses_move(phase=phase, from_university=other_university, to_university=university, licenses=5,
                       reason="More", actor=hec_staff)  # fmt: skip
 

@@ -7,11 +7,10 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from quotas.exceptions import QuotaError
+from core.exceptions import PortalError
 from quotas.models import Phase
 from quotas.selectors import allocation_lines, allocation_pool_totals, phase_get
 from quotas.services import allocation_run
-from registrations.exceptions import RegistrationError
 from registrations.services import allocation_publish_and_promote
 
 
@@ -39,7 +38,7 @@ class Command(BaseCommand):
                 allocation = allocation_run(phase=the_phase, actor=None)
                 if publish:
                     allocation, _promoted = allocation_publish_and_promote(allocation=allocation, actor=None)
-        except (QuotaError, RegistrationError) as error:
+        except PortalError as error:
             raise CommandError(f"No allocation was made for {phase}: {error.message}") from None
 
         lines = allocation_lines(allocation=allocation)
