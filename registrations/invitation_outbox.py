@@ -83,6 +83,8 @@ def invitations_queue_on_commit(*, invitation_ids: list[int]) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class Claim:
+    """One worker's lease on one send: the invitation and the attempt recorded for it."""
+
     invitation_id: int
     attempt_id: int
 
