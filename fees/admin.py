@@ -19,12 +19,12 @@ from django.utils.translation import gettext_lazy, ngettext
 from import_export.admin import ExportMixin
 
 from core.admin_actions import ReadOnlyAdmin, run_each
+from core.exceptions import PortalError
 from core.uploads import sniff
 from registrations.cnic import cnic_mask
 from registrations.models import NominationStatus, SeatKind
 
 from . import services
-from .exceptions import FeeError
 from .forms import MarkPaidForm, RejectionForm
 from .models import (
     AlumniPayment,
@@ -187,7 +187,7 @@ class AlumniPaymentAdmin(RecordAdmin):
                 self.message_user(
                     request, _("The payment is rejected; the alumnus is told why by e-mail."), messages.SUCCESS
                 )
-        except FeeError as error:
+        except PortalError as error:
             self.message_user(request, error.message, messages.ERROR)
         return HttpResponseRedirect(change_url)
 
@@ -242,7 +242,7 @@ class AlumniPaymentAdmin(RecordAdmin):
             request,
             queryset,
             call=lambda p: services.alumni_payment_verify(payment=p, actor=request.user),
-            refused=FeeError,
+            refused=PortalError,
             done=lambda count: ngettext("%(count)d payment verified.", "%(count)d payments verified.", count),
         )
 
@@ -266,7 +266,7 @@ class AlumniPaymentAdmin(RecordAdmin):
             call=lambda p: services.alumni_payment_reject(
                 payment=p, actor=request.user, reason=answer.cleaned_data["reason"]
             ),
-            refused=FeeError,
+            refused=PortalError,
             done=lambda count: ngettext(
                 "%(count)d payment rejected; the alumnus is told why by e-mail.",
                 "%(count)d payments rejected; the alumni are told why by e-mail.",
@@ -298,7 +298,7 @@ def _waivers_approve(
         request,
         queryset,
         call=lambda row: decide(**{key: row}, approve=True, actor=request.user),
-        refused=FeeError,
+        refused=PortalError,
         done=lambda count: ngettext("%(count)d waiver approved.", "%(count)d waivers approved.", count),
         label=label,
     )
@@ -324,7 +324,7 @@ def _waivers_reject(
         request,
         queryset,
         call=lambda row: decide(**{key: row}, approve=False, actor=request.user, reason=answer.cleaned_data["reason"]),
-        refused=FeeError,
+        refused=PortalError,
         done=lambda count: ngettext("%(count)d waiver rejected.", "%(count)d waivers rejected.", count),
         label=label,
     )
@@ -443,7 +443,7 @@ class InvoiceAdmin(RecordAdmin):
             call=lambda i: services.invoice_mark_paid(
                 invoice=i, reference=answer.cleaned_data["reference"], actor=request.user
             ),
-            refused=FeeError,
+            refused=PortalError,
             done=lambda count: ngettext("%(count)d invoice marked paid.", "%(count)d invoices marked paid.", count),
         )
         return None

@@ -28,13 +28,11 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from core.mail import bilingual_email_from
-from registrations.exceptions import RegistrationError
 from registrations.models import Nomination, NominationStatus
 from registrations.services import alumni_hold_set
 
 from . import onebill
 from .emails import email_queue
-from .exceptions import FeeError
 from .models import (
     AlumniPayment,
     BankScroll,
@@ -260,18 +258,15 @@ def _post_one(*, incoming: IncomingPayment, channel: str, actor: Any, scroll: Ba
                 "paid_at": incoming.paid_at.isoformat(),
             },
         )
-        try:
-            if bill.challan is not None:
-                alumni_hold_set(nomination=bill.challan.nomination, until=None, actor=actor)
-                email_queue(kind="challan_paid", object_id=payment.pk)
-            elif bill.invoice is not None:
-                invoice_mark_paid(
-                    invoice=bill.invoice,
-                    reference=f"{channel} {incoming.bank} {incoming.tran_auth_id}",
-                    actor=actor if getattr(actor, "pk", None) else None,
-                )
-        except RegistrationError as error:
-            raise FeeError(error.message) from error
+        if bill.challan is not None:
+            alumni_hold_set(nomination=bill.challan.nomination, until=None, actor=actor)
+            email_queue(kind="challan_paid", object_id=payment.pk)
+        elif bill.invoice is not None:
+            invoice_mark_paid(
+                invoice=bill.invoice,
+                reference=f"{channel} {incoming.bank} {incoming.tran_auth_id}",
+                actor=actor if getattr(actor, "pk", None) else None,
+            )
     return PostResult(onebill.DONE, payment=payment)
 
 

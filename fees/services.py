@@ -31,7 +31,6 @@ from core.roles import user_is_hec_staff
 from core.uploads import UploadedFileLike, UploadRefused, check_upload
 from quotas.models import DEPOSIT_POOLS, Phase, Pool, Sector, University
 from quotas.selectors import quota_for
-from registrations.exceptions import RegistrationError
 from registrations.imports import ImportReport
 from registrations.imports import nominations_file_commit as registrations_file_commit
 from registrations.invitations import nomination_settle, nominations_settle, university_settle
@@ -62,20 +61,6 @@ def _lock(nomination: Nomination) -> Nomination:
     return (
         Nomination.objects.select_for_update(of=("self",)).select_related("phase", "university").get(pk=nomination.pk)
     )
-
-
-def _settle(*, nomination: Nomination, reason: str, actor: Any) -> None:
-    try:
-        nomination_settle(nomination=nomination, reason=reason, actor=actor)
-    except RegistrationError as error:
-        raise FeeError(error.message) from error
-
-
-def _hold_set(*, nomination: Nomination, until: datetime.datetime | None, actor: Any) -> None:
-    try:
-        alumni_hold_set(nomination=nomination, until=until, actor=actor)
-    except RegistrationError as error:
-        raise FeeError(error.message) from error
 
 
 # Challans -----------------------------------------------------------------------------------
@@ -219,7 +204,7 @@ def alumni_payment_submit(
             )
         payment.transcript.save(_upload_name(transcript, "transcript"), ContentFile(transcript.read()), save=False)
         payment.save()
-        _hold_set(nomination=locked, until=None, actor=actor)
+        alumni_hold_set(nomination=locked, until=None, actor=actor)
         audit_record(
             actor=actor,
             action="alumni_payment.submit",
@@ -263,7 +248,7 @@ def alumni_payment_verify(*, payment: AlumniPayment, actor: Any) -> AlumniPaymen
             summary=f"Alumni payment {payment.pk} (challan {payment.challan.number}) verified",
             data={"nomination": payment.nomination_id},
         )
-        _settle(nomination=payment.nomination, reason="alumni payment verified", actor=actor)
+        nomination_settle(nomination=payment.nomination, reason="alumni payment verified", actor=actor)
     return payment
 
 
@@ -278,7 +263,7 @@ def alumni_payment_reject(*, payment: AlumniPayment, actor: Any, reason: str) ->
         _review(payment=payment, status=PaymentStatus.REJECTED, actor=actor, reason=reason)
         if locked.status == NominationStatus.SEATED:
             until = timezone.now() + datetime.timedelta(days=locked.phase.payment_hold_days)
-            _hold_set(nomination=locked, until=until, actor=actor)
+            alumni_hold_set(nomination=locked, until=until, actor=actor)
         audit_record(
             actor=actor,
             action="alumni_payment.reject",
@@ -496,12 +481,9 @@ def deposits_record(*, entries: list[DepositEntry], actor: Any) -> list[Deposit]
                 for deposit in deposits
             ],
         )
-        try:
-            nominations_settle(
-                nominations=[deposit.nomination for deposit in deposits], reason="deposit recorded", actor=actor
-            )
-        except RegistrationError as error:  # not expected: deposit_refusal above refuses what cannot be settled
-            raise FeeError(error.message) from error
+        nominations_settle(
+            nominations=[deposit.nomination for deposit in deposits], reason="deposit recorded", actor=actor
+        )
     return deposits
 
 
@@ -592,7 +574,7 @@ def waiver_decide(*, waiver: DisabilityWaiver, approve: bool, actor: Any, reason
             data={"nomination": waiver.nomination_id, "reason": reason},
         )
         if approve:
-            _settle(nomination=waiver.nomination, reason="disability waiver approved", actor=actor)
+            nomination_settle(nomination=waiver.nomination, reason="disability waiver approved", actor=actor)
     return waiver
 
 
@@ -718,33 +700,27 @@ def license_move_billed(
 ):
     """A license move (registrations promotes the receiving waiting list), and, when a private
     university that was invoiced receives licenses, its supplementary invoice, in one transaction."""
-    try:
-        with transaction.atomic():
-            move = licenses_move(
-                phase=phase,
-                from_university=from_university,
-                to_university=to_university,
-                licenses=licenses,
-                reason=reason,
-                actor=actor,
-                across_pools=across_pools,
-                beyond_caps=beyond_caps,
-            )
-            supplements = invoices_supplement(phase=phase, universities=[to_university], actor=actor)
-    except RegistrationError as error:
-        raise FeeError(error.message) from error
+    with transaction.atomic():
+        move = licenses_move(
+            phase=phase,
+            from_university=from_university,
+            to_university=to_university,
+            licenses=licenses,
+            reason=reason,
+            actor=actor,
+            across_pools=across_pools,
+            beyond_caps=beyond_caps,
+        )
+        supplements = invoices_supplement(phase=phase, universities=[to_university], actor=actor)
     return move, supplements
 
 
 def allocation_publish_billed(*, allocation, actor: Any):
     """Publish an allocation (registrations promotes the waiting lists of the seats it adds) and
     bill the private universities that were invoiced and now hold more licenses, in one transaction."""
-    try:
-        with transaction.atomic():
-            published, promoted = allocation_publish_and_promote(allocation=allocation, actor=actor)
-            supplements = invoices_supplement(phase=published.phase, actor=actor)
-    except RegistrationError as error:
-        raise FeeError(error.message) from error
+    with transaction.atomic():
+        published, promoted = allocation_publish_and_promote(allocation=allocation, actor=actor)
+        supplements = invoices_supplement(phase=published.phase, actor=actor)
     return published, promoted, supplements
 
 
@@ -784,16 +760,13 @@ def invoice_mark_paid(*, invoice: Invoice, reference: str, actor: Any) -> Invoic
             ).aggregate(n=Sum("licenses"))["n"]
             or 0
         )
-        try:
-            university_settle(
-                phase=invoice.phase,
-                university=invoice.university,
-                reason=f"invoice {invoice.number} paid",
-                actor=actor,
-                licenses=paid,
-            )
-        except RegistrationError as error:
-            raise FeeError(error.message) from error
+        university_settle(
+            phase=invoice.phase,
+            university=invoice.university,
+            reason=f"invoice {invoice.number} paid",
+            actor=actor,
+            licenses=paid,
+        )
     return invoice
 
 
@@ -844,12 +817,9 @@ def nominations_file_commit(*, upload: NominationUpload, actor: Any) -> ImportRe
             )
         with locked.file.open("rb") as handle:
             data = handle.read()
-        try:
-            report = registrations_file_commit(
-                phase=locked.phase, university=locked.university, data=data, filename=locked.original_name, actor=actor
-            )
-        except RegistrationError as error:
-            raise FeeError(error.message) from error
+        report = registrations_file_commit(
+            phase=locked.phase, university=locked.university, data=data, filename=locked.original_name, actor=actor
+        )
         _file_deposits_record(rows=[row for row in report.rows if row.nomination_id and row.deposit_receipt],
                               actor=actor)  # fmt: skip
         locked.committed_at = timezone.now()

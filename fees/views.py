@@ -1,8 +1,9 @@
 """Pages of the fees app: the learner's own license page (challan, payment proof, deposit status),
 the focal person's deposits, and the staff-only views of uploaded proofs and invoice PDFs.
 
-Each view validates with a form, calls one service, and turns a FeeError into a message and a
-redirect. Private files are served only to the people allowed to see them.
+Each view validates with a form, calls one service, and turns its refusal (a PortalError: the
+FeeError of fees, or the RegistrationError it passes on) into a message and a redirect. Private
+files are served only to the people allowed to see them.
 """
 
 from django.contrib import messages
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.exceptions import PortalError
 from core.roles import user_is_hec_staff
 from quotas.selectors import phase_current
 from registrations.cnic import cnic_mask
@@ -22,7 +24,6 @@ from registrations.selectors import waiting_position
 from registrations.views_files import private_file_response
 
 from . import selectors, services
-from .exceptions import FeeError
 from .forms import AlumniPaymentForm, DepositCorrectionForm, DepositFilterForm, DepositForm, RefundAccountForm
 from .models import AlumniPayment, DisabilityWaiver, Invoice
 from .refund_payouts import learner_refund
@@ -99,7 +100,7 @@ def challan_download(request: HttpRequest) -> HttpResponse:
             if challan is None:
                 return redirect("fees:my_license")
         data = services.challan_pdf(challan=challan)
-    except FeeError as error:
+    except PortalError as error:
         messages.error(request, error.message)
         return redirect("fees:my_license")
     return _pdf_response(data, filename=f"{challan.number}.pdf")
@@ -126,7 +127,7 @@ def payment_submit(request: HttpRequest) -> HttpResponse:
             transcript=form.transcript_file,
             actor=request.user,
         )
-    except FeeError as error:
+    except PortalError as error:
         messages.error(request, error.message)
         return redirect("fees:my_license")
     if paid_by_bank:
@@ -222,7 +223,7 @@ def deposit_record(request: HttpRequest, nomination_id: int) -> HttpResponse:
                 messages.success(
                     request, _("The deposit record of %(name)s is corrected.") % {"name": nomination.full_name}
                 )
-        except FeeError as error:
+        except PortalError as error:
             messages.error(request, error.message)
             return redirect("fees:deposit_record", nomination_id=nomination.pk)
         return redirect("fees:deposits")
@@ -279,7 +280,7 @@ def invoice_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice, pk=invoice_id)
     try:
         data = services.invoice_pdf(invoice=invoice)
-    except FeeError as error:
+    except PortalError as error:
         messages.error(request, error.message)
         return redirect("admin:fees_invoice_change", invoice.pk)
     return _pdf_response(data, filename=f"{invoice.number}.pdf", inline=True)

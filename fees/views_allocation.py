@@ -12,13 +12,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
+from core.exceptions import PortalError
 from core.roles import hec_staff_view as staff_view
 from quotas.forms import AllocationPublishForm, LicenseMoveForm
 from quotas.models import Allocation, Phase
 from quotas.selectors import allocation_get, license_moves_for_phase, pool_totals
 from quotas.views import comparison_context
 
-from .exceptions import FeeError
 from .services import allocation_publish_billed, license_move_billed
 
 
@@ -58,7 +58,7 @@ def staff_license_moves(request: HttpRequest, phase_slug: str) -> HttpResponse:
                 across_pools=data["across_pools"],
                 beyond_caps=data["beyond_caps"],
             )
-        except FeeError as error:
+        except PortalError as error:
             messages.error(request, error.message)
             return render(
                 request,
@@ -114,7 +114,7 @@ def staff_allocation_publish(request: HttpRequest, phase_slug: str, version: int
     if request.method == "POST" and form.is_valid():
         try:
             _published, promoted, supplements = allocation_publish_billed(allocation=allocation, actor=request.user)
-        except FeeError as error:
+        except PortalError as error:
             messages.error(request, error.message)
             return redirect("quotas:allocation_preview", phase_slug=phase.slug, version=allocation.version)
         messages.success(
