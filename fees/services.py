@@ -1,5 +1,6 @@
 """Every write of the fees app up to the invitation: challans, alumni payments, deposits,
-disability waivers, private invoices, and committing a nominations file with its deposit columns.
+disability waivers and private invoices (a nominations file's deposit columns are recorded
+through ``deposits_record`` by portal.nominations_file).
 
 Each function runs in one transaction with its audit entry, locks the nomination it changes
 (`select_for_update`), changes statuses with conditional UPDATEs, and leaves e-mail to
@@ -31,10 +32,8 @@ from core.roles import user_is_hec_staff
 from core.uploads import UploadedFileLike, UploadRefused, check_upload
 from quotas.models import DEPOSIT_POOLS, Phase, Pool, Sector, University
 from quotas.selectors import quota_for
-from registrations.imports import ImportReport
-from registrations.imports import nominations_file_commit as registrations_file_commit
 from registrations.invitations import nomination_settle, nominations_settle, university_settle
-from registrations.models import Nomination, NominationStatus, NominationUpload, SeatKind
+from registrations.models import Nomination, NominationStatus, SeatKind
 from registrations.services import allocation_publish_and_promote, alumni_hold_set, licenses_move
 
 from . import challans
@@ -768,69 +767,3 @@ def invoice_mark_paid(*, invoice: Invoice, reference: str, actor: Any) -> Invoic
             licenses=paid,
         )
     return invoice
-
-
-# Nominations file with deposit columns ------------------------------------------------------
-
-
-def _file_deposits_record(*, rows: list, actor: Any) -> None:
-    """The deposit columns of a committed file's rows through ``deposits_record``, in file order.
-    A row whose nominee went to the waiting list keeps its deposit for when a seat is given (the
-    row says so); any other refusal refuses the file, naming the row."""
-    if not rows:
-        return
-    waiting = dict(
-        Nomination.objects.filter(
-            pk__in=[row.nomination_id for row in rows], status=NominationStatus.WAITING
-        ).values_list("pk", "full_name")
-    )
-    for row in rows:
-        if row.nomination_id in waiting:
-            row.errors.append(
-                _("Deposit not recorded: %(name)s is on the waiting list. Record it once a seat is given.")
-                % {"name": waiting[row.nomination_id]}
-            )
-    deposits_record(
-        entries=[
-            DepositEntry(nomination_id=row.nomination_id, receipt=row.deposit_receipt, paid_on=row.deposit_date,
-                         row=row.row)
-            for row in rows
-            if row.nomination_id not in waiting
-        ],
-        actor=actor,
-    )  # fmt: skip
-
-
-def nominations_file_commit(*, upload: NominationUpload, actor: Any) -> ImportReport:
-    """Commit a previewed nominations file in one transaction: the nominations (registrations'
-    import, in file order), then the deposit of every committed row that carries deposit columns.
-    A deposit that cannot be recorded refuses the whole file, naming the row; nothing is saved."""
-    with transaction.atomic():
-        locked = (
-            NominationUpload.objects.select_for_update(of=("self",))
-            .select_related("phase", "university")
-            .get(pk=upload.pk)
-        )
-        if locked.committed_at is not None:
-            raise FeeError(
-                _("This file was already added on %(when)s.") % {"when": timezone.localtime(locked.committed_at)}
-            )
-        with locked.file.open("rb") as handle:
-            data = handle.read()
-        report = registrations_file_commit(
-            phase=locked.phase, university=locked.university, data=data, filename=locked.original_name, actor=actor
-        )
-        _file_deposits_record(rows=[row for row in report.rows if row.nomination_id and row.deposit_receipt],
-                              actor=actor)  # fmt: skip
-        locked.committed_at = timezone.now()
-        locked.result = report.as_json()
-        locked.save(update_fields=["committed_at", "result"])
-        audit_record(
-            actor=actor,
-            action="nominations_file.commit",
-            target=locked,
-            summary=f"Nominations file {locked.original_name} committed for {locked.university.code}",
-            data={"upload": locked.pk},
-        )
-    upload.committed_at, upload.result = locked.committed_at, locked.result
-    return report

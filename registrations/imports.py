@@ -9,7 +9,7 @@ the same seat counter as a single nomination, so a file can never take more seat
 
 A bad file (columns, encoding, size, not a spreadsheet, empty) is refused whole by
 ``core.tabular`` and nothing is written. The deposit columns are only checked here; recording
-the deposits is ``fees.services.nominations_file_commit``, which wraps this commit.
+the deposits is ``portal.nominations_file.nominations_file_commit``, which wraps this commit.
 """
 
 import datetime

@@ -342,16 +342,6 @@ TABLE: dict[str, list[Case]] = {
     "registrations:focal_dashboard": [Case(expect=focal_only())],
     "registrations:focal_disclaimer": [Case(expect=focal_only())],
     "registrations:focal_template": [Case(kwargs=lambda w: {"fmt": "csv"}, expect=focal_only())],
-    "registrations:focal_upload": [Case(expect=focal_only())],
-    "registrations:focal_upload_preview": [
-        Case(kwargs=lambda w: {"upload_id": w.upload.pk}, expect=focal_only(focal_other=NOT_FOUND))
-    ],
-    "registrations:focal_upload_refused": [
-        Case(
-            kwargs=lambda w: {"upload_id": _confirmed_upload(w).pk, "fmt": "csv"},
-            expect=focal_only(focal_other=NOT_FOUND),
-        )
-    ],
     "registrations:focal_disclaimer_form": [Case(expect=focal_only())],
     "registrations:focal_nominees": [Case(expect=focal_only())],
     "registrations:focal_nominee_add": [Case(expect=focal_only())],
@@ -360,6 +350,24 @@ TABLE: dict[str, list[Case]] = {
     ],
     "registrations:focal_nominee_withdraw": [
         Case(kwargs=lambda w: {"pk": w.plain_nomination.pk}, expect=focal_only(focal_other=NOT_FOUND))
+    ],
+    # The focal person's nominations file (portal: confirming records deposits too).
+    "portal:nominations_upload": [Case(expect=focal_only())],
+    "portal:nominations_preview": [
+        Case(kwargs=lambda w: {"upload_id": w.upload.pk}, expect=focal_only(focal_other=NOT_FOUND))
+    ],
+    "portal:nominations_refused_rows": [
+        Case(
+            kwargs=lambda w: {"upload_id": _confirmed_upload(w).pk, "fmt": "csv"},
+            expect=focal_only(focal_other=NOT_FOUND),
+        )
+    ],
+    "portal:nominations_confirm": [
+        Case(
+            kwargs=lambda w: {"upload_id": w.upload.pk},
+            method="post",
+            expect=every(NOT_FOUND, focal_own=GONE),
+        )
     ],
     # Alumni and learners.
     "registrations:alumni_register": [
@@ -400,13 +408,6 @@ TABLE: dict[str, list[Case]] = {
         Case(kwargs=PHASE, method="post", expect=every(FORBIDDEN, staff=BAD)),  # unconfirmed: nothing changes
     ],
     # Fees.
-    "fees:nominations_confirm": [
-        Case(
-            kwargs=lambda w: {"upload_id": w.upload.pk},
-            method="post",
-            expect=every(NOT_FOUND, focal_own=GONE),
-        )
-    ],
     "fees:my_license": [Case(expect=every(OK))],
     "fees:challan_download": [Case(expect=every(NOT_FOUND, learner=GONE, alumnus=OK))],
     "fees:payment_submit": [Case(method="post", expect=every(NOT_FOUND, learner=BAD, alumnus=BAD))],

@@ -88,7 +88,7 @@ def test_a_nominations_file_is_refused_whole_or_previewed_then_committed_whole(s
     client = signed_in(focal)
     before = counts()
     response = client.post(
-        reverse("registrations:focal_upload"), {"file": SimpleUploadedFile(name, data, content_type="text/csv")}
+        reverse("portal:nominations_upload"), {"file": SimpleUploadedFile(name, data, content_type="text/csv")}
     )
     html = page(response)
     if expectation == "refused":
@@ -105,7 +105,7 @@ def test_a_nominations_file_is_refused_whole_or_previewed_then_committed_whole(s
     assert report.rows, "a previewed file shows its rows"
     expected = report.seated + report.waiting
 
-    confirmed = client.post(reverse("fees:nominations_confirm", kwargs={"upload_id": upload.pk}), follow=True)
+    confirmed = client.post(reverse("portal:nominations_confirm", kwargs={"upload_id": upload.pk}), follow=True)
     html = page(confirmed)
     added = counts()["nominations"] - before["nominations"]
     assert added == expected, f"{added} of {expected} rows committed"

@@ -75,8 +75,8 @@ def sample_pages(world) -> list[tuple[str, str]]:
         ("focal_own", reverse("registrations:focal_dashboard")),
         ("focal_own", reverse("registrations:focal_nominees")),
         ("focal_own", reverse("registrations:focal_nominee_add")),
-        ("focal_own", reverse("registrations:focal_upload")),
-        ("focal_own", reverse("registrations:focal_upload_preview", args=[world.upload.pk])),
+        ("focal_own", reverse("portal:nominations_upload")),
+        ("focal_own", reverse("portal:nominations_preview", args=[world.upload.pk])),
         ("focal_own", reverse("fees:deposits")),
         ("focal_other", reverse("quotas:phase_list")),  # the friendly 403 page
         ("staff", reverse("quotas:phase_list")),
@@ -224,10 +224,10 @@ def test_cnics_never_reach_the_logs(world, caplog):
         "full_name,cnic,email,phone,role,programme_years,disability\n"
         "File Test,37405-0000078-8,f@example.edu.pk,,student,16,no\n"
     )
-    upload = client.post(reverse("registrations:focal_upload"), {"file": SimpleUploadedFile("l.csv", data.encode())})
+    upload = client.post(reverse("portal:nominations_upload"), {"file": SimpleUploadedFile("l.csv", data.encode())})
     assert upload.status_code == 302
     upload_id = int(upload["Location"].rstrip("/").rsplit("/", 1)[1])
-    client.post(reverse("fees:nominations_confirm", args=[upload_id]))
+    client.post(reverse("portal:nominations_confirm", args=[upload_id]))
     client.post(reverse("registrations:focal_nominee_withdraw", args=[world.plain_nomination.pk]), {"reason": "Left"})
     cnics = full_cnics(world)
     assert "3740500000777" in cnics and "3740500000788" in cnics  # both were stored

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEntry
 from fees.models import Deposit
-from fees.services import nominations_file_commit
+from portal.nominations_file import nominations_file_commit
 from registrations.models import Invitation, Nomination, NominationUpload
 from tests.factories import cnic_for
 from tests.fees.conftest import university_ready
