@@ -24,8 +24,9 @@ from core.uploads import sniff
 from registrations.cnic import cnic_mask
 from registrations.models import NominationStatus, SeatKind
 
-from . import services
+from .alumni_payments import alumni_payment_reject, alumni_payment_verify
 from .forms import MarkPaidForm, RejectionForm
+from .invoices import invoice_mark_paid
 from .models import (
     AlumniPayment,
     BillPayment,
@@ -39,6 +40,7 @@ from .models import (
     PaymentStatus,
     Remittance,
 )
+from .waivers import disability_seat_decide, waiver_decide
 
 
 class RecordAdmin(admin.ModelAdmin):
@@ -172,7 +174,7 @@ class AlumniPaymentAdmin(RecordAdmin):
         change_url = reverse("admin:fees_alumnipayment_change", args=[payment.pk])
         try:
             if how == "verify":
-                services.alumni_payment_verify(payment=payment, actor=request.user)
+                alumni_payment_verify(payment=payment, actor=request.user)
                 self.message_user(request, _("The payment is verified; the alumnus is invited."), messages.SUCCESS)
             else:
                 form = RejectionForm(request.POST)
@@ -183,7 +185,7 @@ class AlumniPaymentAdmin(RecordAdmin):
                         messages.ERROR,
                     )
                     return HttpResponseRedirect(change_url)
-                services.alumni_payment_reject(payment=payment, actor=request.user, reason=form.cleaned_data["reason"])
+                alumni_payment_reject(payment=payment, actor=request.user, reason=form.cleaned_data["reason"])
                 self.message_user(
                     request, _("The payment is rejected; the alumnus is told why by e-mail."), messages.SUCCESS
                 )
@@ -241,7 +243,7 @@ class AlumniPaymentAdmin(RecordAdmin):
             self,
             request,
             queryset,
-            call=lambda p: services.alumni_payment_verify(payment=p, actor=request.user),
+            call=lambda p: alumni_payment_verify(payment=p, actor=request.user),
             refused=PortalError,
             done=lambda count: ngettext("%(count)d payment verified.", "%(count)d payments verified.", count),
         )
@@ -263,9 +265,7 @@ class AlumniPaymentAdmin(RecordAdmin):
             self,
             request,
             queryset,
-            call=lambda p: services.alumni_payment_reject(
-                payment=p, actor=request.user, reason=answer.cleaned_data["reason"]
-            ),
+            call=lambda p: alumni_payment_reject(payment=p, actor=request.user, reason=answer.cleaned_data["reason"]),
             refused=PortalError,
             done=lambda count: ngettext(
                 "%(count)d payment rejected; the alumnus is told why by e-mail.",
@@ -346,11 +346,11 @@ class DisabilityWaiverAdmin(RecordAdmin):
 
     @admin.action(description=gettext_lazy("Approve the selected waivers (the learners are invited)"))
     def approve(self, request: HttpRequest, queryset: QuerySet) -> None:
-        _waivers_approve(self, request, queryset, decide=services.waiver_decide, key="waiver")
+        _waivers_approve(self, request, queryset, decide=waiver_decide, key="waiver")
 
     @admin.action(description=gettext_lazy("Reject the selected waivers (asks for the reason)"))
     def reject(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        return _waivers_reject(self, request, queryset, decide=services.waiver_decide, key="waiver")
+        return _waivers_reject(self, request, queryset, decide=waiver_decide, key="waiver")
 
 
 @admin.register(DisabilitySeat)
@@ -390,14 +390,12 @@ class DisabilitySeatAdmin(ReadOnlyAdmin):
 
     @admin.action(description=gettext_lazy("Approve the certificates of the selected learners (they are invited)"))
     def approve(self, request: HttpRequest, queryset: QuerySet) -> None:
-        _waivers_approve(
-            self, request, queryset, decide=services.disability_seat_decide, key="nomination", label=_full_name
-        )
+        _waivers_approve(self, request, queryset, decide=disability_seat_decide, key="nomination", label=_full_name)
 
     @admin.action(description=gettext_lazy("Reject the certificates of the selected learners (asks for the reason)"))
     def reject(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         return _waivers_reject(
-            self, request, queryset, decide=services.disability_seat_decide, key="nomination", label=_full_name
+            self, request, queryset, decide=disability_seat_decide, key="nomination", label=_full_name
         )
 
 
@@ -440,9 +438,7 @@ class InvoiceAdmin(RecordAdmin):
             self,
             request,
             queryset,
-            call=lambda i: services.invoice_mark_paid(
-                invoice=i, reference=answer.cleaned_data["reference"], actor=request.user
-            ),
+            call=lambda i: invoice_mark_paid(invoice=i, reference=answer.cleaned_data["reference"], actor=request.user),
             refused=PortalError,
             done=lambda count: ngettext("%(count)d invoice marked paid.", "%(count)d invoices marked paid.", count),
         )

@@ -11,7 +11,7 @@ bill of a :class:`~fees.models.BillPayment` backs this up in the database.
 
 - An alumni challan paid: its payment hold is lifted (the seat no longer expires); the alumnus
   then uploads only the final transcript, which HEC staff still check before the invitation.
-- A private invoice paid: marked paid as HEC staff would (fees.services.invoice_mark_paid), so the
+- A private invoice paid: marked paid as HEC staff would (fees.invoices.invoice_mark_paid), so the
   university's learners are cleared through registrations.
 - A remittance paid: HEC sees the university has remitted its forfeited deposits.
 """
@@ -33,6 +33,7 @@ from registrations.services import alumni_hold_set
 
 from . import onebill
 from .emails import email_queue
+from .invoices import invoice_mark_paid
 from .models import (
     AlumniPayment,
     BankScroll,
@@ -45,7 +46,6 @@ from .models import (
     Remittance,
 )
 from .onebill import IncomingPayment
-from .services import invoice_mark_paid
 
 # A private invoice has no due date of its own; the bank network needs one to show.
 INVOICE_DUE_DAYS = 30

@@ -23,8 +23,13 @@ from registrations.models import FocalPerson, Nomination, NominationStatus, Seat
 from registrations.selectors import waiting_position
 from registrations.views_files import private_file_response
 
-from . import selectors, services
+from . import selectors
+from .alumni_payments import alumni_payment_submit
+from .challans import challan_current, challan_issue, challan_pdf
+from .deposits import deposit_correct, deposit_current, deposit_refusal
+from .deposits import deposit_record as deposit_record_service  # deposit_record is the page below
 from .forms import AlumniPaymentForm, DepositCorrectionForm, DepositFilterForm, DepositForm, RefundAccountForm
+from .invoices import invoice_pdf as invoice_pdf_service  # invoice_pdf is the page below
 from .models import AlumniPayment, DisabilityWaiver, Invoice
 from .refund_payouts import learner_refund
 
@@ -94,12 +99,12 @@ def challan_download(request: HttpRequest) -> HttpResponse:
         raise Http404
     try:
         if request.method == "POST":
-            challan = services.challan_issue(nomination=nomination, actor=request.user)
+            challan = challan_issue(nomination=nomination, actor=request.user)
         else:
-            challan = services.challan_current(nomination=nomination)
+            challan = challan_current(nomination=nomination)
             if challan is None:
                 return redirect("fees:my_license")
-        data = services.challan_pdf(challan=challan)
+        data = challan_pdf(challan=challan)
     except PortalError as error:
         messages.error(request, error.message)
         return redirect("fees:my_license")
@@ -121,7 +126,7 @@ def payment_submit(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("The files were not accepted; see the messages beside each one."))
         return _my_license_page(request, payment_form=form, status=400)
     try:
-        services.alumni_payment_submit(
+        alumni_payment_submit(
             nomination=nomination,
             paid_challan=form.cleaned_data.get("paid_challan"),
             transcript=form.transcript_file,
@@ -174,7 +179,7 @@ def deposits(request: HttpRequest) -> HttpResponse:
             if n.waiver is None and n.status == NominationStatus.SEATED and n.seat_kind == SeatKind.DISABILITY:
                 # Shown as waiting for HEC's check, never saved: the row is written when HEC decides.
                 n.waiver = DisabilityWaiver(nomination=n)
-            n.deposit_refusal = services.deposit_refusal(nomination=n)
+            n.deposit_refusal = deposit_refusal(nomination=n)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -201,19 +206,19 @@ def deposit_record(request: HttpRequest, nomination_id: int) -> HttpResponse:
     focal = _focal(request)
     nomination = get_object_or_404(Nomination, pk=nomination_id, university_id=focal.university_id)
     nomination.cnic_masked = cnic_mask(nomination.cnic)
-    current = services.deposit_current(nomination=nomination)
+    current = deposit_current(nomination=nomination)
     form_class = DepositCorrectionForm if current is not None else DepositForm
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             if current is None:
-                services.deposit_record(
+                deposit_record_service(
                     nomination=nomination, receipt=data["receipt"], paid_on=data["paid_on"], actor=request.user
                 )
                 messages.success(request, _("The deposit of %(name)s is recorded.") % {"name": nomination.full_name})
             else:
-                services.deposit_correct(
+                deposit_correct(
                     deposit=current,
                     receipt=data["receipt"],
                     paid_on=data["paid_on"],
@@ -234,7 +239,7 @@ def deposit_record(request: HttpRequest, nomination_id: int) -> HttpResponse:
             "nomination": nomination,
             "current": current,
             "form": form,
-            "refusal": services.deposit_refusal(nomination=nomination),
+            "refusal": deposit_refusal(nomination=nomination),
             "amount": nomination.phase.public_deposit_rupees,
         },
         status=400 if form.errors else 200,
@@ -279,7 +284,7 @@ def invoice_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
     _staff_only(request)
     invoice = get_object_or_404(Invoice, pk=invoice_id)
     try:
-        data = services.invoice_pdf(invoice=invoice)
+        data = invoice_pdf_service(invoice=invoice)
     except PortalError as error:
         messages.error(request, error.message)
         return redirect("admin:fees_invoice_change", invoice.pk)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from fees.services import DepositEntry, deposits_record
+from fees.deposits import DepositEntry, deposits_record
 from registrations.exceptions import RegistrationError
 from registrations.imports import ImportReport
 from registrations.imports import nominations_file_commit as registrations_file_commit

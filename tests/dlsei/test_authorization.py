@@ -96,7 +96,10 @@ class World:
 def build_world() -> World:
     """Two public universities A and B with published quotas, signed disclaimers and nominees of B,
     a registered alumnus with a paid challan uploaded, a disability waiver, a private invoice."""
-    from fees.services import alumni_payment_submit, challan_issue, invoice_issue, waiver_request
+    from fees.alumni_payments import alumni_payment_submit
+    from fees.challans import challan_issue
+    from fees.invoices import invoice_issue
+    from fees.waivers import waiver_request
     from registrations.focal_accounts import nomination_upload_store
     from registrations.services import disclaimer_upload, nomination_submit
 

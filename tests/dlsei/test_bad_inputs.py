@@ -18,8 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from fees.challans import challan_issue
+from fees.deposits import deposit_record
 from fees.models import AlumniPayment, Deposit
-from fees.services import challan_issue, deposit_record
 from registrations.imports import nominations_file_preview
 from registrations.models import Disclaimer, Nomination, NominationUpload
 from registrations.services import disclaimer_upload, nomination_submit
@@ -458,7 +459,7 @@ def test_the_admin_export_neutralises_every_formula(setup, hec_staff):
 
 
 def test_the_admin_change_pages_of_a_challan_and_a_disability_seat_mask_the_cnic(setup, hec_staff):
-    from fees.services import challan_issue
+    from fees.challans import challan_issue
     from registrations.models import Nomination
 
     phase, university, focal = setup

@@ -185,7 +185,7 @@ def test_cnics_are_masked_in_list_pages(world):
 
 
 def test_cnics_are_masked_in_the_exports(world):
-    from fees.services import deposit_record
+    from fees.deposits import deposit_record
     from registrations.invitations import coursera_invites_csv
     from registrations.models import Nomination
 
@@ -306,17 +306,13 @@ def audited(action: str, *, actor, target=None, target_type: str = "") -> AuditE
 
 
 def test_every_state_change_of_nominations_payments_allocations_and_refunds_is_audited(world):
+    from fees.alumni_payments import alumni_payment_reject, alumni_payment_verify
     from fees.completions import completions_import
+    from fees.deposits import deposit_correct, deposit_record
+    from fees.invoices import invoice_mark_paid
     from fees.models import RefundDecision
     from fees.refunds import refund_decision_correct, refunds_decide
-    from fees.services import (
-        alumni_payment_reject,
-        alumni_payment_verify,
-        deposit_correct,
-        deposit_record,
-        invoice_mark_paid,
-        waiver_decide,
-    )
+    from fees.waivers import waiver_decide
     from quotas.models import Allocation, LicenseMove
     from registrations.services import (
         licenses_move,
@@ -347,7 +343,7 @@ def test_every_state_change_of_nominations_payments_allocations_and_refunds_is_a
     audited("alumni_payment.submit", actor=alumnus, target=world.payment)
     alumni_payment_reject(payment=world.payment, actor=staff, reason="The stamp is unreadable")
     audited("alumni_payment.reject", actor=staff, target=world.payment)
-    from fees.services import alumni_payment_submit
+    from fees.alumni_payments import alumni_payment_submit
 
     again = alumni_payment_submit(
         nomination=world.alumni_nomination, paid_challan=pdf_upload(), transcript=pdf_upload(), actor=alumnus

@@ -8,10 +8,11 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from fees.alumni_payments import alumni_payment_submit, alumni_payment_verify
 from fees.bills import bill_payments_post
+from fees.challans import challan_issue
 from fees.models import AlumniPayment
 from fees.onebill import payment_read
-from fees.services import alumni_payment_submit, alumni_payment_verify, challan_issue
 from tests.factories import learner_account, pdf_upload
 from tests.fees.conftest import png_upload, register_alumnus
 

@@ -114,7 +114,7 @@ def test_the_queries_of_a_file_with_deposits_do_not_grow_with_the_rows(phase):
 def test_a_paid_private_invoice_clears_its_learners_in_queries_that_do_not_grow(
     phase, invite_link, hec_staff, django_capture_on_commit_callbacks
 ):
-    from fees.services import invoice_issue, invoice_mark_paid
+    from fees.invoices import invoice_issue, invoice_mark_paid
 
     def paid(code: str, learners: int) -> tuple[int, list[Nomination]]:
         university, focal = university_ready(phase=phase, code=code, sector="private", licenses=learners - 1)
