@@ -1,7 +1,8 @@
 """What every app's admin shares: one action applied to each selected row through a service, and
 the base of lists whose rows only the services write.
 
-An app's admin passes its own exception class (``RegistrationError``, ``FeeError``), so this module
+An app's admin passes the exception class its services refuse with (``RegistrationError``, or
+``PortalError`` in fees, whose services pass on the refusals of registrations), so this module
 imports none of the apps.
 """
 

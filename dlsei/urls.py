@@ -12,6 +12,8 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", include("portal.urls")),
+    # The focal person's nominations file, in the "portal" namespace, at the addresses it always had.
+    path("", include("portal.urls_nominations_file")),
     path("i18n/", include("django.conf.urls.i18n")),
     # Sign-in by code with the portal's account rule (registrations.accounts); the rest is allauth's.
     path("accounts/login/code/", views_accounts.request_login_code, name="account_request_login_code"),

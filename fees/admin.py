@@ -19,13 +19,14 @@ from django.utils.translation import gettext_lazy, ngettext
 from import_export.admin import ExportMixin
 
 from core.admin_actions import ReadOnlyAdmin, run_each
+from core.exceptions import PortalError
 from core.uploads import sniff
 from registrations.cnic import cnic_mask
 from registrations.models import NominationStatus, SeatKind
 
-from . import services
-from .exceptions import FeeError
+from .alumni_payments import alumni_payment_reject, alumni_payment_verify
 from .forms import MarkPaidForm, RejectionForm
+from .invoices import invoice_mark_paid
 from .models import (
     AlumniPayment,
     BillPayment,
@@ -39,6 +40,7 @@ from .models import (
     PaymentStatus,
     Remittance,
 )
+from .waivers import disability_seat_decide, waiver_decide
 
 
 class RecordAdmin(admin.ModelAdmin):
@@ -172,7 +174,7 @@ class AlumniPaymentAdmin(RecordAdmin):
         change_url = reverse("admin:fees_alumnipayment_change", args=[payment.pk])
         try:
             if how == "verify":
-                services.alumni_payment_verify(payment=payment, actor=request.user)
+                alumni_payment_verify(payment=payment, actor=request.user)
                 self.message_user(request, _("The payment is verified; the alumnus is invited."), messages.SUCCESS)
             else:
                 form = RejectionForm(request.POST)
@@ -183,11 +185,11 @@ class AlumniPaymentAdmin(RecordAdmin):
                         messages.ERROR,
                     )
                     return HttpResponseRedirect(change_url)
-                services.alumni_payment_reject(payment=payment, actor=request.user, reason=form.cleaned_data["reason"])
+                alumni_payment_reject(payment=payment, actor=request.user, reason=form.cleaned_data["reason"])
                 self.message_user(
                     request, _("The payment is rejected; the alumnus is told why by e-mail."), messages.SUCCESS
                 )
-        except FeeError as error:
+        except PortalError as error:
             self.message_user(request, error.message, messages.ERROR)
         return HttpResponseRedirect(change_url)
 
@@ -241,8 +243,8 @@ class AlumniPaymentAdmin(RecordAdmin):
             self,
             request,
             queryset,
-            call=lambda p: services.alumni_payment_verify(payment=p, actor=request.user),
-            refused=FeeError,
+            call=lambda p: alumni_payment_verify(payment=p, actor=request.user),
+            refused=PortalError,
             done=lambda count: ngettext("%(count)d payment verified.", "%(count)d payments verified.", count),
         )
 
@@ -263,10 +265,8 @@ class AlumniPaymentAdmin(RecordAdmin):
             self,
             request,
             queryset,
-            call=lambda p: services.alumni_payment_reject(
-                payment=p, actor=request.user, reason=answer.cleaned_data["reason"]
-            ),
-            refused=FeeError,
+            call=lambda p: alumni_payment_reject(payment=p, actor=request.user, reason=answer.cleaned_data["reason"]),
+            refused=PortalError,
             done=lambda count: ngettext(
                 "%(count)d payment rejected; the alumnus is told why by e-mail.",
                 "%(count)d payments rejected; the alumni are told why by e-mail.",
@@ -298,7 +298,7 @@ def _waivers_approve(
         request,
         queryset,
         call=lambda row: decide(**{key: row}, approve=True, actor=request.user),
-        refused=FeeError,
+        refused=PortalError,
         done=lambda count: ngettext("%(count)d waiver approved.", "%(count)d waivers approved.", count),
         label=label,
     )
@@ -324,7 +324,7 @@ def _waivers_reject(
         request,
         queryset,
         call=lambda row: decide(**{key: row}, approve=False, actor=request.user, reason=answer.cleaned_data["reason"]),
-        refused=FeeError,
+        refused=PortalError,
         done=lambda count: ngettext("%(count)d waiver rejected.", "%(count)d waivers rejected.", count),
         label=label,
     )
@@ -346,11 +346,11 @@ class DisabilityWaiverAdmin(RecordAdmin):
 
     @admin.action(description=gettext_lazy("Approve the selected waivers (the learners are invited)"))
     def approve(self, request: HttpRequest, queryset: QuerySet) -> None:
-        _waivers_approve(self, request, queryset, decide=services.waiver_decide, key="waiver")
+        _waivers_approve(self, request, queryset, decide=waiver_decide, key="waiver")
 
     @admin.action(description=gettext_lazy("Reject the selected waivers (asks for the reason)"))
     def reject(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        return _waivers_reject(self, request, queryset, decide=services.waiver_decide, key="waiver")
+        return _waivers_reject(self, request, queryset, decide=waiver_decide, key="waiver")
 
 
 @admin.register(DisabilitySeat)
@@ -390,14 +390,12 @@ class DisabilitySeatAdmin(ReadOnlyAdmin):
 
     @admin.action(description=gettext_lazy("Approve the certificates of the selected learners (they are invited)"))
     def approve(self, request: HttpRequest, queryset: QuerySet) -> None:
-        _waivers_approve(
-            self, request, queryset, decide=services.disability_seat_decide, key="nomination", label=_full_name
-        )
+        _waivers_approve(self, request, queryset, decide=disability_seat_decide, key="nomination", label=_full_name)
 
     @admin.action(description=gettext_lazy("Reject the certificates of the selected learners (asks for the reason)"))
     def reject(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         return _waivers_reject(
-            self, request, queryset, decide=services.disability_seat_decide, key="nomination", label=_full_name
+            self, request, queryset, decide=disability_seat_decide, key="nomination", label=_full_name
         )
 
 
@@ -440,10 +438,8 @@ class InvoiceAdmin(RecordAdmin):
             self,
             request,
             queryset,
-            call=lambda i: services.invoice_mark_paid(
-                invoice=i, reference=answer.cleaned_data["reference"], actor=request.user
-            ),
-            refused=FeeError,
+            call=lambda i: invoice_mark_paid(invoice=i, reference=answer.cleaned_data["reference"], actor=request.user),
+            refused=PortalError,
             done=lambda count: ngettext("%(count)d invoice marked paid.", "%(count)d invoices marked paid.", count),
         )
         return None

@@ -11,7 +11,7 @@ bill of a :class:`~fees.models.BillPayment` backs this up in the database.
 
 - An alumni challan paid: its payment hold is lifted (the seat no longer expires); the alumnus
   then uploads only the final transcript, which HEC staff still check before the invitation.
-- A private invoice paid: marked paid as HEC staff would (fees.services.invoice_mark_paid), so the
+- A private invoice paid: marked paid as HEC staff would (fees.invoices.invoice_mark_paid), so the
   university's learners are cleared through registrations.
 - A remittance paid: HEC sees the university has remitted its forfeited deposits.
 """
@@ -28,13 +28,12 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from core.mail import bilingual_email_from
-from registrations.exceptions import RegistrationError
 from registrations.models import Nomination, NominationStatus
 from registrations.services import alumni_hold_set
 
 from . import onebill
 from .emails import email_queue
-from .exceptions import FeeError
+from .invoices import invoice_mark_paid
 from .models import (
     AlumniPayment,
     BankScroll,
@@ -47,7 +46,6 @@ from .models import (
     Remittance,
 )
 from .onebill import IncomingPayment
-from .services import invoice_mark_paid
 
 # A private invoice has no due date of its own; the bank network needs one to show.
 INVOICE_DUE_DAYS = 30
@@ -260,18 +258,15 @@ def _post_one(*, incoming: IncomingPayment, channel: str, actor: Any, scroll: Ba
                 "paid_at": incoming.paid_at.isoformat(),
             },
         )
-        try:
-            if bill.challan is not None:
-                alumni_hold_set(nomination=bill.challan.nomination, until=None, actor=actor)
-                email_queue(kind="challan_paid", object_id=payment.pk)
-            elif bill.invoice is not None:
-                invoice_mark_paid(
-                    invoice=bill.invoice,
-                    reference=f"{channel} {incoming.bank} {incoming.tran_auth_id}",
-                    actor=actor if getattr(actor, "pk", None) else None,
-                )
-        except RegistrationError as error:
-            raise FeeError(error.message) from error
+        if bill.challan is not None:
+            alumni_hold_set(nomination=bill.challan.nomination, until=None, actor=actor)
+            email_queue(kind="challan_paid", object_id=payment.pk)
+        elif bill.invoice is not None:
+            invoice_mark_paid(
+                invoice=bill.invoice,
+                reference=f"{channel} {incoming.bank} {incoming.tran_auth_id}",
+                actor=actor if getattr(actor, "pk", None) else None,
+            )
     return PostResult(onebill.DONE, payment=payment)
 
 

@@ -1,4 +1,5 @@
-"""Challan and invoice numbers that are never reused, and the challan PDF.
+"""The alumnus's bank challan (`challan_issue`, `challan_pdf`), and the numbers that are never
+reused, which invoices and remittances take too.
 
 Numbers come from `NumberSequence`: inside the transaction that writes the document, one
 conditional `UPDATE … SET last_number = last_number + 1` on the kind's row for the year. The
@@ -11,18 +12,25 @@ The challan is one A4 page with three copies (bank, HEC, depositor), drawn by We
 stored bytes are served on every later download.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
+from audit.services import audit_record
 from registrations.cnic import cnic_mask
+from registrations.models import Nomination, NominationStatus
 
-from .models import Challan, NumberSequence
+from .exceptions import FeeError
+from .locks import nomination_lock
+from .models import AlumniPayment, Challan, NumberSequence, PaymentStatus
+from .selectors import challan_issue_refusal
 from .words import rupees_in_words
 
 CHALLAN = "challan"
@@ -114,3 +122,65 @@ def stored_pdf(*, model, pk: int, render, name: str) -> bytes:
         row.refresh_from_db(fields=["pdf"])
     with row.pdf.open("rb") as handle:
         return handle.read()
+
+
+# The alumnus's challan ------------------------------------------------------------------------
+
+
+def challan_current(*, nomination: Nomination) -> Challan | None:
+    return Challan.objects.filter(nomination=nomination, cancelled_at__isnull=True).first()
+
+
+def challan_issue(*, nomination: Nomination, actor: Any) -> Challan:
+    """The alumnus's current challan, issuing it (with a new number) the first time.
+
+    Amount: the phase's alumni fee; due date: the day the payment hold ends. Asking again returns
+    the same challan. Only when HEC restarted the hold after a rejected payment and the new hold
+    ends after the challan's due date is the old challan cancelled (kept) and a new one issued.
+    """
+    with transaction.atomic():
+        locked = nomination_lock(nomination)
+        current = challan_current(nomination=locked)
+        hold_day = timezone.localdate(locked.hold_expires_at) if locked.hold_expires_at else None
+        if current is not None:
+            open_payment = AlumniPayment.objects.filter(
+                challan=current, status__in=[PaymentStatus.SUBMITTED, PaymentStatus.VERIFIED]
+            ).exists()
+            if (
+                open_payment
+                or hold_day is None
+                or hold_day <= current.due_date
+                or locked.status != NominationStatus.SEATED
+            ):
+                return current
+        if refusal := challan_issue_refusal(nomination=locked):
+            raise FeeError(refusal)
+        if current is not None:
+            Challan.objects.filter(pk=current.pk, cancelled_at__isnull=True).update(
+                cancelled_at=timezone.now(), cancelled_reason="payment hold restarted; replaced"
+            )
+        year = locked.phase.launch_date.year
+        number = challan_number_format(year=year, number=number_next(kind=CHALLAN, year=year))
+        challan = Challan.objects.create(
+            number=number,
+            consumer_number=consumer_number_next(),
+            nomination=locked,
+            amount=locked.phase.alumni_fee_rupees,
+            due_date=hold_day,
+            payer_name=locked.full_name,
+            payer_cnic=locked.cnic,
+            issued_by=actor if getattr(actor, "pk", None) else None,
+        )
+        audit_record(
+            actor=actor,
+            action="challan.issue",
+            target=challan,
+            summary=f"Challan {number} issued to nomination {locked.pk}: {challan.amount} rupees due {hold_day}",
+            data={"nomination": locked.pk, "amount": challan.amount, "replaces": current.number if current else ""},
+        )
+    return challan
+
+
+def challan_pdf(*, challan: Challan) -> bytes:
+    """The challan's PDF: drawn and stored the first time, the stored bytes every time."""
+    return stored_pdf(model=Challan, pk=challan.pk, render=challan_pdf_render, name=f"{challan.number}.pdf")

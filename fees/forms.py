@@ -1,5 +1,5 @@
 """Forms of the fees pages and admin actions: they check the shape of what people type and upload;
-the rules themselves live in fees.services."""
+the rules themselves live in the services (fees.challans, fees.alumni_payments, fees.deposits, …)."""
 
 from django import forms
 from django.conf import settings

@@ -199,7 +199,7 @@ class DisabilitySeat(Nomination):
     """A learner on a reserved disability seat, as HEC staff check their certificate in the admin.
 
     The seat is taken in registrations, which cannot write a fees row; so the waiver is written
-    when HEC staff decide on it (fees.services.disability_seat_decide), and until then the seat
+    when HEC staff decide on it (fees.waivers.disability_seat_decide), and until then the seat
     itself is what waits for the check. No page writes anything by looking at it.
     """
 

@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from core.mail import MAIL_TASK_OPTIONS
 from quotas.models import Phase
 
-from . import bills, completions, coursera_sync, refund_payouts, services
+from . import alumni_payments, bills, completions, coursera_sync, refund_payouts
 from .exceptions import FeeError
 from .models import CourseraSync
 
@@ -55,7 +55,7 @@ def enrollment_reports_sync_task(phase_id: int, user_id: int | None = None) -> i
 
 # The e-mails of fees, by kind, with the primary key of what they are about.
 EMAILS = {
-    "payment_rejected": lambda pk: services.payment_rejection_email_send(payment_id=pk),
+    "payment_rejected": lambda pk: alumni_payments.payment_rejection_email_send(payment_id=pk),
     "challan_paid": lambda pk: bills.challan_paid_email_send(payment_id=pk),
     "refund_iban_reminder": lambda pk: refund_payouts.iban_reminder_email_send(nomination_id=pk),
 }

@@ -7,7 +7,6 @@ from . import (
     views_credit,
     views_impact,
     views_invoices,
-    views_nominations,
     views_refund_payouts,
     views_remittances,
     views_scrolls,
@@ -16,7 +15,6 @@ from . import (
 
 app_name = "fees"
 urlpatterns: list = [
-    path("nominations/<int:upload_id>/confirm/", views_nominations.nominations_confirm, name="nominations_confirm"),
     # The learner's own page (alumni: challan and payment proof; students and faculty: deposit).
     path("me/", views.my_license, name="my_license"),
     path("me/challan.pdf", views.challan_download, name="challan_download"),

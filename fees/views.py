@@ -1,8 +1,9 @@
 """Pages of the fees app: the learner's own license page (challan, payment proof, deposit status),
 the focal person's deposits, and the staff-only views of uploaded proofs and invoice PDFs.
 
-Each view validates with a form, calls one service, and turns a FeeError into a message and a
-redirect. Private files are served only to the people allowed to see them.
+Each view validates with a form, calls one service, and turns its refusal (a PortalError: the
+FeeError of fees, or the RegistrationError it passes on) into a message and a redirect. Private
+files are served only to the people allowed to see them.
 """
 
 from django.contrib import messages
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.exceptions import PortalError
 from core.roles import user_is_hec_staff
 from quotas.selectors import phase_current
 from registrations.cnic import cnic_mask
@@ -22,9 +24,13 @@ from registrations.models import FocalPerson, Nomination, NominationStatus, Seat
 from registrations.selectors import waiting_position
 from registrations.views_files import private_file_response
 
-from . import selectors, services
-from .exceptions import FeeError
+from . import selectors
+from .alumni_payments import alumni_payment_submit
+from .challans import challan_current, challan_issue, challan_pdf
+from .deposits import deposit_correct, deposit_current, deposit_refusal
+from .deposits import deposit_record as deposit_record_service  # deposit_record is the page below
 from .forms import AlumniPaymentForm, DepositCorrectionForm, DepositFilterForm, DepositForm, RefundAccountForm
+from .invoices import invoice_pdf as invoice_pdf_service  # invoice_pdf is the page below
 from .models import AlumniPayment, DisabilityWaiver, Invoice
 from .refund_payouts import learner_refund
 from .selectors_progress import learner_progress
@@ -88,13 +94,13 @@ def challan_download(request: HttpRequest) -> HttpResponse:
         raise Http404
     try:
         if request.method == "POST":
-            challan = services.challan_issue(nomination=nomination, actor=request.user)
+            challan = challan_issue(nomination=nomination, actor=request.user)
         else:
-            challan = services.challan_current(nomination=nomination)
+            challan = challan_current(nomination=nomination)
             if challan is None:
                 return redirect("fees:my_license")
-        data = services.challan_pdf(challan=challan)
-    except FeeError as error:
+        data = challan_pdf(challan=challan)
+    except PortalError as error:
         messages.error(request, error.message)
         return redirect("fees:my_license")
     return _pdf_response(data, filename=f"{challan.number}.pdf")
@@ -115,13 +121,13 @@ def payment_submit(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("The files were not accepted; see the messages beside each one."))
         return _my_license_page(request, payment_form=form, status=400)
     try:
-        services.alumni_payment_submit(
+        alumni_payment_submit(
             nomination=nomination,
             paid_challan=form.cleaned_data.get("paid_challan"),
             transcript=form.transcript_file,
             actor=request.user,
         )
-    except FeeError as error:
+    except PortalError as error:
         messages.error(request, error.message)
         return redirect("fees:my_license")
     if paid_by_bank:
@@ -168,7 +174,7 @@ def deposits(request: HttpRequest) -> HttpResponse:
             if n.waiver is None and n.status == NominationStatus.SEATED and n.seat_kind == SeatKind.DISABILITY:
                 # Shown as waiting for HEC's check, never saved: the row is written when HEC decides.
                 n.waiver = DisabilityWaiver(nomination=n)
-            n.deposit_refusal = services.deposit_refusal(nomination=n)
+            n.deposit_refusal = deposit_refusal(nomination=n)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -195,19 +201,19 @@ def deposit_record(request: HttpRequest, nomination_id: int) -> HttpResponse:
     focal = _focal(request)
     nomination = get_object_or_404(Nomination, pk=nomination_id, university_id=focal.university_id)
     nomination.cnic_masked = cnic_mask(nomination.cnic)
-    current = services.deposit_current(nomination=nomination)
+    current = deposit_current(nomination=nomination)
     form_class = DepositCorrectionForm if current is not None else DepositForm
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             if current is None:
-                services.deposit_record(
+                deposit_record_service(
                     nomination=nomination, receipt=data["receipt"], paid_on=data["paid_on"], actor=request.user
                 )
                 messages.success(request, _("The deposit of %(name)s is recorded.") % {"name": nomination.full_name})
             else:
-                services.deposit_correct(
+                deposit_correct(
                     deposit=current,
                     receipt=data["receipt"],
                     paid_on=data["paid_on"],
@@ -217,7 +223,7 @@ def deposit_record(request: HttpRequest, nomination_id: int) -> HttpResponse:
                 messages.success(
                     request, _("The deposit record of %(name)s is corrected.") % {"name": nomination.full_name}
                 )
-        except FeeError as error:
+        except PortalError as error:
             messages.error(request, error.message)
             return redirect("fees:deposit_record", nomination_id=nomination.pk)
         return redirect("fees:deposits")
@@ -228,7 +234,7 @@ def deposit_record(request: HttpRequest, nomination_id: int) -> HttpResponse:
             "nomination": nomination,
             "current": current,
             "form": form,
-            "refusal": services.deposit_refusal(nomination=nomination),
+            "refusal": deposit_refusal(nomination=nomination),
             "amount": nomination.phase.public_deposit_rupees,
         },
         status=400 if form.errors else 200,
@@ -273,8 +279,8 @@ def invoice_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
     _staff_only(request)
     invoice = get_object_or_404(Invoice, pk=invoice_id)
     try:
-        data = services.invoice_pdf(invoice=invoice)
-    except FeeError as error:
+        data = invoice_pdf_service(invoice=invoice)
+    except PortalError as error:
         messages.error(request, error.message)
         return redirect("admin:fees_invoice_change", invoice.pk)
     return _pdf_response(data, filename=f"{invoice.number}.pdf", inline=True)

@@ -1,8 +1,8 @@
 """HEC staff pages that change a phase's licenses: moving licenses and publishing an allocation.
 
 They live in fees because both may raise a private university's licenses, and the licenses it
-was invoiced for must follow: the services here move or publish (registrations promotes the
-waiting lists) and issue the supplementary invoices in the same transaction.
+was invoiced for must follow: their services (fees.invoices) move or publish (registrations
+promotes the waiting lists) and issue the supplementary invoices in the same transaction.
 """
 
 from django.contrib import messages
@@ -19,7 +19,7 @@ from quotas.models import Allocation, Phase
 from quotas.selectors import allocation_get, license_moves_for_phase, pool_totals
 from quotas.views import comparison_context
 
-from .services import allocation_publish_billed, license_move_billed
+from .invoices import allocation_publish_billed, license_move_billed
 
 
 def _supplements_said(request: HttpRequest, supplements: list) -> None:

@@ -14,10 +14,10 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from core.exceptions import PortalError
 from core.middleware import allows_body_up_to
 
 from . import bills, onebill
-from .exceptions import FeeError
 from .models import OneBillLog, PaymentChannel
 
 MAX_BODY_BYTES = 4096
@@ -98,7 +98,7 @@ def bill_payment(request: HttpRequest) -> HttpResponse:
     else:
         try:
             (result,) = bills.bill_payments_post(payments=[incoming], channel=PaymentChannel.ONEBILL, actor=None)
-        except FeeError:
+        except PortalError:
             code, reference = onebill.BLOCKED, ""
         else:
             code = result.code

@@ -7,9 +7,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.exceptions import PortalError
 from core.middleware import allows_body_up_to
 
-from .exceptions import FeeError
 from .forms import BankScrollForm, ScrollRowDismissForm, ScrollRowMatchForm
 from .models import BankScroll, ScrollRowState, UnmatchedScrollRow
 from .scrolls import SCROLL_MAX_BYTES, bank_scroll_import, scroll_row_dismiss, scroll_row_match
@@ -28,7 +28,7 @@ def bank_scrolls(request: HttpRequest) -> HttpResponse:
             upload = form.cleaned_data["file"]
             try:
                 scroll, report = bank_scroll_import(data=upload.read(), filename=upload.name, actor=request.user)
-            except FeeError as error:
+            except PortalError as error:
                 messages.error(request, error.message)
             else:
                 messages.success(
@@ -77,6 +77,6 @@ def scroll_row_resolve(request: HttpRequest, row_id: int, how: str) -> HttpRespo
         else:
             scroll_row_dismiss(row=row, reason=form.cleaned_data["reason"], actor=request.user)
             messages.success(request, _("Row %(row)d is dismissed.") % {"row": row.row_number})
-    except FeeError as error:
+    except PortalError as error:
         messages.error(request, error.message)
     return redirect("fees:bank_scrolls")

@@ -10,7 +10,7 @@ Between the two, a focal person's file is kept as a ``NominationUpload`` (``nomi
 
 A bad file (columns, encoding, size, not a spreadsheet, empty) is refused whole by
 ``core.tabular`` and nothing is written. The deposit columns are only checked here; recording
-the deposits is ``fees.services.nominations_file_commit``, which wraps this commit.
+the deposits is ``portal.nominations_file.nominations_file_commit``, which wraps this commit.
 """
 
 import datetime
@@ -408,7 +408,7 @@ def nomination_upload_store(
     """Keep a focal person's nominations file between its preview and its confirmation.
 
     Called only after the preview accepted the file as a whole; the file is stored privately and
-    confirmed later through ``fees.services.nominations_file_commit``.
+    confirmed later through ``portal.nominations_file.nominations_file_commit``.
     """
     safe_name = (filename or "nominations").replace("/", "_").replace("\\", "_")[-200:]
     upload = NominationUpload(phase=phase, university=university, original_name=safe_name, uploaded_by=actor)

@@ -10,11 +10,7 @@ urlpatterns: list = [
     path("focal/disclaimer/", views_focal.focal_disclaimer, name="focal_disclaimer"),
     path("focal/disclaimer/form.pdf", views_focal.focal_disclaimer_form, name="focal_disclaimer_form"),
     path("focal/template.<str:fmt>", views_focal.focal_template, name="focal_template"),
-    path("focal/upload/", views_focal.focal_upload, name="focal_upload"),
-    path("focal/upload/<int:upload_id>/", views_focal.focal_upload_preview, name="focal_upload_preview"),
-    path(
-        "focal/upload/<int:upload_id>/refused.<str:fmt>", views_focal.focal_upload_refused, name="focal_upload_refused"
-    ),
+    # focal/upload/…, the nominations file (upload, preview, refused rows), is portal's (urls_nominations_file).
     path("focal/nominees/", views_focal.focal_nominees, name="focal_nominees"),
     path("focal/nominees/add/", views_focal.focal_nominee_add, name="focal_nominee_add"),
     path("focal/nominees/<int:pk>/", views_focal.focal_nominee, name="focal_nominee"),

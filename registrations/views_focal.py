@@ -1,4 +1,6 @@
-"""The focal person's pages: quota at a glance, disclaimer, nominations file, one nominee, the list.
+"""The focal person's pages: quota at a glance, disclaimer, the nominations file's template, one
+nominee, the list. Uploading and confirming a nominations file is portal's
+(`portal.views_nominations_file`): confirming also records the file's deposits, which are fees'.
 
 Every page is scoped to the signed-in focal person's own university: another university's rows
 are simply not found (404). Until the university's signed disclaimer for the current phase is on
@@ -8,19 +10,16 @@ file, every page but the disclaimer upload sends the focal person there, saying 
 from collections.abc import Callable
 from functools import wraps
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from core.roles import user_is_hec_staff
-from core.tabular import write_csv, write_xlsx
 from quotas.models import Phase, Pool, Quota
 from quotas.selectors import phase_current
 
@@ -30,7 +29,6 @@ from .exceptions import RegistrationError
 from .forms import (
     CertificateForm,
     DisclaimerForm,
-    NominationsFileForm,
     NomineeCorrectForm,
     NomineeFilterForm,
     NomineeForm,
@@ -38,15 +36,10 @@ from .forms import (
     refusal_on_form,
 )
 from .imports import (
-    COLUMNS,
-    nomination_upload_store,
-    nominations_file_check,
-    nominations_file_preview,
     nominations_template_csv,
     nominations_template_xlsx,
-    refused_rows_table,
 )
-from .models import ACTIVE_STATUSES, Disclaimer, FocalPerson, Nomination, NominationStatus, NominationUpload, Role
+from .models import ACTIVE_STATUSES, Disclaimer, FocalPerson, Nomination, NominationStatus, Role
 from .selectors import nominations_of_university, waiting_position
 from .services import (
     disclaimer_upload,
@@ -98,11 +91,6 @@ def focal_view(*, needs_disclaimer: bool = True) -> Callable:
 
 def _quota(*, phase: Phase, focal: FocalPerson) -> Quota | None:
     return Quota.objects.filter(phase=phase, university=focal.university).first()
-
-
-def _count(value) -> int:
-    """ImportReport's seated/waiting/refused may be numbers or lists of rows."""
-    return value if isinstance(value, int) else len(value)
 
 
 @focal_view()
@@ -175,95 +163,6 @@ def focal_template(request: HttpRequest, focal: FocalPerson, phase: Phase, fmt: 
     response["Content-Disposition"] = f'attachment; filename="dlsei-nominations-template.{fmt}"'
     response["Cache-Control"] = "private, no-store"
     return response
-
-
-@focal_view()
-def focal_upload_refused(
-    request: HttpRequest, focal: FocalPerson, phase: Phase, upload_id: int, fmt: str
-) -> HttpResponse:
-    """A confirmed file's refused rows with the reason of each, to correct and upload again."""
-    upload = get_object_or_404(NominationUpload, pk=upload_id, university=focal.university, committed_at__isnull=False)
-    if fmt not in ("csv", "xlsx"):
-        raise Http404
-    try:
-        with upload.file.open("rb") as stored:
-            rows = refused_rows_table(data=stored.read(), filename=upload.original_name, result=upload.result)
-    except (OSError, RegistrationError):
-        messages.error(request, _("This file is no longer on the server; please upload it again."))
-        return redirect("registrations:focal_upload_preview", upload_id=upload.pk)
-    header = [*COLUMNS, "reason"]
-    if fmt == "csv":
-        response = HttpResponse(write_csv(rows, header), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(write_xlsx(rows, header), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="dlsei-refused-rows-{upload.pk}.{fmt}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-@require_http_methods(["GET", "POST"])
-@focal_view()
-def focal_upload(request: HttpRequest, focal: FocalPerson, phase: Phase) -> HttpResponse:
-    form = NominationsFileForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        file = form.cleaned_data["file"]
-        data = file.read(settings.NOMINATIONS_FILE_MAX_BYTES + 1)
-        try:
-            # A bad file is refused whole (columns, encoding, size, not a spreadsheet) before
-            # anything is stored; its rows are judged on the preview page.
-            nominations_file_check(phase=phase, university=focal.university, data=data, filename=file.name)
-            upload = nomination_upload_store(
-                phase=phase, university=focal.university, data=data, filename=file.name, actor=request.user
-            )
-        except RegistrationError as error:
-            form.add_error("file", error.message)
-            messages.error(
-                request, _("The file was not accepted; nothing has changed. %(reason)s") % {"reason": error.message}
-            )
-        else:
-            return redirect("registrations:focal_upload_preview", upload_id=upload.pk)
-    status = 400 if form.errors else 200
-    return render(
-        request, "registrations/focal_upload.html", {"focal": focal, "phase": phase, "form": form}, status=status
-    )
-
-
-@focal_view()
-def focal_upload_preview(request: HttpRequest, focal: FocalPerson, phase: Phase, upload_id: int) -> HttpResponse:
-    upload = get_object_or_404(NominationUpload, pk=upload_id, university=focal.university)
-    context: dict = {"focal": focal, "phase": phase, "upload": upload}
-    if upload.committed_at is not None:
-        context["refused_count"] = len(upload.result.get("refused", []))
-    else:
-        try:
-            with upload.file.open("rb") as stored:
-                data = stored.read()
-        except OSError:
-            messages.error(request, _("This file is no longer on the server; please upload it again."))
-            return redirect("registrations:focal_upload")
-        try:
-            report = nominations_file_preview(
-                phase=upload.phase, university=focal.university, data=data, filename=upload.original_name
-            )
-        except RegistrationError as error:
-            messages.error(request, error.message)
-            return redirect("registrations:focal_upload")
-        context.update(
-            report=report,
-            rows=report.rows,
-            counts={
-                "seated": _count(report.seated),
-                "waiting": _count(report.waiting),
-                "refused": _count(report.refused),
-                "total": len(report.rows),
-            },
-            confirm_url=_confirm_url(upload),
-        )
-    return render(request, "registrations/focal_upload_preview.html", context)
-
-
-def _confirm_url(upload: NominationUpload) -> str:
-    return reverse("fees:nominations_confirm", kwargs={"upload_id": upload.pk})
 
 
 @require_http_methods(["GET", "POST"])

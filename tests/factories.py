@@ -217,7 +217,8 @@ def alumnus_register(*, phase: Phase, data: NomineeData | None = None, **changes
 def alumnus_payment_waiting(*, phase: Phase, data: NomineeData | None = None, **changes):
     """An alumnus registered, challan issued, the paid challan and transcript uploaded: a payment
     waiting for HEC's check, made through the real services with the alumnus as the actor."""
-    from fees.services import alumni_payment_submit, challan_issue
+    from fees.alumni_payments import alumni_payment_submit
+    from fees.challans import challan_issue
 
     alumnus = alumnus_register(phase=phase, data=data, **changes)
     challan_issue(nomination=alumnus, actor=learner_account(alumnus))

@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from fees.completions import completions_import
+from fees.deposits import deposit_record
 from fees.refunds import refunds_decide
-from fees.services import deposit_record
 from quotas.license_year import license_year_end
 from registrations.eligibility import NomineeData
 from registrations.models import Nomination

@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from fees.completions import completion_import_run, completions_upload
+from fees.deposits import deposit_record
 from fees.models import AlumniPayment, PaymentStatus, RefundDecision
-from fees.services import deposit_record
 from quotas.license_year import latest_activation_ended_by
 from quotas.models import Allocation, Quota
 from registrations.eligibility import NomineeData

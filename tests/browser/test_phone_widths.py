@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from fees.services import deposit_record
+from fees.deposits import deposit_record
 from quotas.models import Allocation, Quota
 from quotas.services import allocation_run
 from registrations.eligibility import NomineeData

@@ -96,7 +96,10 @@ class World:
 def build_world() -> World:
     """Two public universities A and B with published quotas, signed disclaimers and nominees of B,
     a registered alumnus with a paid challan uploaded, a disability waiver, a private invoice."""
-    from fees.services import alumni_payment_submit, challan_issue, invoice_issue, waiver_request
+    from fees.alumni_payments import alumni_payment_submit
+    from fees.challans import challan_issue
+    from fees.invoices import invoice_issue
+    from fees.waivers import waiver_request
     from registrations.imports import nomination_upload_store
     from registrations.services import disclaimer_upload, nomination_submit
 
@@ -342,16 +345,6 @@ TABLE: dict[str, list[Case]] = {
     "registrations:focal_dashboard": [Case(expect=focal_only())],
     "registrations:focal_disclaimer": [Case(expect=focal_only())],
     "registrations:focal_template": [Case(kwargs=lambda w: {"fmt": "csv"}, expect=focal_only())],
-    "registrations:focal_upload": [Case(expect=focal_only())],
-    "registrations:focal_upload_preview": [
-        Case(kwargs=lambda w: {"upload_id": w.upload.pk}, expect=focal_only(focal_other=NOT_FOUND))
-    ],
-    "registrations:focal_upload_refused": [
-        Case(
-            kwargs=lambda w: {"upload_id": _confirmed_upload(w).pk, "fmt": "csv"},
-            expect=focal_only(focal_other=NOT_FOUND),
-        )
-    ],
     "registrations:focal_disclaimer_form": [Case(expect=focal_only())],
     "registrations:focal_nominees": [Case(expect=focal_only())],
     "registrations:focal_nominee_add": [Case(expect=focal_only())],
@@ -360,6 +353,24 @@ TABLE: dict[str, list[Case]] = {
     ],
     "registrations:focal_nominee_withdraw": [
         Case(kwargs=lambda w: {"pk": w.plain_nomination.pk}, expect=focal_only(focal_other=NOT_FOUND))
+    ],
+    # The focal person's nominations file (portal: confirming records deposits too).
+    "portal:nominations_upload": [Case(expect=focal_only())],
+    "portal:nominations_preview": [
+        Case(kwargs=lambda w: {"upload_id": w.upload.pk}, expect=focal_only(focal_other=NOT_FOUND))
+    ],
+    "portal:nominations_refused_rows": [
+        Case(
+            kwargs=lambda w: {"upload_id": _confirmed_upload(w).pk, "fmt": "csv"},
+            expect=focal_only(focal_other=NOT_FOUND),
+        )
+    ],
+    "portal:nominations_confirm": [
+        Case(
+            kwargs=lambda w: {"upload_id": w.upload.pk},
+            method="post",
+            expect=every(NOT_FOUND, focal_own=GONE),
+        )
     ],
     # Alumni and learners.
     "registrations:alumni_register": [
@@ -400,13 +411,6 @@ TABLE: dict[str, list[Case]] = {
         Case(kwargs=PHASE, method="post", expect=every(FORBIDDEN, staff=BAD)),  # unconfirmed: nothing changes
     ],
     # Fees.
-    "fees:nominations_confirm": [
-        Case(
-            kwargs=lambda w: {"upload_id": w.upload.pk},
-            method="post",
-            expect=every(NOT_FOUND, focal_own=GONE),
-        )
-    ],
     "fees:my_license": [Case(expect=every(OK))],
     "fees:challan_download": [Case(expect=every(NOT_FOUND, learner=GONE, alumnus=OK))],
     "fees:payment_submit": [Case(method="post", expect=every(NOT_FOUND, learner=BAD, alumnus=BAD))],

@@ -18,8 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from fees.challans import challan_issue
+from fees.deposits import deposit_record
 from fees.models import AlumniPayment, Deposit
-from fees.services import challan_issue, deposit_record
 from registrations.imports import nominations_file_preview
 from registrations.models import Disclaimer, Nomination, NominationUpload
 from registrations.services import disclaimer_upload, nomination_submit
@@ -88,7 +89,7 @@ def test_a_nominations_file_is_refused_whole_or_previewed_then_committed_whole(s
     client = signed_in(focal)
     before = counts()
     response = client.post(
-        reverse("registrations:focal_upload"), {"file": SimpleUploadedFile(name, data, content_type="text/csv")}
+        reverse("portal:nominations_upload"), {"file": SimpleUploadedFile(name, data, content_type="text/csv")}
     )
     html = page(response)
     if expectation == "refused":
@@ -105,7 +106,7 @@ def test_a_nominations_file_is_refused_whole_or_previewed_then_committed_whole(s
     assert report.rows, "a previewed file shows its rows"
     expected = report.seated + report.waiting
 
-    confirmed = client.post(reverse("fees:nominations_confirm", kwargs={"upload_id": upload.pk}), follow=True)
+    confirmed = client.post(reverse("portal:nominations_confirm", kwargs={"upload_id": upload.pk}), follow=True)
     html = page(confirmed)
     added = counts()["nominations"] - before["nominations"]
     assert added == expected, f"{added} of {expected} rows committed"
@@ -458,7 +459,7 @@ def test_the_admin_export_neutralises_every_formula(setup, hec_staff):
 
 
 def test_the_admin_change_pages_of_a_challan_and_a_disability_seat_mask_the_cnic(setup, hec_staff):
-    from fees.services import challan_issue
+    from fees.challans import challan_issue
     from registrations.models import Nomination
 
     phase, university, focal = setup

@@ -401,7 +401,7 @@ def test_the_invitation_email_carries_urdu_beside_the_english():
 
 @pytest.mark.django_db
 def test_the_payment_rejection_email_carries_urdu_below_the_english(django_capture_on_commit_callbacks):
-    from fees.services import alumni_payment_reject
+    from fees.alumni_payments import alumni_payment_reject
 
     world = build_world()
     mail.outbox.clear()

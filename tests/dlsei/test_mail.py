@@ -9,7 +9,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import translation
 
-from fees.services import alumni_payment_reject, alumni_payment_submit, challan_issue
+from fees.alumni_payments import alumni_payment_reject, alumni_payment_submit
+from fees.challans import challan_issue
 from registrations.clearing import nomination_settle
 from registrations.focal_accounts import focal_person_create
 from registrations.models import Nomination, NominationStatus

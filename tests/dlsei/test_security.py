@@ -75,8 +75,8 @@ def sample_pages(world) -> list[tuple[str, str]]:
         ("focal_own", reverse("registrations:focal_dashboard")),
         ("focal_own", reverse("registrations:focal_nominees")),
         ("focal_own", reverse("registrations:focal_nominee_add")),
-        ("focal_own", reverse("registrations:focal_upload")),
-        ("focal_own", reverse("registrations:focal_upload_preview", args=[world.upload.pk])),
+        ("focal_own", reverse("portal:nominations_upload")),
+        ("focal_own", reverse("portal:nominations_preview", args=[world.upload.pk])),
         ("focal_own", reverse("fees:deposits")),
         ("focal_other", reverse("quotas:phase_list")),  # the friendly 403 page
         ("staff", reverse("quotas:phase_list")),
@@ -185,7 +185,7 @@ def test_cnics_are_masked_in_list_pages(world):
 
 
 def test_cnics_are_masked_in_the_exports(world):
-    from fees.services import deposit_record
+    from fees.deposits import deposit_record
     from registrations.coursera_invites import coursera_invites_csv
     from registrations.models import Nomination
 
@@ -224,10 +224,10 @@ def test_cnics_never_reach_the_logs(world, caplog):
         "full_name,cnic,email,phone,role,programme_years,disability\n"
         "File Test,37405-0000078-8,f@example.edu.pk,,student,16,no\n"
     )
-    upload = client.post(reverse("registrations:focal_upload"), {"file": SimpleUploadedFile("l.csv", data.encode())})
+    upload = client.post(reverse("portal:nominations_upload"), {"file": SimpleUploadedFile("l.csv", data.encode())})
     assert upload.status_code == 302
     upload_id = int(upload["Location"].rstrip("/").rsplit("/", 1)[1])
-    client.post(reverse("fees:nominations_confirm", args=[upload_id]))
+    client.post(reverse("portal:nominations_confirm", args=[upload_id]))
     client.post(reverse("registrations:focal_nominee_withdraw", args=[world.plain_nomination.pk]), {"reason": "Left"})
     cnics = full_cnics(world)
     assert "3740500000777" in cnics and "3740500000788" in cnics  # both were stored
@@ -306,17 +306,13 @@ def audited(action: str, *, actor, target=None, target_type: str = "") -> AuditE
 
 
 def test_every_state_change_of_nominations_payments_allocations_and_refunds_is_audited(world):
+    from fees.alumni_payments import alumni_payment_reject, alumni_payment_verify
     from fees.completions import completions_import
+    from fees.deposits import deposit_correct, deposit_record
+    from fees.invoices import invoice_mark_paid
     from fees.models import RefundDecision
     from fees.refunds import refund_decision_correct, refunds_decide
-    from fees.services import (
-        alumni_payment_reject,
-        alumni_payment_verify,
-        deposit_correct,
-        deposit_record,
-        invoice_mark_paid,
-        waiver_decide,
-    )
+    from fees.waivers import waiver_decide
     from quotas.models import Allocation, LicenseMove
     from registrations.services import (
         licenses_move,
@@ -347,7 +343,7 @@ def test_every_state_change_of_nominations_payments_allocations_and_refunds_is_a
     audited("alumni_payment.submit", actor=alumnus, target=world.payment)
     alumni_payment_reject(payment=world.payment, actor=staff, reason="The stamp is unreadable")
     audited("alumni_payment.reject", actor=staff, target=world.payment)
-    from fees.services import alumni_payment_submit
+    from fees.alumni_payments import alumni_payment_submit
 
     again = alumni_payment_submit(
         nomination=world.alumni_nomination, paid_challan=pdf_upload(), transcript=pdf_upload(), actor=alumnus

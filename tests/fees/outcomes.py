@@ -28,15 +28,11 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 
+from fees.alumni_payments import alumni_payment_submit, alumni_payment_verify
+from fees.challans import challan_issue
 from fees.completions import completions_import
-from fees.services import (
-    alumni_payment_submit,
-    alumni_payment_verify,
-    challan_issue,
-    deposit_record,
-    invoice_issue,
-    invoice_mark_paid,
-)
+from fees.deposits import deposit_record
+from fees.invoices import invoice_issue, invoice_mark_paid
 from registrations.models import Nomination
 from registrations.reminders import memberships_import
 from tests import factories

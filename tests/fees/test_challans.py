@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEntry
+from fees.challans import challan_issue, challan_pdf
 from fees.exceptions import FeeError
 from fees.models import Challan
-from fees.services import challan_issue, challan_pdf
 from registrations.services import alumni_hold_set
 from tests.factories import learner_account
 from tests.fees.conftest import nominate_student, pdf_text, register_alumnus
@@ -121,7 +121,7 @@ from django.db import connection
 connection.settings_dict["NAME"] = sys.argv[1]
 connection.ensure_connection()
 from registrations.models import Nomination
-from fees.services import challan_issue
+from fees.challans import challan_issue
 from tests.factories import learner_account
 nomination = Nomination.objects.get(pk=int(sys.argv[2]))
 print("ready", flush=True)

@@ -9,9 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEntry
+from fees.deposits import deposit_correct, deposit_record
 from fees.exceptions import FeeError
 from fees.models import Deposit, DisabilityWaiver
-from fees.services import deposit_correct, deposit_record, disability_seat_decide
+from fees.waivers import disability_seat_decide
 from registrations.models import Invitation
 from tests.factories import learner_account, pdf_upload
 from tests.fees.conftest import nominate_student, register_alumnus, university_ready

@@ -6,8 +6,8 @@ from django.core import mail
 from django.urls import reverse
 
 from fees.exceptions import FeeError
+from fees.invoices import invoice_issue, invoice_mark_paid, invoice_pdf
 from fees.models import Invoice
-from fees.services import invoice_issue, invoice_mark_paid, invoice_pdf
 from registrations.models import Invitation
 from tests.fees.conftest import nominate_student, pdf_text, university_ready
 
@@ -151,7 +151,7 @@ def test_issue_invoices_json_lists_every_invoice_with_its_consumer_number(phase,
 
 
 def test_consumer_numbers_are_shared_by_challans_and_invoices_and_never_reused(phase, private, hec_staff, settings):
-    from fees.services import challan_issue
+    from fees.challans import challan_issue
     from tests import factories
     from tests.factories import learner_account
 

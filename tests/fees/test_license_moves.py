@@ -5,8 +5,8 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEntry
+from fees.invoices import invoice_issue, invoice_mark_paid
 from fees.models import Invoice
-from fees.services import invoice_issue, invoice_mark_paid
 from quotas.models import LicenseMove, Quota
 from registrations.models import NominationStatus
 from tests.fees.conftest import nominate_student, university_ready

@@ -6,8 +6,9 @@ import re
 import pytest
 from django.urls import reverse
 
+from fees.deposits import deposit_record
+from fees.invoices import invoice_issue, invoice_mark_paid
 from fees.models import DisabilityWaiver
-from fees.services import deposit_record, invoice_issue, invoice_mark_paid
 from tests import factories
 from tests.factories import learner_account, pdf_upload
 from tests.fees.conftest import nominate_student, register_alumnus, university_ready
@@ -62,8 +63,8 @@ def test_a_seated_alumnus_sees_the_challan_and_the_upload_form(client, phase, al
 
 
 def test_an_alumnus_gives_the_transcript_once_and_sees_each_step_ticked_off(client, phase, alumni_pool, hec_staff):
+    from fees.alumni_payments import alumni_payment_verify
     from fees.models import AlumniPayment
-    from fees.services import alumni_payment_verify
     from registrations.services import nomination_submit
 
     data = factories.alumnus_data(full_name="Sana Malik")

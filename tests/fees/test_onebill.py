@@ -17,8 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEntry
+from fees.alumni_payments import alumni_payment_verify
+from fees.challans import challan_issue
+from fees.invoices import invoice_issue
 from fees.models import AlumniPayment, BillPayment, OneBillLog
-from fees.services import alumni_payment_verify, challan_issue, invoice_issue
 from registrations.models import Invitation
 from registrations.services import alumni_holds_expire
 from tests.factories import learner_account, pdf_upload

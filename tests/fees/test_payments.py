@@ -9,9 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from fees.alumni_payments import alumni_payment_reject, alumni_payment_submit, alumni_payment_verify
+from fees.challans import challan_issue
 from fees.exceptions import FeeError
 from fees.models import AlumniPayment, Challan
-from fees.services import alumni_payment_reject, alumni_payment_submit, alumni_payment_verify, challan_issue
 from registrations.models import Invitation
 from registrations.services import alumni_hold_set, alumni_holds_expire
 from tests import factories

@@ -8,10 +8,12 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from fees.alumni_payments import alumni_payment_submit, alumni_payment_verify
 from fees.bills import bill_payments_post
+from fees.challans import challan_issue
 from fees.models import AlumniPayment
 from fees.onebill import payment_read
-from fees.services import alumni_payment_submit, alumni_payment_verify, challan_issue
+from registrations.services import nomination_reject
 from tests.factories import learner_account, pdf_upload
 from tests.fees.conftest import png_upload, register_alumnus
 
@@ -89,3 +91,26 @@ def test_verify_and_reject_from_the_change_page(client, queue, hec_staff, django
     again = client.post(url, {"reason": "twice"}, follow=True)
     assert "already decided" in again.content.decode()
     assert client.get(reverse("admin:fees_alumnipayment_decide", args=[scanned.pk, "verify"])).status_code == 404
+
+
+def test_a_refusal_from_registrations_reaches_hec_staff_as_a_message_and_nothing_changes(client, queue, hec_staff):
+    """Verifying settles the alumnus in registrations. When registrations refuses (HEC rejected the
+    nomination meanwhile), staff read its reason on the change page and from the bulk action alike."""
+    scanned, banked, _ = queue
+    for payment in (scanned, banked):
+        nomination_reject(nomination=payment.nomination, actor=hec_staff, reason="Not a graduate of 2020.")
+    client.force_login(hec_staff)
+
+    page = client.post(reverse("admin:fees_alumnipayment_decide", args=[banked.pk, "verify"]), follow=True)
+    assert page.status_code == 200
+    assert "nomination is rejected, so nothing can be settled for it." in page.content.decode()
+    listed = client.post(
+        reverse("admin:fees_alumnipayment_changelist"),
+        {"action": "verify", "_selected_action": [scanned.pk]},
+        follow=True,
+    )
+    assert listed.status_code == 200
+    assert "nomination is rejected, so nothing can be settled for it." in listed.content.decode()
+    for payment in (scanned, banked):
+        payment.refresh_from_db()
+        assert payment.status == "submitted" and payment.nomination.settled_at is None

@@ -13,10 +13,11 @@ from django.urls import reverse
 from audit.models import AuditEntry
 from core.tabular import write_csv, write_xlsx
 from fees.bills import bill_payments_post
+from fees.challans import challan_issue
+from fees.invoices import invoice_issue
 from fees.models import BillPayment, PaymentChannel, UnmatchedScrollRow
 from fees.onebill import payment_read
 from fees.scrolls import COLUMNS
-from fees.services import challan_issue, invoice_issue
 from tests.factories import learner_account
 from tests.fees.conftest import register_alumnus, university_ready
 

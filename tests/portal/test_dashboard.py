@@ -15,8 +15,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from fees.deposits import deposit_record
 from fees.refunds import refund_decision_correct, refunds_decide
-from fees.services import deposit_record
 from quotas.license_year import license_year_end
 from quotas.services import allocation_publish, allocation_run
 from registrations.invitation_outbox import invitation_claim, invitation_mark_failed
@@ -257,7 +257,9 @@ def test_many_universities_show_the_largest_and_link_to_the_full_list(staff_clie
 def test_the_dashboard_and_the_menu_lead_staff_to_what_waits_for_their_decision(staff_client, staff):
     """Alumni payments to check and disability certificates to decide: counted on the dashboard,
     each a link to its list, and both lists in the staff menu on every page."""
-    from fees.services import alumni_payment_submit, challan_issue, disability_seat_decide
+    from fees.alumni_payments import alumni_payment_submit
+    from fees.challans import challan_issue
+    from fees.waivers import disability_seat_decide
     from tests.factories import learner_account
 
     phase = small_phase()

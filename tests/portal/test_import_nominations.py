@@ -9,9 +9,9 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 
-from fees.exceptions import FeeError
 from fees.models import Deposit
-from fees.services import nominations_file_commit
+from portal.nominations_file import nominations_file_commit
+from registrations.exceptions import RegistrationError
 from registrations.models import Nomination, NominationUpload
 from tests.fees.conftest import university_ready
 
@@ -99,7 +99,7 @@ def test_a_confirmed_file_cannot_be_committed_twice(phase, uni, csv_file):
     upload.save()
     report = nominations_file_commit(upload=upload, actor=focal)
     assert report.seated == 2
-    with pytest.raises(FeeError, match="already added"):
+    with pytest.raises(RegistrationError, match="already added"):
         nominations_file_commit(upload=upload, actor=focal)
     assert Nomination.objects.count() == 3
 

@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
+from fees.challans import challan_issue
 from fees.models import Challan
-from fees.services import challan_issue
 from registrations.eligibility import duplicate_message
 from tests import factories
 from tests.factories import learner_account

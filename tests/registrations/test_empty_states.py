@@ -30,7 +30,7 @@ def test_a_focal_person_without_nominees_is_told_how_to_add_them(client, phase, 
     client.force_login(focal)
     text = page(client, reverse("registrations:focal_nominees"))
     assert "No nominees yet. Upload a file or add them one by one; they will be listed here." in text
-    assert f'href="{reverse("registrations:focal_upload")}"' in text
+    assert f'href="{reverse("portal:nominations_upload")}"' in text
     assert f'href="{reverse("registrations:focal_nominee_add")}"' in text
 
     urdu = page(client, reverse("registrations:focal_nominees"), "ur")

@@ -181,7 +181,7 @@ def test_a_nominations_file_is_for_its_university_and_staff_only(world):
     client.force_login(world["people"]["focal_qau"])
     rows = "Ali Raza,35202-3333333-3,ali@qau.edu.pk,,student,16,no,,\n"
     client.post(
-        reverse("registrations:focal_upload"),
+        reverse("portal:nominations_upload"),
         {"file": SimpleUploadedFile("list.csv", f"{HEADER}\n{rows}".encode())},
     )
     from registrations.models import NominationUpload

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from fees.services import deposit_record
+from fees.deposits import deposit_record
 from quotas.models import Phase
 from registrations.clearing import nominations_clear_waiting_for_link
 from registrations.models import Invitation

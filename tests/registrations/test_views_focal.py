@@ -81,7 +81,7 @@ FOCAL_PAGES = [
     ("registrations:focal_dashboard", []),
     ("registrations:focal_nominees", []),
     ("registrations:focal_nominee_add", []),
-    ("registrations:focal_upload", []),
+    ("portal:nominations_upload", []),
     ("registrations:focal_template", ["csv"]),
     ("registrations:focal_template", ["xlsx"]),
 ]
@@ -447,13 +447,13 @@ def test_the_templates_example_row_uploaded_unedited_is_refused_and_never_saved(
     template = ready.get(reverse("registrations:focal_template", args=["csv"])).content
     edited = template.decode("utf-8-sig") + "Bilal Ahmed,35201-1000002-2,bilal@qau.edu.pk,,faculty,,no,,\n"
     response = ready.post(
-        reverse("registrations:focal_upload"), {"file": SimpleUploadedFile("list.csv", edited.encode())}, follow=True
+        reverse("portal:nominations_upload"), {"file": SimpleUploadedFile("list.csv", edited.encode())}, follow=True
     )
     page = text(response)
     assert "This is the template's example row: replace it with a real nominee or delete it." in page
     assert "1 would be refused" in page
     upload = NominationUpload.objects.get()
-    ready.post(reverse("fees:nominations_confirm", args=[upload.pk]), follow=True)
+    ready.post(reverse("portal:nominations_confirm", args=[upload.pk]), follow=True)
     assert list(Nomination.objects.values_list("full_name", flat=True)) == ["Bilal Ahmed"]
 
 
@@ -470,9 +470,9 @@ def test_upload_shows_every_row_with_its_outcome_then_confirm_commits(ready, pha
         "Chaudhry Third,35201-1000004-4,third@qau.edu.pk,,student,18,no,,",
         "Bad Number,12345,bad@qau.edu.pk,,student,16,no,,",
     ]
-    response = ready.post(reverse("registrations:focal_upload"), {"file": _file(rows)}, follow=True)
+    response = ready.post(reverse("portal:nominations_upload"), {"file": _file(rows)}, follow=True)
     upload = NominationUpload.objects.get()
-    assert response.redirect_chain == [(reverse("registrations:focal_upload_preview", args=[upload.pk]), 302)]
+    assert response.redirect_chain == [(reverse("portal:nominations_preview", args=[upload.pk]), 302)]
     page = text(response)
     assert "5 rows in the file:" in page
     assert "2 would take a seat" in page
@@ -482,33 +482,33 @@ def test_upload_shows_every_row_with_its_outcome_then_confirm_commits(ready, pha
         assert name in page
     assert "Only students of a programme of 16 years of education or more" in page
     assert "This number is too short" in page
-    assert reverse("fees:nominations_confirm", args=[upload.pk]) in page
+    assert reverse("portal:nominations_confirm", args=[upload.pk]) in page
     assert not Nomination.objects.exists()  # a preview changes nothing
 
-    confirmed = ready.post(reverse("fees:nominations_confirm", args=[upload.pk]), follow=True)
+    confirmed = ready.post(reverse("portal:nominations_confirm", args=[upload.pk]), follow=True)
     # Rows were refused: the file's page, which offers them for download with their reasons.
-    assert confirmed.redirect_chain[-1][0] == reverse("registrations:focal_upload_preview", args=[upload.pk])
+    assert confirmed.redirect_chain[-1][0] == reverse("portal:nominations_preview", args=[upload.pk])
     assert "The file is confirmed: 2 nominated with a seat, 1 on the waiting list, 2 refused." in text(confirmed)
     assert "2 rows of this file were refused." in text(confirmed)
-    refused_csv = ready.get(reverse("registrations:focal_upload_refused", args=[upload.pk, "csv"]))
+    refused_csv = ready.get(reverse("portal:nominations_refused_rows", args=[upload.pk, "csv"]))
     assert refused_csv["Content-Disposition"] == f'attachment; filename="dlsei-refused-rows-{upload.pk}.csv"'
     table = list(csv.reader(io.StringIO(refused_csv.content.decode("utf-8-sig"))))
     assert table[0] == [*HEADER.split(","), "reason"]
     assert [line[0] for line in table[1:]] == ["Too Short", "Bad Number"]
     assert "Only students of a programme of 16 years of education or more" in table[1][-1]
     assert "This number is too short" in table[2][-1]
-    refused_xlsx = ready.get(reverse("registrations:focal_upload_refused", args=[upload.pk, "xlsx"]))
+    refused_xlsx = ready.get(reverse("portal:nominations_refused_rows", args=[upload.pk, "xlsx"]))
     sheet = load_workbook(io.BytesIO(refused_xlsx.content)).worksheets[0]
     assert [row[0].value for row in sheet.iter_rows(min_row=2)] == ["Too Short", "Bad Number"]
     # The corrected rows, uploaded again, are checked like any file.
     again = table[1][:-1]
     again[5] = "16"
-    ready.post(reverse("registrations:focal_upload"), {"file": _file([",".join(again)], name="again.csv")})
+    ready.post(reverse("portal:nominations_upload"), {"file": _file([",".join(again)], name="again.csv")})
     assert NominationUpload.objects.count() == 2
     statuses = dict(Nomination.objects.values_list("full_name", "status"))
     assert statuses == {"Ayesha Siddiqui": "seated", "Bilal Ahmed": "seated", "Chaudhry Third": "waiting"}
 
-    twice = ready.post(reverse("fees:nominations_confirm", args=[upload.pk]), follow=True)
+    twice = ready.post(reverse("portal:nominations_confirm", args=[upload.pk]), follow=True)
     assert "This file was already confirmed" in text(twice)
     assert Nomination.objects.count() == 3
 
@@ -525,7 +525,7 @@ def test_upload_shows_every_row_with_its_outcome_then_confirm_commits(ready, pha
     ],
 )
 def test_bad_files_are_refused_whole_and_nothing_changes(ready, content, name, says):
-    response = ready.post(reverse("registrations:focal_upload"), {"file": SimpleUploadedFile(name, content)})
+    response = ready.post(reverse("portal:nominations_upload"), {"file": SimpleUploadedFile(name, content)})
     assert response.status_code == 400
     page = text(response)
     assert says in page
@@ -538,7 +538,7 @@ def test_bad_files_are_refused_whole_and_nothing_changes(ready, content, name, s
 def test_a_file_over_the_size_limit_is_refused(ready, settings):
     settings.NOMINATIONS_FILE_MAX_BYTES = 1024
     big = _file([f"Person {n},35201-{1000000 + n:07d}-1,p{n}@qau.edu.pk,,student,16,no,," for n in range(60)])
-    response = ready.post(reverse("registrations:focal_upload"), {"file": big})
+    response = ready.post(reverse("portal:nominations_upload"), {"file": big})
     assert response.status_code == 400
     assert "the largest accepted is 1 KB" in text(response)
     assert not NominationUpload.objects.exists()
@@ -555,12 +555,12 @@ def test_another_universitys_upload_cannot_be_seen_or_confirmed(ready, phase):
     theirs = Client()
     theirs.force_login(other_focal)
     theirs.post(
-        reverse("registrations:focal_upload"),
+        reverse("portal:nominations_upload"),
         {"file": _file(["Ayesha Siddiqui,35201-1000001-1,ayesha@pu.edu.pk,,student,16,no,,"])},
     )
     upload = NominationUpload.objects.get()
-    assert ready.get(reverse("registrations:focal_upload_preview", args=[upload.pk])).status_code == 404
-    assert ready.post(reverse("fees:nominations_confirm", args=[upload.pk])).status_code == 404
+    assert ready.get(reverse("portal:nominations_preview", args=[upload.pk])).status_code == 404
+    assert ready.post(reverse("portal:nominations_confirm", args=[upload.pk])).status_code == 404
     assert not Nomination.objects.exists()
 
 
@@ -601,11 +601,11 @@ def test_adding_after_registration_closed_says_when_it_closed(ready, phase):
 @pytest.mark.django_db
 def test_a_preview_whose_file_went_missing_asks_for_it_again(ready):
     ready.post(
-        reverse("registrations:focal_upload"),
+        reverse("portal:nominations_upload"),
         {"file": _file(["Ayesha Siddiqui,35201-1000001-1,ayesha@qau.edu.pk,,student,16,no,,"])},
     )
     upload = NominationUpload.objects.get()
     upload.file.storage.delete(upload.file.name)
-    response = ready.get(reverse("registrations:focal_upload_preview", args=[upload.pk]), follow=True)
-    assert response.redirect_chain == [(reverse("registrations:focal_upload"), 302)]
+    response = ready.get(reverse("portal:nominations_preview", args=[upload.pk]), follow=True)
+    assert response.redirect_chain == [(reverse("portal:nominations_upload"), 302)]
     assert "This file is no longer on the server; please upload it again." in text(response)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from fees.exceptions import FeeError
+from core.exceptions import PortalError
 from fees.scrolls import bank_scroll_import
 
 
@@ -24,7 +24,7 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
         try:
             _scroll, report = bank_scroll_import(data=data, filename=file.name, actor=None)
-        except FeeError as error:
+        except PortalError as error:
             raise CommandError(error.message) from None
         if options["json"]:
             self.stdout.write(json.dumps(report.as_json(), indent=2))

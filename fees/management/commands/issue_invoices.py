@@ -10,8 +10,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from fees.exceptions import FeeError
+from fees.invoices import invoice_issue
 from fees.models import Invoice, InvoiceStatus
-from fees.services import invoice_issue
 from quotas.models import Phase, Quota, Sector
 
 

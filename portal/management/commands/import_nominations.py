@@ -1,9 +1,9 @@
 """`manage.py import_nominations --phase SLUG --university CODE FILE [--dry-run] [--json]`.
 
 The same code path as the focal person's upload and confirmation in the browser: the file is kept
-as a NominationUpload and committed by fees.services.nominations_file_commit (nominations, then
-the deposits of the file's deposit columns, in one transaction). `--dry-run` shows the preview and
-writes nothing. With `--json` the output is exactly
+as a NominationUpload and committed by portal.nominations_file.nominations_file_commit
+(nominations, then the deposits of the file's deposit columns, in one transaction). `--dry-run`
+shows the preview and writes nothing. With `--json` the output is exactly
 `{"seated": N, "waiting": N, "refused": [{"row": N, "errors": ["…"]}]}`.
 A file refused as a whole exits non-zero with the reason.
 """
@@ -15,10 +15,9 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 
-from fees.exceptions import FeeError
-from fees.services import nominations_file_commit
+from core.exceptions import PortalError
+from portal.nominations_file import nominations_file_commit
 from quotas.models import Phase, University
-from registrations.exceptions import RegistrationError
 from registrations.imports import ImportReport, nominations_file_preview
 from registrations.models import FocalPerson, NominationUpload
 
@@ -76,7 +75,7 @@ class Command(BaseCommand):
                 upload.file.save(file.name, ContentFile(data), save=False)
                 upload.save()
                 report = nominations_file_commit(upload=upload, actor=actor)
-        except (RegistrationError, FeeError) as error:
+        except PortalError as error:
             raise CommandError(error.message) from None
         self._print(report, as_json=json, dry_run=dry_run)
 

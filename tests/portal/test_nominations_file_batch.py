@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEntry
 from fees.models import Deposit
-from fees.services import nominations_file_commit
+from portal.nominations_file import nominations_file_commit
 from registrations.models import Invitation, Nomination, NominationUpload
 from tests.factories import cnic_for
 from tests.fees.conftest import university_ready
@@ -114,7 +114,7 @@ def test_the_queries_of_a_file_with_deposits_do_not_grow_with_the_rows(phase):
 def test_a_paid_private_invoice_clears_its_learners_in_queries_that_do_not_grow(
     phase, invite_link, hec_staff, django_capture_on_commit_callbacks
 ):
-    from fees.services import invoice_issue, invoice_mark_paid
+    from fees.invoices import invoice_issue, invoice_mark_paid
 
     def paid(code: str, learners: int) -> tuple[int, list[Nomination]]:
         university, focal = university_ready(phase=phase, code=code, sector="private", licenses=learners - 1)
