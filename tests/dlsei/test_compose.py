@@ -16,13 +16,11 @@ import subprocess
 import sys
 import time
 import tomllib
-from collections.abc import Iterator
 from fnmatch import fnmatch
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import redis
 import yaml
 from celery import Celery
 from celery.app.utils import find_app
@@ -37,8 +35,6 @@ COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict = COMPOSE["services"]
 PORTAL = sorted(name for name, service in SERVICES.items() if "build" in service)
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
-# Redis database 10 is this file's own: its worker and beat never meet anyone else's.
-TEST_REDIS_URL = "redis://127.0.0.1:6379/10"
 
 _VARIABLE = re.compile(r"\$\{(\w+)(?::([-?])([^}]*))?\}|\$\$")
 
@@ -87,11 +83,9 @@ def dockerfile_instructions(keyword: str) -> list[str]:
 
 
 @pytest.fixture
-def test_redis() -> Iterator[str]:
-    client = redis.Redis.from_url(TEST_REDIS_URL)
-    client.flushdb()
-    yield TEST_REDIS_URL
-    client.flushdb()
+def test_redis(private_redis) -> str:
+    """This test process's own Redis (tests/conftest.py): its worker and beat never meet anyone else's."""
+    return private_redis.url
 
 
 def wait_for(check, seconds: float = 60) -> bool:
