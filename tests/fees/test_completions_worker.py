@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from fees.models import CompletionImport, CourseCompletion, UnmatchedCompletionRow
 from tests import factories
-from tests.fees.test_completions import line, report
+from tests.fees.conftest import line, report
 from tests.private_servers import wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
