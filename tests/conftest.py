@@ -12,6 +12,18 @@ def _mail_in_memory(settings):
 
 
 @pytest.fixture(autouse=True)
+def _private_files(settings, tmp_path):
+    # Uploads under the test's own tmp_path, never under VAR_DIR/private: VAR_DIR is shared by
+    # every pytest-xdist worker of a run (and by `make run`).
+    factories.private_files_in(settings, tmp_path / "private")
+
+
+@pytest.fixture(autouse=True)
+def _quick_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # test accounts only
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache(settings):
     # allauth keeps its rate limits (codes sent, failed sign-ins) in the cache: a test must not
     # inherit the limits that earlier tests used up. In memory, even when REDIS_URL is set (CI):

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.management import get_commands
 from django.test import Client
 
-from tests.dlsei.test_readme import settings_env_names
+from tests.dlsei.conftest import settings_env_names
 
 ROOT = Path(settings.BASE_DIR)
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())

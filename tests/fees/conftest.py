@@ -1,12 +1,11 @@
-"""Fixtures of the fees tests: learners built through the real registration services, uploads
-kept under a temporary directory, small valid PDF/PNG files to upload, Coursera completion
-reports, and learners with a deposit whose license year starts on START."""
+"""Fixtures of the fees tests: learners built through the real registration services, small
+valid PDF/PNG files to upload, Coursera completion reports, and learners with a deposit whose
+license year starts on START."""
 
 import datetime as dt
 import io
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from pypdf import PdfReader
 
 from fees.completions import completions_import
@@ -15,16 +14,17 @@ from registrations.services import nomination_submit
 from tests import factories
 
 # The nominee and file builders live in tests.factories; these names stay importable from here.
-from tests.factories import PDF, alumnus_data, cnic_for, disclaimer_on_file, learner_account, pdf_upload, student_data  # noqa: F401
-
-PNG = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
-    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+from tests.factories import (  # noqa: F401
+    PDF,
+    PNG,
+    alumnus_data,
+    cnic_for,
+    disclaimer_on_file,
+    learner_account,
+    pdf_upload,
+    png_upload,
+    student_data,
 )
-
-
-def png_upload(name: str = "photo.png") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, PNG, content_type="image/png")
 
 
 def pdf_text(data: bytes) -> tuple[int, str]:
@@ -129,11 +129,6 @@ def complete(phase, nomination, *courses, staff=None):
 
 def day(n: int) -> dt.date:
     return START + dt.timedelta(days=n)
-
-
-@pytest.fixture(autouse=True)
-def _private_files(settings, tmp_path):
-    factories.private_files_in(settings, tmp_path / "private")
 
 
 @pytest.fixture

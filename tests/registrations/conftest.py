@@ -5,6 +5,7 @@ import pytest
 
 from registrations.imports import COLUMNS, ImportReport
 from tests import factories
+from tests.factories import NOMINATIONS_FILE_HEADER as HEADER
 
 # The nominee and file builders live in tests.factories; these names stay importable from here.
 from tests.factories import PDF, cnic_for, disclaimer_on_file, pdf_upload  # noqa: F401
@@ -12,8 +13,6 @@ from tests.factories import alumnus_data as alumnus  # noqa: F401
 from tests.factories import student_data as student  # noqa: F401
 
 # A nominations file, as a focal person uploads one ------------------------------------------------
-
-HEADER = ",".join(COLUMNS)
 
 
 def row(n: int, *, role="student", years="16", disability="no", receipt="", date="", **changes) -> str:
@@ -38,12 +37,6 @@ def csv_file(*rows: str, header: str = HEADER) -> bytes:
 
 def outcomes(report: ImportReport) -> list[str]:
     return [r.outcome for r in report.rows]
-
-
-@pytest.fixture(autouse=True)
-def _private_files(settings, tmp_path):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # test accounts only
-    factories.private_files_in(settings, tmp_path / "private")
 
 
 @pytest.fixture
