@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
+import pytest
 import redis
 from django.conf import settings
 from django.db import connection
@@ -41,6 +42,12 @@ def postgres_bin() -> Path | None:
 
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+# The tests that start many processes and wait for them against the clock (Celery workers, eight
+# clients racing for seats, a PostgreSQL cluster and gunicorn) run in one pytest-xdist worker, one
+# after another (`make test` passes --dist loadgroup): each has the other cores to itself instead
+# of racing another such test for them, while the other workers run the ordinary tests.
+REAL_PROCESSES = pytest.mark.xdist_group("real-processes")
 
 
 class PrivatePostgres:

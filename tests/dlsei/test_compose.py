@@ -29,6 +29,7 @@ from django.core.management import get_commands
 from django.test import Client
 
 from tests.dlsei.conftest import settings_env_names
+from tests.private_servers import REAL_PROCESSES
 
 ROOT = Path(settings.BASE_DIR)
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -279,6 +280,7 @@ def test_web_health_check_passes_against_a_running_portal(live_server, settings,
     assert refused.returncode != 0 and "HTTP Error 400" in refused.stderr
 
 
+@REAL_PROCESSES
 def test_worker_health_check_answers_while_the_worker_runs(tmp_path, test_redis):
     command = SERVICES["worker"]["command"]
     hostname = socket.gethostname()  # what Docker puts in $HOSTNAME and the worker names itself by
@@ -312,6 +314,7 @@ def test_worker_health_check_answers_while_the_worker_runs(tmp_path, test_redis)
     assert healthy().returncode != 0
 
 
+@REAL_PROCESSES
 def test_beat_health_check_follows_the_beat_process(tmp_path, test_redis):
     command = SERVICES["beat"]["command"]
     pidfile = next(arg.split("=", 1)[1] for arg in command if arg.startswith("--pidfile="))

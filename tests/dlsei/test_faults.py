@@ -36,7 +36,7 @@ from fees.models import Deposit
 from registrations.invitations import nomination_settle
 from registrations.models import Invitation, Nomination
 from tests import factories
-from tests.private_servers import PrivatePostgres, PrivateRedis, Workers, celery_broker, wait_until
+from tests.private_servers import REAL_PROCESSES, PrivatePostgres, PrivateRedis, Workers, celery_broker, wait_until
 from tests.smtp_sink import SmtpSink, free_port
 from tests.smtp_sink import _Handler as SinkHandler
 
@@ -46,6 +46,8 @@ GUNICORN = Path(sys.executable).with_name("gunicorn")
 GUNICORN_WORKERS = 3
 BUSY_EN = "The portal is busy or restarting"
 BUSY_UR = "پورٹل مصروف ہے یا دوبارہ شروع ہو رہا ہے"
+
+pytestmark = REAL_PROCESSES
 
 # --- PostgreSQL crashes in the middle of a rush ----------------------------------------------
 

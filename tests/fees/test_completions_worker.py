@@ -11,9 +11,9 @@ from django.urls import reverse
 from fees.models import CompletionImport, CourseCompletion, UnmatchedCompletionRow
 from tests import factories
 from tests.fees.conftest import line, report
-from tests.private_servers import wait_until
+from tests.private_servers import REAL_PROCESSES, wait_until
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True), REAL_PROCESSES]
 
 ROWS = 12_000  # three chunks of 5,000
 

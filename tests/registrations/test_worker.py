@@ -19,9 +19,9 @@ from django.utils import timezone
 from registrations.invitations import university_settle
 from registrations.models import Invitation, InvitationAttempt, Nomination, NominationStatus, ReminderSent
 from tests import factories
-from tests.private_servers import CONCURRENCY, wait_until
+from tests.private_servers import CONCURRENCY, REAL_PROCESSES, wait_until
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True), REAL_PROCESSES]
 
 
 def private_university_with_nominees(phase, count: int):
