@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make test` runs the suite in this many pytest-xdist worker processes (auto: one per core; 0: all
+# in one process). Each worker has its own test database and its own Redis.
+PYTEST_WORKERS ?= auto
 
 .PHONY: run test install lint migrate worker beat messages clean
 
@@ -25,7 +28,7 @@ run: $(STAMP)
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: $(STAMP)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

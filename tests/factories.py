@@ -2,21 +2,40 @@
 
 import datetime
 import itertools
+from dataclasses import dataclass, field
+from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils import timezone
 
-from quotas.models import Phase, Pool, Quota, University
-from quotas.services import phase_create
+from fees.alumni_payments import alumni_payment_submit
+from fees.challans import challan_issue
+from fees.invoices import invoice_issue
+from fees.waivers import waiver_request
+from quotas.license_year import latest_activation_ended_by
+from quotas.models import Allocation, Phase, Pool, Quota, University
+from quotas.services import allocation_publish, allocation_run, phase_create
 from registrations.eligibility import NomineeData
-from registrations.models import Disclaimer, FocalPerson
+from registrations.imports import nomination_upload_store
+from registrations.models import Disclaimer, FocalPerson, Nomination, NominationStatus, NominationUpload
 from registrations.roles import FOCAL_PERSON, HEC_STAFF, roles_ensure
+from registrations.services import disclaimer_upload, nomination_submit
 
 _seq = itertools.count(1)
 _people = itertools.count(1)
 PASSWORD = "correct-horse-battery-staple"
+# Small valid files to upload (the portal checks an upload's content, not its name).
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+# The columns of the nominations file, as its template has them.
+NOMINATIONS_FILE_HEADER = "full_name,cnic,email,phone,role,programme_years,disability,deposit_receipt,deposit_date"
 
 
 def make_phase(
@@ -67,9 +86,6 @@ def small_universities(phase: Phase) -> Phase:
 def activated_with_days_left(phase: Phase, days_left: int, today: datetime.date | None = None) -> datetime.date:
     """The activation date whose license year (a calendar year) has ``days_left`` days to run
     after ``today`` (the year's end, the first day after it, is ``today + days_left``)."""
-    from django.utils import timezone
-
-    from quotas.license_year import latest_activation_ended_by
 
     today = today or timezone.localdate()
     return latest_activation_ended_by(day=today + datetime.timedelta(days=days_left), years=phase.license_years)
@@ -134,7 +150,6 @@ def make_seated_nomination(
     submitted_by=None,
 ):
     """A nomination holding a seat (as registration leaves it), its quota made when missing."""
-    from registrations.models import Nomination, NominationStatus
 
     n = next(_seq)
     pool = university.sector if university else Pool.ALUMNI
@@ -162,6 +177,10 @@ def make_seated_nomination(
 
 def pdf_upload(name: str = "scan.pdf", data: bytes = PDF) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type="application/pdf")
+
+
+def png_upload(name: str = "photo.png") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, PNG, content_type="image/png")
 
 
 def cnic_for(n: int) -> str:
@@ -206,7 +225,6 @@ def alumnus_data(n: int | None = None, **changes) -> NomineeData:
 def alumnus_register(*, phase: Phase, data: NomineeData | None = None, **changes):
     """An alumnus registered as on the page: signed up (address verified), then registered through
     the real service with their own account as the actor."""
-    from registrations.services import nomination_submit
 
     data = data or alumnus_data(**changes)
     account = EmailAddress.objects.filter(email=data.email.lower(), verified=True).select_related("user").first()
@@ -217,8 +235,6 @@ def alumnus_register(*, phase: Phase, data: NomineeData | None = None, **changes
 def alumnus_payment_waiting(*, phase: Phase, data: NomineeData | None = None, **changes):
     """An alumnus registered, challan issued, the paid challan and transcript uploaded: a payment
     waiting for HEC's check, made through the real services with the alumnus as the actor."""
-    from fees.alumni_payments import alumni_payment_submit
-    from fees.challans import challan_issue
 
     alumnus = alumnus_register(phase=phase, data=data, **changes)
     challan_issue(nomination=alumnus, actor=learner_account(alumnus))
@@ -250,3 +266,115 @@ def private_files_in(settings, folder) -> None:
             "OPTIONS": {"location": folder, "base_url": "/never/"},
         },
     }
+
+
+# The world of the authorization, security, Urdu and page-weight tests ----------------------------
+
+
+@dataclass
+class World:
+    phase: Phase
+    uni_a: University
+    uni_b: University
+    private: University
+    users: dict[str, Any]
+    learner_nomination: Nomination  # B's student with a disability certificate (a reserved seat)
+    plain_nomination: Nomination  # B's student on a general seat
+    alumni_nomination: Nomination
+    upload: NominationUpload
+    disclaimer_b: Any
+    payment: Any
+    waiver: Any
+    invoice: Any
+    allocation: Allocation
+    extra: dict = field(default_factory=dict)
+
+
+def build_world() -> World:
+    """Every role and a row of each kind: two public universities A and B with published quotas,
+    signed disclaimers and nominees of B, a registered alumnus with a paid challan uploaded, a
+    disability waiver, a private invoice."""
+
+    phase = make_small_phase(slug="auth-phase", private_max_licenses=20)
+    make_university(code="DL", enrolment=500_000, distance_learning_licenses=10)
+    uni_a = make_university(code="UNIA", enrolment=20_000)
+    uni_b = make_university(code="UNIB", enrolment=30_000)
+    make_university(code="NAHE", sector="nahe", enrolment=0)
+    private = make_university(code="PRIV", sector="private", enrolment=4_000)
+    staff = make_hec_staff(email="staff@hec.gov.pk")
+    published = allocation_run(phase=phase, actor=staff)
+    allocation_publish(allocation=published, actor=staff)
+    draft = allocation_run(phase=phase, actor=staff)
+
+    focal_a = make_focal_person(university=uni_a, email="focal@unia.edu.pk")
+    focal_b = make_focal_person(university=uni_b, email="focal@unib.edu.pk")
+    disclaimer_upload(phase=phase, university=uni_a, file=pdf_upload("a.pdf"), actor=focal_a)
+    disclaimer_b = disclaimer_upload(phase=phase, university=uni_b, file=pdf_upload("b.pdf"), actor=focal_b)
+
+    learner_nomination = nomination_submit(
+        phase=phase,
+        university=uni_b,
+        data=student_data(1, disability=True),
+        actor=focal_b,
+        disability_certificate=pdf_upload("certificate.pdf"),
+    )
+    plain_nomination = nomination_submit(phase=phase, university=uni_b, data=student_data(2), actor=focal_b)
+
+    alumnus = make_user(email="alumnus@example.pk")
+    alumni_nomination = nomination_submit(
+        phase=phase,
+        university=None,
+        data=alumnus_data(1, email=alumnus.email),
+        actor=alumnus,
+        transcript=pdf_upload("transcript.pdf"),
+    )
+    challan_issue(nomination=alumni_nomination, actor=alumnus)
+    payment = alumni_payment_submit(
+        nomination=alumni_nomination,
+        paid_challan=pdf_upload("paid.pdf"),
+        transcript=pdf_upload("transcript.pdf"),
+        actor=alumnus,
+    )
+    waiver = waiver_request(nomination=learner_nomination, actor=staff)
+    invoice = invoice_issue(phase=phase, university=private, actor=staff)
+    csv = (
+        "full_name,cnic,email,phone,role,programme_years,disability\n"
+        "Zara Ali,37405-0000009-9,zara@example.edu.pk,,student,16,no\n"
+    )
+    upload = nomination_upload_store(
+        phase=phase, university=uni_b, data=csv.encode(), filename="list.csv", actor=focal_b
+    )
+    users = {
+        "anonymous": None,
+        "learner": learner_account(learner_nomination),
+        "alumnus": alumnus,
+        "focal_other": focal_a,
+        "staff": staff,
+        "focal_own": focal_b,
+    }
+    return World(
+        phase=phase,
+        uni_a=uni_a,
+        uni_b=uni_b,
+        private=private,
+        users=users,
+        learner_nomination=learner_nomination,
+        plain_nomination=plain_nomination,
+        alumni_nomination=alumni_nomination,
+        upload=upload,
+        disclaimer_b=disclaimer_b,
+        payment=payment,
+        waiver=waiver,
+        invoice=invoice,
+        allocation=draft,
+    )
+
+
+def client_for(world: World, role: str) -> Client:
+    """A test client signed in as the world's person in `role` ("anonymous": nobody)."""
+    client = Client()
+    client.raise_request_exception = False
+    user = world.users[role]
+    if user is not None:
+        client.force_login(user)
+    return client

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings as django_settings
 
-from tests import factories
 from tests.browser.a11y import assert_accessible
+from tests.factories import PDF
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -37,7 +37,6 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(django_settings.BASE_DIR) / "artefacts" / "screenshots"
 PHONE = {"width": 360, "height": 740}
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +54,7 @@ def chromium():
 
 
 @pytest.fixture(autouse=True)
-def _browser_settings(settings, tmp_path):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # test accounts only
-    factories.private_files_in(settings, tmp_path / "private")
+def _browser_settings(settings):
     # The live server serves the CSS from static/ as it is (no manifest to build).
     settings.STORAGES = {
         **settings.STORAGES,

@@ -7,8 +7,8 @@ from django.utils import timezone
 from registrations.models import Disclaimer, Nomination, NominationStatus
 from tests import factories
 from tests.browser.conftest import PDF, sign_in
+from tests.factories import NOMINATIONS_FILE_HEADER as HEADER
 
-HEADER = "full_name,cnic,email,phone,role,programme_years,disability,deposit_receipt,deposit_date"
 ROWS = [
     "Ayesha Khan,35202-1111111-1,ayesha@qau.edu.pk,0300 1111111,student,16,no,,",
     "Bilal Ahmed,35202-2222222-2,bilal@qau.edu.pk,0300 2222222,faculty,,no,,",

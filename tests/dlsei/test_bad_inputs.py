@@ -26,8 +26,7 @@ from registrations.models import Disclaimer, Nomination, NominationUpload
 from registrations.services import disclaimer_upload, nomination_submit
 from tests import factories
 from tests.dlsei import badinputs
-from tests.dlsei.test_authorization import _private_files, alumnus_data, pdf_upload, student_data  # noqa: F401
-from tests.factories import learner_account
+from tests.factories import alumnus_data, learner_account, pdf_upload, student_data
 
 FILES = badinputs.nomination_files()
 DOCUMENTS = badinputs.document_files()

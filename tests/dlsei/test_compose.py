@@ -16,13 +16,11 @@ import subprocess
 import sys
 import time
 import tomllib
-from collections.abc import Iterator
 from fnmatch import fnmatch
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import redis
 import yaml
 from celery import Celery
 from celery.app.utils import find_app
@@ -30,15 +28,14 @@ from django.conf import settings
 from django.core.management import get_commands
 from django.test import Client
 
-from tests.dlsei.test_readme import settings_env_names
+from tests.dlsei.conftest import settings_env_names
+from tests.private_servers import REAL_PROCESSES
 
 ROOT = Path(settings.BASE_DIR)
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict = COMPOSE["services"]
 PORTAL = sorted(name for name, service in SERVICES.items() if "build" in service)
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
-# Redis database 10 is this file's own: its worker and beat never meet anyone else's.
-TEST_REDIS_URL = "redis://127.0.0.1:6379/10"
 
 _VARIABLE = re.compile(r"\$\{(\w+)(?::([-?])([^}]*))?\}|\$\$")
 
@@ -87,11 +84,9 @@ def dockerfile_instructions(keyword: str) -> list[str]:
 
 
 @pytest.fixture
-def test_redis() -> Iterator[str]:
-    client = redis.Redis.from_url(TEST_REDIS_URL)
-    client.flushdb()
-    yield TEST_REDIS_URL
-    client.flushdb()
+def test_redis(private_redis) -> str:
+    """This test process's own Redis (tests/conftest.py): its worker and beat never meet anyone else's."""
+    return private_redis.url
 
 
 def wait_for(check, seconds: float = 60) -> bool:
@@ -285,6 +280,7 @@ def test_web_health_check_passes_against_a_running_portal(live_server, settings,
     assert refused.returncode != 0 and "HTTP Error 400" in refused.stderr
 
 
+@REAL_PROCESSES
 def test_worker_health_check_answers_while_the_worker_runs(tmp_path, test_redis):
     command = SERVICES["worker"]["command"]
     hostname = socket.gethostname()  # what Docker puts in $HOSTNAME and the worker names itself by
@@ -318,6 +314,7 @@ def test_worker_health_check_answers_while_the_worker_runs(tmp_path, test_redis)
     assert healthy().returncode != 0
 
 
+@REAL_PROCESSES
 def test_beat_health_check_follows_the_beat_process(tmp_path, test_redis):
     command = SERVICES["beat"]["command"]
     pidfile = next(arg.split("=", 1)[1] for arg in command if arg.startswith("--pidfile="))

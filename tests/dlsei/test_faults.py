@@ -36,8 +36,7 @@ from fees.models import Deposit
 from registrations.clearing import nomination_settle
 from registrations.models import Invitation, Nomination
 from tests import factories
-from tests.private_servers import PrivatePostgres, PrivateRedis
-from tests.registrations.test_worker import Workers, wait_until
+from tests.private_servers import REAL_PROCESSES, PrivatePostgres, PrivateRedis, Workers, celery_broker, wait_until
 from tests.smtp_sink import SmtpSink, free_port
 from tests.smtp_sink import _Handler as SinkHandler
 
@@ -47,6 +46,8 @@ GUNICORN = Path(sys.executable).with_name("gunicorn")
 GUNICORN_WORKERS = 3
 BUSY_EN = "The portal is busy or restarting"
 BUSY_UR = "پورٹل مصروف ہے یا دوبارہ شروع ہو رہا ہے"
+
+pytestmark = REAL_PROCESSES
 
 # --- PostgreSQL crashes in the middle of a rush ----------------------------------------------
 
@@ -311,23 +312,12 @@ class _StallingHandler(SinkHandler):
 def private_broker():
     """A Redis of this test's own as the broker, for this test process (the web side, queueing
     after commit) and for the workers it starts."""
-    from dlsei.celery import app
-
     server = PrivateRedis()
-    saved = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
-
-    def reconnect() -> None:
-        app._pool = None
-        app.amqp._producer_pool = None
-
     try:
         server.start()
-        app.conf.update(broker_url=server.url, task_always_eager=False)
-        reconnect()
-        yield server
+        with celery_broker(server.url):
+            yield server
     finally:
-        app.conf.update(**saved)
-        reconnect()
         server.close()
 
 
@@ -340,8 +330,7 @@ def sink():
 
 @pytest.fixture
 def workers(private_broker, sink, tmp_path):
-    running = Workers(tmp_path=tmp_path, smtp_port=sink.port)
-    running.env["REDIS_URL"] = private_broker.url
+    running = Workers(tmp_path=tmp_path, smtp_port=sink.port, broker_url=private_broker.url)
     try:
         yield running
     finally:

@@ -4,9 +4,7 @@ numbers, a complete catalogue (the committed .mo included), and e-mails that car
 
 import datetime
 import gettext
-import json
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -17,47 +15,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from tests import factories
-from tests.dlsei.test_authorization import _private_files, build_world, client_for  # noqa: F401
+from tests.factories import build_world, client_for
+from tests.urdu import PO, po_entries, translated, visible_texts
 
-PO = Path(settings.BASE_DIR, "locale", "ur", "LC_MESSAGES", "django.po")
 MO = PO.with_suffix(".mo")
 URDU_MONTHS = ["جنوری", "فروری", "مارچ", "اپریل", "مئی", "جون", "جولائی", "اگست", "ستمبر", "اکتوبر", "نومبر", "دسمبر"]
 URDU_LETTERS = re.compile(r"[\u0600-\u06FF]")
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%%")
-
-
-# A tiny .po reader -------------------------------------------------------------------------------
-
-
-def po_entries(path: Path = PO) -> list[dict]:
-    """Every entry of a .po file: msgctxt, msgid, msgid_plural, msgstr (or msgstr[n]) and flags."""
-    entries: list[dict] = []
-    entry: dict = {}
-    key = ""
-    for raw in path.read_text(encoding="utf-8").splitlines() + [""]:
-        line = raw.strip()
-        if not line:
-            if "msgid" in entry:
-                entries.append(entry)
-            entry, key = {}, ""
-            continue
-        if line.startswith("#~"):
-            entry["obsolete"] = True
-        elif line.startswith("#,"):
-            entry["flags"] = {flag.strip() for flag in line[2:].split(",")}
-        elif line.startswith("#"):
-            continue
-        elif line.startswith('"'):
-            entry[key] += _unquote(line)
-        else:
-            key, _space, value = line.partition(" ")
-            entry[key] = _unquote(value)
-    return entries
-
-
-def _unquote(text: str) -> str:
-    assert text.startswith('"') and text.endswith('"'), text
-    return json.loads(text)
 
 
 def test_the_po_reader_reads_what_msgfmt_reads(tmp_path):
@@ -73,21 +37,6 @@ def test_the_po_reader_reads_what_msgfmt_reads(tmp_path):
     assert dear == {"msgid": "Dear %(name)s,", "msgstr": "محترم %(name)s،", "flags": {"python-format"}}
     assert fuzzy["msgid"] == "a\nb" and fuzzy["flags"] == {"fuzzy"} and fuzzy["msgstr"] == ""
     assert plural["msgstr[0]"] == "ایک" and plural["msgstr[1]"] == ""
-
-
-# The language switch names each language in itself ("English", "اردو") so a reader finds theirs.
-NAMED_IN_ITSELF = {"English"}
-
-
-def translated() -> dict[str, str]:
-    """English msgid → Urdu msgstr for the entries whose Urdu differs from the English."""
-    pairs = {}
-    for entry in po_entries():
-        if entry["msgid"] in NAMED_IN_ITSELF:
-            continue
-        if entry["msgid"] and "msgid_plural" not in entry and entry["msgstr"] != entry["msgid"]:
-            pairs[" ".join(entry["msgid"].split())] = entry["msgstr"]
-    return pairs
 
 
 # The catalogue ----------------------------------------------------------------------------------------
@@ -241,36 +190,6 @@ def test_the_choice_survives_signing_in():
 
 
 # Pages of every role in Urdu ------------------------------------------------------------------------
-
-
-class _Text(HTMLParser):
-    """The text a reader meets: text nodes and the attributes screen readers speak."""
-
-    def __init__(self):
-        super().__init__()
-        self.texts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style"):
-            self._skip += 1
-        for name, value in attrs:
-            if name in ("aria-label", "title", "alt", "placeholder") and value:
-                self.texts.append(value)
-
-    def handle_endtag(self, tag):
-        if tag in ("script", "style"):
-            self._skip -= 1
-
-    def handle_data(self, data):
-        if not self._skip and data.strip():
-            self.texts.append(data)
-
-
-def visible_texts(html: str) -> list[str]:
-    parser = _Text()
-    parser.feed(html)
-    return [" ".join(t.split()).rstrip(":").strip() for t in parser.texts]
 
 
 def urdu_get(client: Client, url: str) -> str:

@@ -1,10 +1,13 @@
-"""The two commands of the README: what `make run` and `make test` do, and the missing-venv message."""
+"""The two commands of the README: what `make run` and `make test` do (each pytest-xdist worker on
+a test database of its own), and the missing-venv message."""
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connection
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -24,10 +27,23 @@ def test_make_run_migrates_seeds_the_demo_and_serves_on_port_8000():
     assert "http://127.0.0.1:8000" in planned.stdout
 
 
-def test_make_test_runs_pytest_with_the_extra_arguments():
+def test_make_test_runs_pytest_on_every_core_with_the_extra_arguments():
     planned = make("--dry-run", "test", "PYTEST_ARGS=tests/quotas -x")
     assert planned.returncode == 0, planned.stderr
-    assert planned.stdout.splitlines()[-1] == ".venv/bin/pytest tests/quotas -x"
+    assert planned.stdout.splitlines()[-1] == ".venv/bin/pytest -n auto --dist loadgroup tests/quotas -x"
+    one_process = make("--dry-run", "test", "PYTEST_WORKERS=0")
+    assert one_process.stdout.splitlines()[-1].rstrip() == ".venv/bin/pytest -n 0 --dist loadgroup"
+
+
+def test_each_pytest_xdist_worker_has_a_test_database_of_its_own(db):
+    # pytest-django names each worker's test database after the worker (gw0, gw1, ...): a SQLite
+    # file of its own beside the others in VAR_DIR, or a PostgreSQL database of its own.
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    name = str(connection.settings_dict["NAME"])
+    if worker:
+        assert name.endswith(f"_{worker}"), name
+    else:
+        assert not re.search(r"_gw\d+$", name), name
 
 
 def test_a_python_without_venv_gets_a_clear_message_and_no_half_made_venv(tmp_path):

@@ -20,7 +20,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests import factories
-from tests.dlsei.test_authorization import _private_files, build_world, client_for  # noqa: F401
+from tests.factories import build_world, client_for
 
 BUDGET = 60 * 1024
 LINKED = re.compile(r"""<(?:link|script|img|source)\b[^>]*?\b(?:href|src)="([^"]+)\"""", re.I)

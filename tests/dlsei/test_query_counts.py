@@ -25,7 +25,7 @@ from quotas.models import Pool, Quota, University
 from registrations.models import Invitation, Nomination, NominationStatus
 from registrations.services import disclaimer_upload
 from tests import factories
-from tests.dlsei.test_authorization import _private_files, pdf_upload  # noqa: F401
+from tests.factories import pdf_upload
 
 ACTIVATED = datetime.date(2021, 10, 1)  # the license year is over: refunds are decided
 

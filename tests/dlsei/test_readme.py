@@ -5,19 +5,9 @@ from pathlib import Path
 
 from django.conf import settings
 
-SETTINGS_SOURCE = Path(settings.BASE_DIR, "dlsei", "settings.py")
+from tests.dlsei.conftest import settings_env_names
+
 README = Path(settings.BASE_DIR, "README.md")
-
-# `env.str("NAME"`, `env.int("NAME"`, `environ.Env().str("NAME"`, `env("NAME"`, `os.environ.get("NAME"`,
-# `os.environ["NAME"]`, `os.getenv("NAME"`.
-_ENV_READ = re.compile(
-    r"""(?:\b[Ee]nv(?:\(\))?(?:\.\w+)?\(\s*|os\.environ(?:\.get\(\s*|\[\s*)|os\.getenv\(\s*)["']([A-Z][A-Z0-9_]*)["']"""
-)
-
-
-def settings_env_names() -> set[str]:
-    """Every environment variable that dlsei/settings.py reads."""
-    return set(_ENV_READ.findall(SETTINGS_SOURCE.read_text()))
 
 
 def readme_configuration_names() -> set[str]:

@@ -20,18 +20,7 @@ from django.urls import reverse
 
 from audit.models import AuditEntry
 from tests import factories
-from tests.dlsei.test_authorization import (  # noqa: F401
-    _private_files,
-    alumnus_data,
-    build_world,
-    pdf_upload,
-    student_data,
-)
-
-
-@pytest.fixture
-def world(db):
-    return build_world()
+from tests.factories import pdf_upload, student_data
 
 
 def signed_in(user) -> Client:

@@ -1,26 +1,30 @@
-"""Fixtures of the fees tests: learners built through the real registration services, uploads
-kept under a temporary directory, and small valid PDF/PNG files to upload."""
+"""Fixtures of the fees tests: learners built through the real registration services, small
+valid PDF/PNG files to upload, Coursera completion reports, and learners with a deposit whose
+license year starts on START."""
 
+import datetime as dt
 import io
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from pypdf import PdfReader
 
+from fees.completions import completions_import
+from fees.models import Deposit
 from registrations.services import nomination_submit
 from tests import factories
 
 # The nominee and file builders live in tests.factories; these names stay importable from here.
-from tests.factories import PDF, alumnus_data, cnic_for, disclaimer_on_file, learner_account, pdf_upload, student_data  # noqa: F401
-
-PNG = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
-    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+from tests.factories import (  # noqa: F401
+    PDF,
+    PNG,
+    alumnus_data,
+    cnic_for,
+    disclaimer_on_file,
+    learner_account,
+    pdf_upload,
+    png_upload,
+    student_data,
 )
-
-
-def png_upload(name: str = "photo.png") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, PNG, content_type="image/png")
 
 
 def pdf_text(data: bytes) -> tuple[int, str]:
@@ -61,9 +65,70 @@ def login_learner(client, nomination):
     return user
 
 
-@pytest.fixture(autouse=True)
-def _private_files(settings, tmp_path):
-    factories.private_files_in(settings, tmp_path / "private")
+# Coursera's completion report, and learners with a deposit, for refund decisions ------------
+
+# The columns as the Coursera admin's usage report writes them (several more than we read).
+HEADER = (
+    "Name,Email,External Id,Course,Course ID,Course Slug,University,Enrollment Time,Overall Progress,"
+    "Completed,Removed From Program,Completion Time,Course Grade,Course Certificate URL,Course Type"
+)
+
+
+def line(*, name="A Learner", email="", external_id="", course="Machine Learning", slug="machine-learning",
+         completed="Yes", time="2022-03-04 10:22:33 UTC", cert="", course_type="Course") -> str:  # fmt: skip
+    return (
+        f'"{name}",{email},{external_id},"{course}",c1,{slug},Stanford,2021-10-01 00:00:00 UTC,100,'
+        f"{completed},No,{time},0.9,{cert},{course_type}"
+    )
+
+
+def report(*lines: str, bom: bool = True) -> bytes:
+    text = "\r\n".join([HEADER, *lines]) + "\r\n"
+    return ("\ufeff" + text if bom else text).encode()
+
+
+START = dt.date(2021, 10, 1)  # activation; the license year runs to 2022-09-30, 2022-10-01 is the end
+LAST_DAY = dt.date(2022, 9, 30)
+END = dt.date(2022, 10, 1)
+
+
+def learner(phase, uni, *, activated_on=START, deposit=4000, role="student", **kwargs):
+    nomination = factories.make_seated_nomination(
+        phase=phase, university=uni, role=role, activated_on=activated_on, **kwargs
+    )
+    if deposit:
+        deposit_record(nomination, amount=deposit)
+    return nomination
+
+
+def deposit_record(nomination, *, amount=4000, receipt=None, supersedes=None):
+    return Deposit.objects.create(
+        nomination=nomination,
+        amount=amount,
+        receipt=receipt or f"R-{nomination.pk}-{amount}",
+        paid_on=dt.date(2021, 9, 20),
+        recorded_by=nomination.submitted_by,
+        supersedes=supersedes,
+    )
+
+
+def complete(phase, nomination, *courses, staff=None):
+    """Import a report in which ``nomination`` completed each (slug, day[, course type])."""
+    lines = [
+        line(
+            email=nomination.email,
+            slug=course[0],
+            course=course[0].title(),
+            time=f"{course[1].isoformat()} 09:00:00 UTC",
+            course_type=course[2] if len(course) > 2 else "Course",
+        )
+        for course in courses
+    ]
+    return completions_import(phase=phase, data=report(*lines), filename="r.csv", actor=staff)
+
+
+def day(n: int) -> dt.date:
+    return START + dt.timedelta(days=n)
 
 
 @pytest.fixture
@@ -74,3 +139,8 @@ def alumni_pool(phase):
 @pytest.fixture
 def qau(phase):
     return university_ready(phase=phase, code="QAU", reserved=1)
+
+
+@pytest.fixture
+def uni(db):
+    return factories.make_university(code="QAU")

@@ -19,6 +19,7 @@ from fees.models import Challan
 from registrations.services import alumni_hold_set
 from tests.factories import learner_account
 from tests.fees.conftest import nominate_student, pdf_text, register_alumnus
+from tests.private_servers import REAL_PROCESSES
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -134,6 +135,7 @@ print(challan.number, flush=True)
 
 
 @pytest.mark.django_db(transaction=True)
+@REAL_PROCESSES
 def test_challan_numbers_are_unique_under_concurrent_requests(phase, alumni_pool, tmp_path):
     alumni_pool.licenses = 8
     alumni_pool.save(update_fields=["licenses"])

@@ -13,32 +13,9 @@ from fees.completions import completion_import_run, completion_time_parse, compl
 from fees.exceptions import FeeError
 from fees.models import CompletionImport, CourseCompletion, UnmatchedCompletionRow
 from tests import factories
+from tests.fees.conftest import line, report
 
 pytestmark = pytest.mark.django_db
-
-# The columns as the Coursera admin's usage report writes them (several more than we read).
-HEADER = (
-    "Name,Email,External Id,Course,Course ID,Course Slug,University,Enrollment Time,Overall Progress,"
-    "Completed,Removed From Program,Completion Time,Course Grade,Course Certificate URL,Course Type"
-)
-
-
-def line(*, name="A Learner", email="", external_id="", course="Machine Learning", slug="machine-learning",
-         completed="Yes", time="2022-03-04 10:22:33 UTC", cert="", course_type="Course") -> str:  # fmt: skip
-    return (
-        f'"{name}",{email},{external_id},"{course}",c1,{slug},Stanford,2021-10-01 00:00:00 UTC,100,'
-        f"{completed},No,{time},0.9,{cert},{course_type}"
-    )
-
-
-def report(*lines: str, bom: bool = True) -> bytes:
-    text = "\r\n".join([HEADER, *lines]) + "\r\n"
-    return ("\ufeff" + text if bom else text).encode()
-
-
-@pytest.fixture
-def uni(db):
-    return factories.make_university(code="QAU")
 
 
 @pytest.fixture

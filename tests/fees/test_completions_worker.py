@@ -1,5 +1,6 @@
-"""A completion report imported by a real Celery worker on the real Redis broker: the upload
-returns at once and the report's page follows the import to its end."""
+"""A completion report imported by a real Celery worker on a real Redis broker (this test process's
+own, tests/conftest.py's `workers`): the upload returns at once and the report's page follows the
+import to its end."""
 
 import re
 
@@ -9,10 +10,10 @@ from django.urls import reverse
 
 from fees.models import CompletionImport, CourseCompletion, UnmatchedCompletionRow
 from tests import factories
-from tests.fees.test_completions import line, report
-from tests.registrations.test_worker import broker, sink, wait_until, workers  # noqa: F401 - fixtures
+from tests.fees.conftest import line, report
+from tests.private_servers import REAL_PROCESSES, wait_until
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True), REAL_PROCESSES]
 
 ROWS = 12_000  # three chunks of 5,000
 
@@ -21,7 +22,7 @@ def test_a_worker_imports_an_uploaded_report_while_its_page_shows_the_progress(
     client,
     hec_staff,
     phase,
-    workers,  # noqa: F811 - the fixture imported above
+    workers,
     tmp_path,
 ):
     university = factories.make_university(code="QAU")

@@ -15,7 +15,7 @@ from fees.models import Deposit, RefundDecision
 from fees.refunds import refunds_decide
 from registrations.models import Nomination
 from tests import factories
-from tests.fees.test_refunds import END, complete, day, deposit_record, learner
+from tests.fees.conftest import END, complete, day, deposit_record, learner
 
 pytestmark = pytest.mark.django_db
 

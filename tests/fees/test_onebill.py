@@ -25,6 +25,7 @@ from registrations.models import Invitation
 from registrations.services import alumni_holds_expire
 from tests.factories import learner_account, pdf_upload
 from tests.fees.conftest import nominate_student, register_alumnus, university_ready
+from tests.private_servers import REAL_PROCESSES
 
 ROOT = Path(settings.BASE_DIR)
 USER, PASSWORD = "onelink", "s3cret-biller-password"
@@ -272,6 +273,7 @@ print(response.json()["response_Code"], flush=True)
 
 
 @pytest.mark.django_db(transaction=True)
+@REAL_PROCESSES
 def test_processes_posting_the_same_payment_at_once_post_it_once(phase, alumni_pool, tmp_path):
     nomination = register_alumnus(phase=phase)
     challan = challan_issue(nomination=nomination, actor=learner_account(nomination))

@@ -18,7 +18,7 @@ from fees.refund_payouts import SHEET_COLUMNS, iban_check, refund_account_set
 from fees.refunds import refunds_decide
 from tests import factories
 from tests.factories import learner_account
-from tests.fees.test_refunds import END, complete, day, learner
+from tests.fees.conftest import END, complete, day, learner
 
 pytestmark = pytest.mark.django_db
 VALID = "PK36SCBL0000001123456702"

@@ -9,61 +9,13 @@ from django.core.management import CommandError, call_command
 from audit.models import AuditEntry
 from fees.completions import completions_import
 from fees.exceptions import FeeError
-from fees.models import Deposit, DisabilityWaiver, RefundDecision
+from fees.models import DisabilityWaiver, RefundDecision
 from fees.refunds import refund_case_rows, refund_decision_correct, refund_status, refunds_decide
 from quotas.models import Pool
 from tests import factories
-from tests.fees.test_completions import line, report
+from tests.fees.conftest import END, LAST_DAY, START, complete, day, deposit_record, learner, line, report
 
 pytestmark = pytest.mark.django_db
-
-START = dt.date(2021, 10, 1)  # activation; the license year runs to 2022-09-30, 2022-10-01 is the end
-LAST_DAY = dt.date(2022, 9, 30)
-END = dt.date(2022, 10, 1)
-
-
-@pytest.fixture
-def uni(db):
-    return factories.make_university(code="QAU")
-
-
-def learner(phase, uni, *, activated_on=START, deposit=4000, role="student", **kwargs):
-    nomination = factories.make_seated_nomination(
-        phase=phase, university=uni, role=role, activated_on=activated_on, **kwargs
-    )
-    if deposit:
-        deposit_record(nomination, amount=deposit)
-    return nomination
-
-
-def deposit_record(nomination, *, amount=4000, receipt=None, supersedes=None):
-    return Deposit.objects.create(
-        nomination=nomination,
-        amount=amount,
-        receipt=receipt or f"R-{nomination.pk}-{amount}",
-        paid_on=dt.date(2021, 9, 20),
-        recorded_by=nomination.submitted_by,
-        supersedes=supersedes,
-    )
-
-
-def complete(phase, nomination, *courses, staff=None):
-    """Import a report in which ``nomination`` completed each (slug, day[, course type])."""
-    lines = [
-        line(
-            email=nomination.email,
-            slug=course[0],
-            course=course[0].title(),
-            time=f"{course[1].isoformat()} 09:00:00 UTC",
-            course_type=course[2] if len(course) > 2 else "Course",
-        )
-        for course in courses
-    ]
-    return completions_import(phase=phase, data=report(*lines), filename="r.csv", actor=staff)
-
-
-def day(n: int) -> dt.date:
-    return START + dt.timedelta(days=n)
 
 
 def test_three_courses_inside_the_year_is_a_refund_even_before_the_year_ends(phase, uni):

@@ -14,8 +14,7 @@ from fees.onebill import payment_read
 from fees.refunds import refunds_decide
 from fees.remittances import remittance_issue
 from tests import factories
-from tests.fees.conftest import pdf_text
-from tests.fees.test_refunds import END, complete, day, learner
+from tests.fees.conftest import END, complete, day, learner, pdf_text
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,7 @@ from django.utils import timezone
 from fees.models import CompletionImport, CourseCompletion, RefundDecision
 from fees.refunds import refunds_decide
 from tests import factories
-from tests.fees.test_completions import line, report
-from tests.fees.test_refunds import END, complete, day, learner
+from tests.fees.conftest import END, complete, day, learner, line, report
 
 pytestmark = pytest.mark.django_db
 

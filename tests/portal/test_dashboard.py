@@ -23,8 +23,8 @@ from registrations.invitation_outbox import invitation_claim, invitation_mark_fa
 from registrations.models import Invitation, Nomination
 from registrations.services import disclaimer_upload, nomination_submit
 from tests import factories
-from tests.dlsei.test_authorization import _private_files, pdf_upload, student_data  # noqa: F401
-from tests.dlsei.test_i18n import translated, visible_texts
+from tests.factories import pdf_upload, student_data
+from tests.urdu import translated, visible_texts
 
 URL = "/dashboard/"
 

@@ -13,10 +13,10 @@ from fees.models import Deposit
 from portal.nominations_file import nominations_file_commit
 from registrations.exceptions import RegistrationError
 from registrations.models import Nomination, NominationUpload
+from tests.factories import NOMINATIONS_FILE_HEADER as HEADER
 from tests.fees.conftest import university_ready
 
 pytestmark = pytest.mark.django_db
-HEADER = "full_name,cnic,email,phone,role,programme_years,disability,deposit_receipt,deposit_date"
 ROWS = [
     "Ayesha Khan,35202-1234567-1,ayesha@example.edu.pk,0300 1111111,student,16,no,RCPT-1,2021-09-15",
     "Bilal Ahmed,35202-1234567-3,bilal@example.edu.pk,0300 2222222,faculty,,no,,",

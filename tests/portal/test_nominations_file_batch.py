@@ -13,11 +13,11 @@ from audit.models import AuditEntry
 from fees.models import Deposit
 from portal.nominations_file import nominations_file_commit
 from registrations.models import Invitation, Nomination, NominationUpload
+from tests.factories import NOMINATIONS_FILE_HEADER as HEADER
 from tests.factories import cnic_for
 from tests.fees.conftest import university_ready
 
 pytestmark = pytest.mark.django_db
-HEADER = "full_name,cnic,email,phone,role,programme_years,disability,deposit_receipt,deposit_date"
 
 
 def line(n: int, *, receipt: str | None = None, date: str = "2021-09-15") -> str:

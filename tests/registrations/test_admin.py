@@ -11,21 +11,13 @@ from audit.models import AuditEntry
 from registrations.models import Nomination, NominationStatus
 from registrations.services import NomineeData, disclaimer_upload, nomination_submit
 from tests import factories
+from tests.factories import PDF
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 CHANGELIST = "admin:registrations_nomination_changelist"
 
 
 def text(response) -> str:
     return html.unescape(response.content.decode())
-
-
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}},
-    }
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from tests import factories
 from tests.factories import alumnus_data as alumnus
 from tests.factories import disclaimer_on_file
 from tests.factories import student_data as student
+from tests.private_servers import REAL_PROCESSES
 
 WORKER = Path(__file__).with_name("concurrency_worker.py")
 PROCESSES = 8
@@ -35,7 +36,7 @@ EACH = 15
 SEATS = 50
 SEATED, WAITING = NominationStatus.SEATED, NominationStatus.WAITING
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), REAL_PROCESSES]
 
 
 def _as_job_nominee(data) -> dict:

@@ -20,7 +20,7 @@ from registrations.services import (
 )
 from tests.factories import PDF, pdf_upload
 from tests.factories import student_data as student
-from tests.registrations.test_imports import csv_file, row
+from tests.registrations.conftest import csv_file, row
 
 
 def page(response) -> str:

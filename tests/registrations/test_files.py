@@ -8,20 +8,8 @@ from django.urls import reverse
 from registrations.models import Disclaimer
 from registrations.services import NomineeData, disclaimer_upload, nomination_submit
 from tests import factories
-from tests.factories import learner_account
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16 + b"\x00\x00\x00\x00IEND\xaeB`\x82"
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32 + b"\xff\xd9"
-HEADER = "full_name,cnic,email,phone,role,programme_years,disability,deposit_receipt,deposit_date"
-
-
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}},
-    }
+from tests.factories import JPEG, PDF, PNG, learner_account
+from tests.factories import NOMINATIONS_FILE_HEADER as HEADER
 
 
 @pytest.fixture

@@ -24,28 +24,7 @@ from registrations.services import RegistrationError, nomination_submit
 from tests import factories
 from tests.factories import cnic_for, disclaimer_on_file
 from tests.factories import student_data as student
-
-HEADER = ",".join(COLUMNS)
-
-
-def row(n: int, *, role="student", years="16", disability="no", receipt="", date="", **changes) -> str:
-    cells = {
-        "full_name": f"Person {n}",
-        "cnic": cnic_for(n),
-        "email": f"person{n}@example.edu.pk",
-        "phone": "0300 1234567",
-        "role": role,
-        "programme_years": years,
-        "disability": disability,
-        "deposit_receipt": receipt,
-        "deposit_date": date,
-    }
-    cells.update(changes)
-    return ",".join(cells[c] for c in COLUMNS)
-
-
-def csv_file(*rows: str, header: str = HEADER) -> bytes:
-    return ("\n".join([header, *rows]) + "\n").encode()
+from tests.registrations.conftest import HEADER, csv_file, outcomes, row
 
 
 def preview(phase, university, data, filename="list.csv") -> ImportReport:
@@ -54,10 +33,6 @@ def preview(phase, university, data, filename="list.csv") -> ImportReport:
 
 def commit(phase, university, focal, data, filename="list.csv") -> ImportReport:
     return nominations_file_commit(phase=phase, university=university, data=data, filename=filename, actor=focal)
-
-
-def outcomes(report: ImportReport) -> list[str]:
-    return [r.outcome for r in report.rows]
 
 
 # Templates -------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from registrations.services import nomination_submit, nomination_withdraw
 from tests import factories
 from tests.factories import disclaimer_on_file
 from tests.factories import student_data as student
-from tests.registrations.test_imports import csv_file, outcomes, row
+from tests.registrations.conftest import csv_file, outcomes, row
 
 
 @pytest.fixture

@@ -25,11 +25,12 @@ from registrations.services import nomination_submit
 from tests import factories
 from tests.factories import disclaimer_on_file
 from tests.factories import student_data as student
+from tests.private_servers import REAL_PROCESSES
 
 WORKER = Path(__file__).with_name("concurrency_worker.py")
 SEATED, WAITING, RECLAIMED = NominationStatus.SEATED, NominationStatus.WAITING, NominationStatus.RECLAIMED
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), REAL_PROCESSES]
 
 
 def run_together(tmp_path: Path, jobs: list[dict]) -> list[dict]:

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import redis
 from django.test import Client
 from django.urls import reverse
 
@@ -18,7 +17,6 @@ from tests.hashers import CountingHasher
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "the-right-password-42"
-LIMITS_REDIS_URL = os.environ.get("TEST_LIMITS_REDIS_URL", "redis://127.0.0.1:6379/11")
 
 
 def attempt(client: Client, email: str, password: str, **headers) -> bool:
@@ -66,23 +64,23 @@ print(json.dumps({"done": 5}))
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_processes_share_the_limits_through_redis(settings):
+def test_two_processes_share_the_limits_through_redis(settings, private_redis):
     """Another process (as another gunicorn worker would) fails five times; this one is then held
-    back too, because both count in the same Redis cache."""
-    server = redis.Redis.from_url(LIMITS_REDIS_URL)
-    server.flushdb()
+    back too, because both count in the same Redis cache (this test process's own Redis)."""
+    redis_url = private_redis.url
+    server = private_redis.client()
     # What dlsei/settings.py makes of REDIS_URL, as in the other process.
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": LIMITS_REDIS_URL,
+            "LOCATION": redis_url,
             "KEY_PREFIX": "dlsei",
         }
     }
     owner = factories.make_hec_staff(email="officer@hec.gov.pk", password=PASSWORD)
     env = {k: v for k, v in os.environ.items() if k not in {"EMAIL_URL"}}
     env.update(
-        REDIS_URL=LIMITS_REDIS_URL,
+        REDIS_URL=redis_url,
         DJANGO_SETTINGS_MODULE="dlsei.settings",
         PYTHONPATH=str(ROOT),
         ALLOWED_HOSTS="testserver",
@@ -104,7 +102,6 @@ def test_two_processes_share_the_limits_through_redis(settings):
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {"done": 5}
     assert server.dbsize() > 0  # the attempts were counted in Redis
     assert not attempt(Client(REMOTE_ADDR="203.0.113.7"), owner.email, PASSWORD)
-    server.flushdb()
 
 
 def _point_at_test_db() -> str:

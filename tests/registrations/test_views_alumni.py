@@ -16,22 +16,13 @@ from registrations.models import Nomination, NominationStatus
 from registrations.services import NomineeData, disclaimer_upload, nomination_submit
 from registrations.views_alumni import learner_home_url
 from tests import factories
+from tests.factories import PDF, PNG
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16 + b"\x00\x00\x00\x00IEND\xaeB`\x82"
 PASSWORD = "graduated-in-twenty-twenty"
 
 
 def text(response) -> str:
     return html.unescape(response.content.decode())
-
-
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}},
-    }
 
 
 @pytest.fixture

@@ -17,21 +17,12 @@ from quotas.models import Quota
 from registrations.models import Disclaimer, Nomination, NominationStatus, NominationUpload
 from registrations.services import NomineeData, disclaimer_upload, nomination_submit
 from tests import factories
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-HEADER = "full_name,cnic,email,phone,role,programme_years,disability,deposit_receipt,deposit_date"
+from tests.factories import NOMINATIONS_FILE_HEADER as HEADER
+from tests.factories import PDF
 
 
 def text(response) -> str:
     return html.unescape(response.content.decode())
-
-
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}},
-    }
 
 
 @pytest.fixture

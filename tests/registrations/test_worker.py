@@ -1,177 +1,27 @@
-"""Real Celery workers on the real Redis broker, sending to a real SMTP server (tests/smtp_sink.py).
+"""Real Celery workers on a real Redis broker, sending to a real SMTP server (tests/smtp_sink.py).
 
-These tests start `celery -A dlsei worker -B` as subprocesses on the test database, kill them with
-SIGKILL in the middle of a batch, and count the messages the SMTP server received. Back-off,
-lease and sweep times come from the environment in seconds, so the whole file runs in about a
-minute; Redis's visibility timeout stays at its hour, so recovery cannot come from Redis.
+These tests start `celery -A dlsei worker -B` as subprocesses on the test database and this test
+process's own redis-server (tests/private_servers.py, the `workers` and `broker` fixtures of
+tests/conftest.py), kill them with SIGKILL in the middle of a batch, and count the messages the
+SMTP server received. Back-off, lease and sweep times come from the environment in seconds, so
+the whole file runs in about a minute; Redis's visibility timeout stays at its hour, so recovery
+cannot come from Redis.
 """
 
 import datetime
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-import redis
-from django.conf import settings
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from registrations.clearing import university_settle
 from registrations.models import Invitation, InvitationAttempt, Nomination, NominationStatus, ReminderSent
 from tests import factories
-from tests.smtp_sink import SmtpSink
+from tests.private_servers import CONCURRENCY, REAL_PROCESSES, wait_until
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-REDIS_URL = os.environ.get("TEST_WORKER_REDIS_URL", "redis://127.0.0.1:6379/7")
-CONCURRENCY = 2
-CELERY = Path(sys.executable).with_name("celery")
-WORKER_SETTINGS = {
-    "INVITATION_LEASE_SECONDS": "8",
-    "INVITATION_SMTP_TIMEOUT": "4",
-    "INVITATION_REQUEUE_AFTER_SECONDS": "4",
-    "INVITATION_SWEEP_EVERY_SECONDS": "2",
-    "INVITATION_RETRY_BACKOFF": "1",
-    "INVITATION_RETRY_BACKOFF_MAX": "2",
-    "INVITATION_MAX_RETRIES": "2",
-    "INVITATION_RATE_LIMIT": "6000/m",
-    "REMINDERS_EVERY_SECONDS": "3600",
-    "HOLDS_EXPIRE_EVERY_SECONDS": "3600",
-}
-
-
-def _database_url() -> str:
-    """The test database, as the worker's DATABASE_URL."""
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}?timeout=30&transaction_mode=IMMEDIATE"
-    credentials = quote(db["USER"] or "", safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else "")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-class Workers:
-    """Start and kill `celery worker` processes (each with its pool children, in its own group)."""
-
-    def __init__(self, *, tmp_path: Path, smtp_port: int):
-        self.tmp_path = tmp_path
-        self.processes: list[subprocess.Popen] = []
-        self.env = {
-            **os.environ,
-            **WORKER_SETTINGS,
-            "DJANGO_SETTINGS_MODULE": "dlsei.settings",
-            "REDIS_URL": REDIS_URL,
-            "DATABASE_URL": _database_url(),
-            "VAR_DIR": str(settings.VAR_DIR),
-            "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
-            "PYTHONUNBUFFERED": "1",
-        }
-
-    def start(self) -> subprocess.Popen:
-        number = len(self.processes) + 1
-        log = self.tmp_path / f"worker-{number}.log"
-        process = subprocess.Popen(
-            [
-                str(CELERY),
-                "-A",
-                "dlsei",
-                "worker",
-                "-B",
-                "-s",
-                str(self.tmp_path / f"beat-{number}"),
-                "--concurrency",
-                str(CONCURRENCY),
-                "--loglevel",
-                "INFO",
-                "-n",
-                f"invite-test-{number}@%h",
-                "--without-gossip",
-                "--without-mingle",
-            ],  # fmt: skip
-            cwd=settings.BASE_DIR,
-            env=self.env,
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        process.log = log
-        self.processes.append(process)
-        deadline = time.monotonic() + 90  # a loaded CI machine can take a while to import Django and Celery
-        while time.monotonic() < deadline:
-            if b" ready." in log.read_bytes():
-                return process
-            assert process.poll() is None, f"the worker stopped:\n{log.read_text()[-3000:]}"
-            time.sleep(0.2)
-        raise AssertionError(f"the worker did not start in 90 s:\n{log.read_text()[-3000:]}")
-
-    def kill(self, process: subprocess.Popen) -> None:
-        """kill -9 the worker and its pool processes at once, like a power cut."""
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-    def stop_all(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
-
-    def logs(self) -> str:
-        return "\n".join(p.log.read_text(errors="replace")[-4000:] for p in self.processes)
-
-
-@pytest.fixture
-def broker():
-    """This test process queues tasks on the real Redis broker, as the web process does in
-    production (the ordinary suite runs them in-process)."""
-    from dlsei.celery import app
-
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
-    saved = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
-
-    def reconnect() -> None:
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    app.conf.update(broker_url=REDIS_URL, task_always_eager=False)
-    reconnect()
-    yield client
-    app.conf.update(**saved)
-    reconnect()
-    client.flushdb()
-
-
-@pytest.fixture
-def sink():
-    with SmtpSink() as running:
-        yield running
-
-
-@pytest.fixture
-def workers(broker, sink, tmp_path):
-    running = Workers(tmp_path=tmp_path, smtp_port=sink.port)
-    yield running
-    running.stop_all()
-
-
-def wait_until(condition, *, timeout: float, what: str, workers: Workers) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"{what} did not happen within {timeout} s. Worker logs:\n{workers.logs()}")
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True), REAL_PROCESSES]
 
 
 def private_university_with_nominees(phase, count: int):
