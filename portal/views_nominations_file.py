@@ -18,9 +18,14 @@ from core.exceptions import PortalError
 from core.tabular import write_csv, write_xlsx
 from quotas.models import Phase
 from registrations.exceptions import RegistrationError
-from registrations.focal_accounts import nomination_upload_store
 from registrations.forms import NominationsFileForm
-from registrations.imports import COLUMNS, nominations_file_check, nominations_file_preview, refused_rows_table
+from registrations.imports import (
+    COLUMNS,
+    nomination_upload_store,
+    nominations_file_check,
+    nominations_file_preview,
+    refused_rows_table,
+)
 from registrations.models import FocalPerson, NominationUpload
 from registrations.views_focal import XLSX_TYPE, focal_view
 
