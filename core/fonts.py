@@ -35,6 +35,8 @@ def urdu_characters(catalogue: Path = CATALOGUE) -> str:
 
 def subset(source: Path = SOURCE, target: Path = TARGET) -> int:
     """Write the subset font as WOFF2; its size in bytes."""
+    # Imported here: fontTools is needed only when the font is rebuilt (`python -m core.fonts`), never
+    # by the portal while it serves pages.
     from fontTools import subset as fonttools_subset
 
     options = fonttools_subset.Options()

@@ -110,6 +110,7 @@ def remittance_csv(remittance: Remittance) -> bytes:
 
 def remittance_pdf_render(remittance: Remittance) -> bytes:
     """The statement's PDF. Always English: it is an accounting document."""
+    # Imported here: WeasyPrint loads Pango and its fonts on import, and only drawing a PDF needs them.
     from weasyprint import HTML
 
     context = {

@@ -9,6 +9,7 @@ from quotas.models import Phase, University
 
 def disclaimer_form_pdf(*, phase: Phase, university: University) -> bytes:
     """The form for ``university`` in ``phase``; English, like the challan, as an official document."""
+    # Imported here: WeasyPrint loads Pango and its fonts on import, and only drawing a PDF needs them.
     from weasyprint import HTML
 
     with translation.override("en"):
